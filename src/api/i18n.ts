@@ -1,0 +1,103 @@
+/**
+ * Message catalogue in English and Chinese. English texts are Kylin 5's own, byte for byte
+ * (typographic apostrophes included), so clients that match on them keep working.
+ */
+
+export type Language = 'en' | 'cn'
+
+const CATALOG = {
+  QUERY_RUNNING_SUBMIT: { en: 'query still running', cn: '查询仍在运行' },
+  QUERY_RUNNING: { en: 'still running', cn: '仍在运行' },
+  QUERY_SUCCESSFUL: { en: 'await fetching results', cn: '等待获取结果' },
+  QUERY_MISSING: { en: 'query status is lost', cn: '查询状态已丢失' },
+  QUERY_NOT_FOUND: {
+    en: 'Can’t find the query by this query ID in this project. Please check and try again.',
+    cn: '无法在该项目中根据此查询 ID 找到查询，请检查后重试。',
+  },
+  QUERY_NOT_READY: {
+    en: 'The query result isn’t ready yet (status %s). Please wait until the status is SUCCESSFUL.',
+    cn: '查询结果尚未就绪（状态 %s），请等待状态变为 SUCCESSFUL 后重试。',
+  },
+  DENIED_STATUS: {
+    en: 'Access denied. Only task submitters or admin users can get the query status',
+    cn: '拒绝访问。仅任务提交者或管理员可以获取查询状态',
+  },
+  DENIED_FILE_STATUS: {
+    en: 'Access denied. Only task submitters or admin users can get the file status',
+    cn: '拒绝访问。仅任务提交者或管理员可以获取文件状态',
+  },
+  DENIED_METADATA: {
+    en: 'Access denied. Only task submitters or admin users can get the metadata',
+    cn: '拒绝访问。仅任务提交者或管理员可以获取元数据',
+  },
+  DENIED_DOWNLOAD: {
+    en: 'Access denied. Only task submitters or admin users can download the query results',
+    cn: '拒绝访问。仅任务提交者或管理员可以下载查询结果',
+  },
+  DENIED_PATH: {
+    en: 'Access denied. Only task submitters or admin users can get the query path',
+    cn: '拒绝访问。仅任务提交者或管理员可以获取查询路径',
+  },
+  DENIED_DELETE: {
+    en: 'Access denied. Only admin users can delete the query results',
+    cn: '拒绝访问。仅管理员可以删除查询结果',
+  },
+  INCLUDE_HEADER_MOVED: {
+    en: 'Notice：Now we move the "include_header" parameter to Submit Async Query API, so the parameter here doesn\'t work.Please read user manual for details.',
+    cn: '注意：“include_header”参数已移至提交异步查询接口，此处的参数不再生效。详情请阅读用户手册。',
+  },
+  SQL_EMPTY: {
+    en: 'SQL can’t be empty. Please check and try again.',
+    cn: 'SQL 不能为空，请检查后重试。',
+  },
+  BAD_BODY: {
+    en: 'The request body is invalid: %s',
+    cn: '请求体无效：%s',
+  },
+  BAD_JSON: {
+    en: 'The request body is not valid JSON. Please send a JSON object.',
+    cn: '请求体不是有效的 JSON，请发送一个 JSON 对象。',
+  },
+  BODY_TOO_LARGE: {
+    en: 'The request body is larger than the limit of %s bytes.',
+    cn: '请求体超过了 %s 字节的上限。',
+  },
+  UNAUTHORIZED: {
+    en: 'Unauthorized. Please send the credentials of a Kylin user (HTTP Basic authentication).',
+    cn: '未认证。请提供 Kylin 用户的凭据（HTTP Basic 认证）。',
+  },
+  BAD_CREDENTIALS: {
+    en: 'Unauthorized. The upstream Kylin rejected these credentials.',
+    cn: '未认证。上游 Kylin 拒绝了这些凭据。',
+  },
+  UPSTREAM_AUTH_UNAVAILABLE: {
+    en: 'Cannot verify the credentials: %s',
+    cn: '无法验证凭据：%s',
+  },
+  NOT_FOUND_ROUTE: {
+    en: 'No such API: %s %s',
+    cn: '没有这个接口：%s %s',
+  },
+  INTERNAL: {
+    en: 'Internal error in the gateway. The details are in its log under request id %s.',
+    cn: '网关内部错误，详情见日志中请求 ID %s 的记录。',
+  },
+  RESULT_LOST: {
+    en: 'The query result is no longer in the store. Please submit the query again.',
+    cn: '查询结果已不在存储中，请重新提交查询。',
+  },
+} as const satisfies Record<string, Record<Language, string>>
+
+export type MessageId = keyof typeof CATALOG
+
+/** Picks `cn` for `cn` / `zh…` Accept-Language values, else English (Kylin's default). */
+export function toLanguage(acceptLanguage: string | undefined | null): Language {
+  const first = (acceptLanguage ?? '').trim().toLowerCase()
+  return first.startsWith('cn') || first.startsWith('zh') ? 'cn' : 'en'
+}
+
+/** The message text in `lang`, with each `%s` replaced by the next argument. */
+export function translate(id: MessageId, lang: Language, args: readonly (string | number)[] = []) {
+  let i = 0
+  return CATALOG[id][lang].replace(/%s/g, () => String(args[i++] ?? ''))
+}

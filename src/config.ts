@@ -1,0 +1,169 @@
+/**
+ * Settings: one table drives the zod schema, the CLI flags and `--help`.
+ * Portable: `parseConfig` takes a plain record; runtimes pass `process.env` or the Worker `env`.
+ */
+import { z } from 'zod'
+import { ConfigError } from './errors.ts'
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max)
+
+const upstreamUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .transform((url) => url.replace(/\/+$/, ''))
+
+/** Every setting, in the order `--help` lists them. */
+export const SETTINGS = {
+  KYLIN_UPSTREAM_URL: {
+    flag: 'upstream',
+    schema: upstreamUrl,
+    default: undefined,
+    help: 'Base URL of the upstream Kylin, e.g. http://kylin:7070 (required)',
+  },
+  PORT: { flag: 'port', schema: integer(0, 65535), default: '8080', help: 'Port to listen on' },
+  HOST: { flag: 'host', schema: z.string().min(1), default: '0.0.0.0', help: 'Address to bind' },
+  STORE: {
+    flag: 'store',
+    schema: z.enum(['fs', 'memory']),
+    default: 'fs',
+    help: 'Where results are kept: fs (DATA_DIR) or memory',
+  },
+  DATA_DIR: {
+    flag: 'data-dir',
+    schema: z.string().min(1),
+    default: './data',
+    help: 'Directory of the fs store',
+  },
+  MEMORY_STORE_MAX_BYTES: {
+    flag: 'memory-store-max-bytes',
+    schema: integer(1),
+    default: String(512 * 1024 * 1024),
+    help: 'Byte budget of the memory store; the least recently used results go first',
+  },
+  MAX_CONCURRENT_QUERIES: {
+    flag: 'max-concurrent-queries',
+    schema: integer(1, 1000),
+    default: '4',
+    help: 'Upstream queries running at once; more wait in a queue and stay RUNNING',
+  },
+  MAX_QUERIES: {
+    flag: 'max-queries',
+    schema: integer(1),
+    default: '10000',
+    help: 'Query records kept in the registry; the least recently used go first',
+  },
+  UPSTREAM_TIMEOUT_MS: {
+    flag: 'upstream-timeout-ms',
+    schema: integer(1),
+    default: String(30 * 60 * 1000),
+    help: 'Longest an upstream query may take, from request to last byte',
+  },
+  AUTH_CACHE_TTL_MS: {
+    flag: 'auth-cache-ttl-ms',
+    schema: integer(0),
+    default: '30000',
+    help: 'How long a verified credential is trusted before the upstream is asked again',
+  },
+  MAX_BODY_BYTES: {
+    flag: 'max-body-bytes',
+    schema: integer(1),
+    default: String(1024 * 1024),
+    help: 'Largest accepted async query request body',
+  },
+  LOG_LEVEL: {
+    flag: 'log-level',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    help: 'pino log level',
+  },
+} as const
+
+export type SettingName = keyof typeof SETTINGS
+
+const configSchema = z.object({
+  KYLIN_UPSTREAM_URL: SETTINGS.KYLIN_UPSTREAM_URL.schema,
+  PORT: SETTINGS.PORT.schema,
+  HOST: SETTINGS.HOST.schema,
+  STORE: SETTINGS.STORE.schema,
+  DATA_DIR: SETTINGS.DATA_DIR.schema,
+  MEMORY_STORE_MAX_BYTES: SETTINGS.MEMORY_STORE_MAX_BYTES.schema,
+  MAX_CONCURRENT_QUERIES: SETTINGS.MAX_CONCURRENT_QUERIES.schema,
+  MAX_QUERIES: SETTINGS.MAX_QUERIES.schema,
+  UPSTREAM_TIMEOUT_MS: SETTINGS.UPSTREAM_TIMEOUT_MS.schema,
+  AUTH_CACHE_TTL_MS: SETTINGS.AUTH_CACHE_TTL_MS.schema,
+  MAX_BODY_BYTES: SETTINGS.MAX_BODY_BYTES.schema,
+  LOG_LEVEL: SETTINGS.LOG_LEVEL.schema,
+})
+
+export interface Config {
+  upstreamUrl: string
+  port: number
+  host: string
+  store: 'fs' | 'memory'
+  dataDir: string
+  memoryStoreMaxBytes: number
+  maxConcurrentQueries: number
+  maxQueries: number
+  upstreamTimeoutMs: number
+  authCacheTtlMs: number
+  maxBodyBytes: number
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+}
+
+/**
+ * Reads settings from a plain record (unknown keys ignored, empty strings count as unset).
+ * Throws a `ConfigError` whose message is one line naming the setting and what is wrong.
+ */
+export function parseConfig(vars: Record<string, string | undefined>): Config {
+  const input: Record<string, string | undefined> = {}
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    const value = vars[name]
+    input[name] = value === undefined || value.trim() === '' ? setting.default : value.trim()
+  }
+  const parsed = configSchema.safeParse(input)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const name = String(issue?.path[0] ?? 'configuration')
+    const given = input[name]
+    const what =
+      given === undefined
+        ? 'is required'
+        : `has a bad value ${JSON.stringify(given)}: ${issue?.message}`
+    throw new ConfigError(`${name} (--${flagOf(name)}) ${what}`)
+  }
+  const c = parsed.data
+  return {
+    upstreamUrl: c.KYLIN_UPSTREAM_URL,
+    port: c.PORT,
+    host: c.HOST,
+    store: c.STORE,
+    dataDir: c.DATA_DIR,
+    memoryStoreMaxBytes: c.MEMORY_STORE_MAX_BYTES,
+    maxConcurrentQueries: c.MAX_CONCURRENT_QUERIES,
+    maxQueries: c.MAX_QUERIES,
+    upstreamTimeoutMs: c.UPSTREAM_TIMEOUT_MS,
+    authCacheTtlMs: c.AUTH_CACHE_TTL_MS,
+    maxBodyBytes: c.MAX_BODY_BYTES,
+    logLevel: c.LOG_LEVEL,
+  }
+}
+
+function flagOf(name: string): string {
+  return name in SETTINGS ? SETTINGS[name as SettingName].flag : name.toLowerCase()
+}
+
+/** The `--help` text: every setting with its flag, default and meaning. */
+export function formatHelp(command: string): string {
+  const lines = [
+    `Usage: ${command} [--flag value …]`,
+    '',
+    'Every flag can also be set by its environment variable.',
+    '',
+  ]
+  for (const [name, s] of Object.entries(SETTINGS)) {
+    const def = s.default === undefined ? '(required)' : `(default ${s.default})`
+    lines.push(`  --${s.flag.padEnd(24)} ${name.padEnd(24)} ${s.help} ${def}`)
+  }
+  lines.push(`  --${'help'.padEnd(24)} ${''.padEnd(24)} Print this help`)
+  return lines.join('\n')
+}

@@ -1,0 +1,29 @@
+/**
+ * AppDeps: everything the portable app needs from its runtime, passed in so tests and each
+ * runtime (Node, Workers) wire their own. Nothing here imports a runtime.
+ */
+import type { Config } from './config.ts'
+import type { Logger } from './logger.ts'
+import type { Registry } from './registry/types.ts'
+import type { BlobStore } from './store/types.ts'
+import type { KylinClient } from './upstream/types.ts'
+
+export interface AppDeps {
+  config: Config
+  store: BlobStore
+  registry: Registry
+  /** The upstream Kylin's query and identity calls. */
+  kylin: KylinClient
+  /** fetch used to pass other /kylin/* requests through to the upstream. */
+  fetch: typeof fetch
+  logger: Logger
+  /**
+   * Runs background work past the request that started it: a tracked promise on Node,
+   * `ctx.waitUntil` or a Durable Object on Workers. Must not throw; failures are the task's own.
+   */
+  defer: (task: () => Promise<void>) => void
+  /** Milliseconds since the epoch. */
+  now: () => number
+  /** A new query id (a random UUID). */
+  newId: () => string
+}

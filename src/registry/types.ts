@@ -1,0 +1,56 @@
+/**
+ * Query records and the Registry contract (in memory now; Redis and Durable Objects later).
+ * Portable: plain data only, every method async so remote registries fit the same shape.
+ */
+
+/** Internal states. A query the registry does not know is MISSING to clients. */
+export type QueryState = 'RUNNING' | 'SUCCESSFUL' | 'FAILED'
+
+export interface ResultOptions {
+  separator: string
+  includeHeader: boolean
+  fileName: string
+}
+
+export interface UpstreamQuery {
+  sql: string
+  project: string
+  offset: number
+  limit: number
+  acceptPartial: boolean
+}
+
+export interface ColumnMetadata {
+  names: string[]
+  types: string[]
+}
+
+export interface QueryRecord {
+  id: string
+  /** Username of the submitter, as the upstream reported it. */
+  owner: string
+  project: string
+  options: ResultOptions
+  state: QueryState
+  /** The failure message (FAILED only), newlines already dropped. */
+  error?: string
+  metadata?: ColumnMetadata
+  /** Rows and bytes written so far (RUNNING) or in total (SUCCESSFUL). */
+  rows: number
+  bytes: number
+  /** Whether the upstream answered with a partial result. */
+  partial?: boolean
+  createdAt: number
+  updatedAt: number
+  finishedAt?: number
+}
+
+export interface Registry {
+  create(record: QueryRecord): Promise<void>
+  get(id: string): Promise<QueryRecord | null>
+  /** Applies `patch` to an existing record; `null` when the record is gone. */
+  update(id: string, patch: Partial<Omit<QueryRecord, 'id'>>): Promise<QueryRecord | null>
+  /** Removes a record; `false` when it was not there. */
+  delete(id: string): Promise<boolean>
+  list(): Promise<QueryRecord[]>
+}
