@@ -46,6 +46,22 @@ const CATALOG = {
     en: 'Notice：Now we move the "include_header" parameter to Submit Async Query API, so the parameter here doesn\'t work.Please read user manual for details.',
     cn: '注意：“include_header”参数已移至提交异步查询接口，此处的参数不再生效。详情请阅读用户手册。',
   },
+  FORMAT_UNSUPPORTED: {
+    en: 'Format %s unsupported. Only [csv] are supported',
+    cn: '不支持格式 %s，仅支持 [csv]',
+  },
+  ENCODE_UNSUPPORTED: {
+    en: 'Encoding %s unsupported. Only [utf-8, gbk] are accepted, and results are always written in UTF-8',
+    cn: '不支持编码 %s，仅接受 [utf-8, gbk]，结果始终以 UTF-8 写出',
+  },
+  TIME_FORMAT_INVALID: {
+    en: 'The time format is invalid. Please enter the date in the format “yyyy-MM-dd HH:mm:ss”.',
+    cn: '时间格式无效，请按 “yyyy-MM-dd HH:mm:ss” 格式输入日期。',
+  },
+  DELETE_NEEDS_BOTH: {
+    en: 'To delete old results send both project and older_than; to delete every result send neither.',
+    cn: '删除旧结果需同时提供 project 和 older_than；删除全部结果则两者都不提供。',
+  },
   SQL_EMPTY: {
     en: 'SQL can’t be empty. Please check and try again.',
     cn: 'SQL 不能为空，请检查后重试。',

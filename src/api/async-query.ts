@@ -1,0 +1,246 @@
+/**
+ * Routes of /kylin/api/async_query for all three dialects (see dialect.ts). Portable.
+ * Handlers validate, check identity and ownership, and throw typed errors; errors.ts answers.
+ */
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { AppEnv } from '../app-env.ts'
+import { BadRequestError, ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
+import { toResultKey } from '../query-id.ts'
+import type { QueryService, SubmitInput } from '../queries.ts'
+import type { BlobStore } from '../store/types.ts'
+import type { QueryRecord } from '../registry/types.ts'
+import { sendEnvelope } from './envelope.ts'
+import { translate } from './i18n.ts'
+import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
+
+export interface AsyncQueryRoutesOptions {
+  queries: QueryService
+  store: BlobStore
+  maxBodyBytes: number
+}
+
+export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
+  const { queries, store } = options
+  const app = new Hono<AppEnv>()
+  const projectOf = (c: Context<AppEnv>) => c.req.query('project') || undefined
+
+  app.post(
+    '/',
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: () => {
+        throw new GatewayError(413, { id: 'BODY_TOO_LARGE', args: [options.maxBodyBytes] })
+      },
+    }),
+    async (c) => {
+      const identity = c.get('identity')
+      const input = toSubmitInput(await readJsonBody(c))
+      const record = await queries.submit(identity, c.get('credentials'), input)
+      const dialect = c.get('dialect')
+      return sendEnvelope(c, dialect, {
+        [dialect.idField]: record.id,
+        status: 'RUNNING',
+        info: translate(dialect.submitInfo, c.get('lang')),
+      })
+    },
+  )
+
+  app.get('/:id/status', async (c) => {
+    const id = c.req.param('id')
+    const dialect = c.get('dialect')
+    const lang = c.get('lang')
+    const record = await queries.find(
+      c.get('identity'),
+      id,
+      { message: 'DENIED_STATUS', data: null },
+      projectOf(c),
+    )
+    const data: Record<string, unknown> = { [dialect.idField]: id }
+    if (!record) {
+      Object.assign(data, { status: 'MISSING', info: translate('QUERY_MISSING', lang) })
+    } else if (record.state === 'RUNNING') {
+      Object.assign(data, { status: 'RUNNING', info: translate('QUERY_RUNNING', lang) })
+    } else if (record.state === 'SUCCESSFUL') {
+      Object.assign(data, { status: 'SUCCESSFUL', info: translate('QUERY_SUCCESSFUL', lang) })
+    } else {
+      Object.assign(data, { status: 'FAILED', info: record.error ?? '' })
+    }
+    return sendEnvelope(c, dialect, data)
+  })
+
+  app.get('/:id/metadata', async (c) => {
+    const record = await queries.findSuccessful(
+      c.get('identity'),
+      c.req.param('id'),
+      { message: 'DENIED_METADATA', data: null },
+      projectOf(c),
+    )
+    const metadata = record.metadata ?? { names: [], types: [] }
+    return sendEnvelope(c, c.get('dialect'), [metadata.names, metadata.types])
+  })
+
+  // KAP v2 spells it `filestatus`, Kylin 5 `file_status`: both are served.
+  app.on('GET', ['/:id/filestatus', '/:id/file_status'], async (c) => {
+    const record = await queries.findSuccessful(
+      c.get('identity'),
+      c.req.param('id') ?? '',
+      { message: 'DENIED_FILE_STATUS', data: 0 },
+      projectOf(c),
+    )
+    return sendEnvelope(c, c.get('dialect'), record.bytes)
+  })
+
+  app.get('/:id/result', async (c) => {
+    const record = await queries.findSuccessful(
+      c.get('identity'),
+      c.req.param('id'),
+      { message: 'DENIED_DOWNLOAD', data: null },
+      projectOf(c),
+    )
+    return sendResult(c, store, record, 'text/csv;charset=utf-8', 'result.csv')
+  })
+
+  app.get('/:id/result_download', async (c) => {
+    // Kylin 5 moved include_header to submit and rejects the old download-time parameters.
+    if (
+      c.req.query('includeHeader') !== undefined ||
+      c.req.query('oldIncludeHeader') !== undefined
+    ) {
+      throw new BadRequestError({ id: 'INCLUDE_HEADER_MOVED' }, { errorCode: 'KE-010031304' })
+    }
+    const record = await queries.findSuccessful(
+      c.get('identity'),
+      c.req.param('id'),
+      { message: 'DENIED_DOWNLOAD', data: null },
+      projectOf(c),
+    )
+    const type = c.get('dialect').name === 'v4' ? 'application/csv' : 'text/csv'
+    return sendResult(c, store, record, `${type};charset=utf-8`, `${record.options.fileName}.csv`)
+  })
+
+  app.get('/:id/result_path', async (c) => {
+    const record = await queries.find(
+      c.get('identity'),
+      c.req.param('id'),
+      { message: 'DENIED_PATH', data: '' },
+      projectOf(c),
+    )
+    if (!record) throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
+    return sendEnvelope(c, c.get('dialect'), store.locate(toResultKey(record.id)))
+  })
+
+  app.delete('/:id', async (c) => {
+    const record = await queries.find(
+      c.get('identity'),
+      c.req.param('id'),
+      { message: 'DENIED_DELETE', data: false },
+      projectOf(c),
+    )
+    if (!record) throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
+    await queries.remove(record)
+    return sendEnvelope(c, c.get('dialect'), true)
+  })
+
+  app.delete('/', async (c) => {
+    if (!c.get('identity').isAdmin) {
+      throw new ForbiddenError({ id: 'DENIED_DELETE' }, { errorCode: 'KE-010024001' })
+    }
+    const project = projectOf(c)
+    const olderThan = c.req.query('older_than') || undefined
+    if (!project && !olderThan) {
+      await queries.removeAll()
+    } else if (project && olderThan) {
+      const cutoff = parseOlderThan(olderThan)
+      await queries.removeAll((r) => r.project === project && r.createdAt < cutoff)
+    } else {
+      throw new BadRequestError({ id: 'DELETE_NEEDS_BOTH' })
+    }
+    return sendEnvelope(c, c.get('dialect'), true)
+  })
+
+  return app
+}
+
+async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+  // Clients send vnd Content-Types (or none); the body is JSON whatever the header says.
+  const text = await c.req.text()
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new BadRequestError({ id: 'BAD_JSON' })
+  }
+}
+
+function toSubmitInput(raw: unknown): SubmitInput {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new BadRequestError({ id: 'BAD_JSON' })
+  }
+  const parsed = submitSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue?.path.join('.') || 'body'
+    throw new BadRequestError({ id: 'BAD_BODY', args: [`${where} ${issue?.message ?? ''}`.trim()] })
+  }
+  const body: SubmitBody = parsed.data
+  if (body.sql.trim() === '') {
+    throw new BadRequestError({ id: 'SQL_EMPTY' }, { errorCode: 'KE-010014004' })
+  }
+  const format = body.format?.toLowerCase()
+  if (format && format !== 'csv') {
+    throw new BadRequestError({ id: 'FORMAT_UNSUPPORTED', args: [body.format ?? ''] })
+  }
+  const encode = body.encode?.toLowerCase()
+  if (encode && encode !== 'utf-8' && encode !== 'gbk') {
+    throw new BadRequestError({ id: 'ENCODE_UNSUPPORTED', args: [body.encode ?? ''] })
+  }
+  return {
+    query: {
+      sql: body.sql,
+      project: body.project?.trim() || 'DEFAULT',
+      offset: body.offset ?? 0,
+      limit: body.limit ?? 0,
+      acceptPartial: body.acceptPartial ?? false,
+    },
+    options: {
+      // Kylin 5 turns an empty separator into the default.
+      separator: body.separator || ',',
+      includeHeader: body.include_header ?? body.includeHeader ?? false,
+      fileName: body.file_name ?? 'result',
+    },
+  }
+}
+
+function parseOlderThan(text: string): number {
+  const match = olderThanPattern.exec(text)
+  const date = match
+    ? new Date(+match[1]!, +match[2]! - 1, +match[3]!, +match[4]!, +match[5]!, +match[6]!)
+    : null
+  if (!date || Number.isNaN(date.getTime()) || date.getMonth() !== +match![2]! - 1) {
+    throw new BadRequestError({ id: 'TIME_FORMAT_INVALID' }, { errorCode: 'KE-010031303' })
+  }
+  return date.getTime()
+}
+
+async function sendResult(
+  c: Context<AppEnv>,
+  store: BlobStore,
+  record: QueryRecord,
+  contentType: string,
+  fileName: string,
+): Promise<Response> {
+  const blob = await store.get(toResultKey(record.id))
+  if (!blob) throw new NotFoundError({ id: 'RESULT_LOST' })
+  return c.body(blob.body, 200, {
+    'Content-Type': contentType,
+    'Content-Disposition': toContentDisposition(fileName),
+    'Content-Length': String(blob.size),
+  })
+}
+
+/** `attachment` with an ASCII fallback and RFC 5987 `filename*` for other characters. */
+export function toContentDisposition(fileName: string): string {
+  if (/^[\x20-\x7e]*$/.test(fileName)) return `attachment; filename="${fileName}"`
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_')
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`
+}

@@ -1,0 +1,108 @@
+/**
+ * createApp(deps): the one Hono app every runtime and every test builds. Portable.
+ * /kylin/api/async_query/* is served here; every other /kylin/* request passes through.
+ */
+import { Hono } from 'hono'
+import { requestId } from 'hono/request-id'
+import { createAsyncQueryRoutes } from './api/async-query.ts'
+import { toDialect } from './api/dialect.ts'
+import { toLanguage } from './api/i18n.ts'
+import type { AppEnv } from './app-env.ts'
+import { createIdentityResolver, toCredentials } from './auth.ts'
+import type { AppDeps } from './deps.ts'
+import { NotFoundError, toErrorResponse } from './errors.ts'
+import { createLimiter } from './limiter.ts'
+import { createPassthrough } from './passthrough.ts'
+import { createQueryService } from './queries.ts'
+import { createQueryRunner } from './runner.ts'
+
+export interface GatewayApp {
+  app: Hono<AppEnv>
+  /** Queries running upstream and waiting for a slot, for health and shutdown. */
+  readonly activeQueries: number
+  readonly queuedQueries: number
+}
+
+export function createGateway(deps: AppDeps): GatewayApp {
+  const limiter = createLimiter(deps.config.maxConcurrentQueries)
+  const runner = createQueryRunner(deps, limiter)
+  const queries = createQueryService(deps, runner)
+  const identities = createIdentityResolver({
+    kylin: deps.kylin,
+    ttlMs: deps.config.authCacheTtlMs,
+  })
+  const passthrough = createPassthrough({
+    upstreamUrl: deps.config.upstreamUrl,
+    fetch: deps.fetch,
+    logger: deps.logger,
+  })
+
+  const app = new Hono<AppEnv>()
+
+  app.use(requestId({ headerName: 'X-Request-Id' }))
+  app.use(async (c, next) => {
+    const logger = deps.logger.child({ requestId: c.get('requestId') })
+    c.set('logger', logger)
+    c.set('lang', toLanguage(c.req.header('accept-language')))
+    c.set('dialect', toDialect(c.req.header('accept')))
+    const started = deps.now()
+    await next()
+    // Path only: query strings may carry SQL, and SQL text is never logged at info.
+    logger.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, ms: deps.now() - started },
+      'request',
+    )
+  })
+
+  app.onError((error, c) => {
+    const reply = toErrorResponse(error, {
+      lang: c.get('lang') ?? toLanguage(c.req.header('accept-language')),
+      url: c.req.url,
+      requestId: c.get('requestId') ?? '',
+    })
+    const log = c.get('logger') ?? deps.logger
+    if (reply.status >= 500) log.error({ err: error }, 'request failed')
+    const dialect = c.get('dialect') ?? toDialect(c.req.header('accept'))
+    return c.body(JSON.stringify(reply.body), reply.status, {
+      ...reply.headers,
+      'Content-Type': `${dialect.mediaType};charset=UTF-8`,
+    })
+  })
+
+  app.notFound((c) => {
+    throw new NotFoundError({ id: 'NOT_FOUND_ROUTE', args: [c.req.method, c.req.path] })
+  })
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+
+  app.use('/kylin/api/async_query', authenticate)
+  app.use('/kylin/api/async_query/*', authenticate)
+  app.route(
+    '/kylin/api/async_query',
+    createAsyncQueryRoutes({ queries, store: deps.store, maxBodyBytes: deps.config.maxBodyBytes }),
+  )
+
+  app.all('/kylin/*', (c) => passthrough(c.req.raw))
+
+  async function authenticate(c: import('hono').Context<AppEnv>, next: () => Promise<void>) {
+    const credentials = toCredentials(c.req.raw.headers)
+    c.set('credentials', credentials)
+    c.set('identity', await identities.resolve(credentials))
+    await next()
+  }
+
+  return {
+    app,
+    get activeQueries() {
+      return runner.active
+    },
+    get queuedQueries() {
+      return runner.queued
+    },
+  }
+}
+
+/** The app alone, for callers that need no runtime handles. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  return createGateway(deps).app
+}

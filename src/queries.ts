@@ -1,0 +1,122 @@
+/**
+ * The query service behind the routes: submit, look up with ownership rules, delete.
+ * Portable. Ownership follows Kylin 5: the submitter or an admin (ROLE_ADMIN) may act on a query.
+ */
+import type { MessageId } from './api/i18n.ts'
+import type { AppDeps } from './deps.ts'
+import { ForbiddenError, NotFoundError } from './errors.ts'
+import { isQueryId, toRecordKey, toResultKey } from './query-id.ts'
+import type { QueryRecord, ResultOptions, UpstreamQuery } from './registry/types.ts'
+import type { QueryRunner } from './runner.ts'
+import type { Credentials, UserIdentity } from './upstream/types.ts'
+
+export interface SubmitInput {
+  query: UpstreamQuery
+  options: ResultOptions
+}
+
+/** What a refused caller gets: Kylin's message, and the `data` Kylin sends with it. */
+export interface Denial {
+  message: MessageId
+  data: unknown
+}
+
+export interface QueryService {
+  submit(identity: UserIdentity, credentials: Credentials, input: SubmitInput): Promise<QueryRecord>
+  /** The record, or `null` when unknown (or in another project); 403 when not the caller's. */
+  find(
+    identity: UserIdentity,
+    id: string,
+    denial: Denial,
+    project?: string,
+  ): Promise<QueryRecord | null>
+  /** Like `find`, but unknown → 404, and anything not SUCCESSFUL → 404 too (Kylin's rule). */
+  findSuccessful(
+    identity: UserIdentity,
+    id: string,
+    denial: Denial,
+    project?: string,
+  ): Promise<QueryRecord>
+  /** Removes one query, its result and its record; a running one is stopped. */
+  remove(record: QueryRecord): Promise<void>
+  /**
+   * Removes every query matching `filter`; returns how many. Without a filter it also clears
+   * blobs no record points at (left by eviction or an earlier process), as Kylin empties the dir.
+   */
+  removeAll(filter?: (record: QueryRecord) => boolean): Promise<number>
+}
+
+export function createQueryService(
+  deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId'>,
+  runner: QueryRunner,
+): QueryService {
+  const isVisible = (record: QueryRecord | null, project?: string): record is QueryRecord =>
+    record !== null && (!project || project === record.project)
+
+  async function find(identity: UserIdentity, id: string, denial: Denial, project?: string) {
+    if (!isQueryId(id)) return null
+    const record = await deps.registry.get(id)
+    if (!isVisible(record, project)) return null
+    if (record.owner !== identity.username && !identity.isAdmin) {
+      throw new ForbiddenError({ id: denial.message }, { code: '401', data: denial.data })
+    }
+    return record
+  }
+
+  async function remove(record: QueryRecord) {
+    runner.abort(record.id, 'The query was deleted before it finished.')
+    await deps.registry.delete(record.id)
+    await Promise.all([
+      deps.store.delete(toResultKey(record.id)),
+      deps.store.delete(toRecordKey(record.id)),
+    ])
+  }
+
+  return {
+    async submit(identity, credentials, input) {
+      const now = deps.now()
+      const record: QueryRecord = {
+        id: deps.newId(),
+        owner: identity.username,
+        project: input.query.project,
+        options: input.options,
+        state: 'RUNNING',
+        rows: 0,
+        bytes: 0,
+        createdAt: now,
+        updatedAt: now,
+      }
+      await deps.registry.create(record)
+      runner.start(record, input.query, credentials)
+      return record
+    },
+    find,
+    async findSuccessful(identity, id, denial, project) {
+      const record = await find(identity, id, denial, project)
+      if (!record) {
+        throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
+      }
+      if (record.state !== 'SUCCESSFUL') {
+        throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-020040001' })
+      }
+      return record
+    },
+    remove,
+    async removeAll(filter) {
+      const records = await deps.registry.list()
+      let removed = 0
+      for (const record of records) {
+        if (filter && !filter(record)) continue
+        await remove(record)
+        removed++
+      }
+      if (!filter) {
+        for await (const key of deps.store.list()) {
+          const id = key.slice(0, key.indexOf('.'))
+          if (!(await deps.registry.get(id))) await deps.store.delete(key)
+        }
+      }
+      return removed
+    },
+  }
+}

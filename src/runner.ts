@@ -1,0 +1,148 @@
+/**
+ * Runs one query: upstream sync call → transcoder → store → registry.
+ * Portable. Bounded by a limiter; a failure of any step ends FAILED with no blob left behind.
+ */
+import type { AppDeps } from './deps.ts'
+import { GatewayError } from './errors.ts'
+import type { Limiter } from './limiter.ts'
+import { toRecordKey, toResultKey } from './query-id.ts'
+import type { QueryRecord, UpstreamQuery } from './registry/types.ts'
+import { toOneLine, transcodeKylinResult } from './upstream/transcode.ts'
+import type { Credentials } from './upstream/types.ts'
+
+/** How often progress (rows, bytes) is written to the registry while a query runs. */
+const PROGRESS_INTERVAL_MS = 500
+
+export interface QueryRunner {
+  /** Queues the query in the background; returns at once. */
+  start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): void
+  /** Aborts a queued or running query (its late result is discarded). */
+  abort(id: string, reason: string): boolean
+  readonly active: number
+  readonly queued: number
+}
+
+type RunnerDeps = Pick<
+  AppDeps,
+  'kylin' | 'store' | 'registry' | 'logger' | 'defer' | 'now' | 'config'
+>
+
+export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunner {
+  const running = new Map<string, AbortController>()
+
+  async function execute(record: QueryRecord, query: UpstreamQuery, credentials: Credentials) {
+    const { id } = record
+    const controller = new AbortController()
+    // Started when the upstream call starts, not while the query waits in the queue.
+    let timeout: AbortSignal | undefined
+    running.set(id, controller)
+    const log = deps.logger.child({ queryId: id })
+    const started = deps.now()
+    try {
+      await limiter.run(async () => {
+        timeout = AbortSignal.timeout(deps.config.upstreamTimeoutMs)
+        const signal = AbortSignal.any([controller.signal, timeout])
+        const body = await deps.kylin.query(query, credentials, signal)
+        let lastProgress = deps.now()
+        const transcoding = transcodeKylinResult(body, {
+          separator: record.options.separator,
+          includeHeader: record.options.includeHeader,
+          onProgress: (rows, bytes) => {
+            const now = deps.now()
+            if (now - lastProgress < PROGRESS_INTERVAL_MS) return
+            lastProgress = now
+            void deps.registry.update(id, { rows, bytes, updatedAt: now })
+          },
+        })
+        const stored = await deps.store.put(toResultKey(id), transcoding.csv, { signal })
+        const summary = await transcoding.summary
+        const finishedAt = deps.now()
+        const done = await deps.registry.update(id, {
+          state: 'SUCCESSFUL',
+          metadata: summary.metadata,
+          rows: summary.rows,
+          bytes: stored.size,
+          partial: summary.partial,
+          updatedAt: finishedAt,
+          finishedAt,
+        })
+        if (!done || controller.signal.aborted) {
+          // Deleted while it ran: the late result must not reappear.
+          await deps.store.delete(toResultKey(id))
+          return
+        }
+        await writeRecordFile(deps, done)
+        log.info(
+          { rows: summary.rows, bytes: stored.size, ms: finishedAt - started },
+          'query succeeded',
+        )
+      }, controller.signal)
+    } catch (error) {
+      await deps.store.delete(toResultKey(id)).catch(() => {})
+      const message = toFailureMessage(
+        error,
+        controller.signal,
+        timeout,
+        deps.config.upstreamTimeoutMs,
+      )
+      const finishedAt = deps.now()
+      const failed = await deps.registry.update(id, {
+        state: 'FAILED',
+        error: message,
+        updatedAt: finishedAt,
+        finishedAt,
+      })
+      if (failed) await writeRecordFile(deps, failed).catch(() => {})
+      log.info({ ms: finishedAt - started, error: message }, 'query failed')
+    } finally {
+      running.delete(id)
+    }
+  }
+
+  return {
+    start(record, query, credentials) {
+      deps.defer(() => execute(record, query, credentials))
+    },
+    abort(id, reason) {
+      const controller = running.get(id)
+      if (!controller) return false
+      controller.abort(new Error(reason))
+      return true
+    },
+    get active() {
+      return limiter.active
+    },
+    get queued() {
+      return limiter.queued
+    },
+  }
+}
+
+/** Persists a record beside its result, so a restarted gateway can rebuild the registry. */
+export async function writeRecordFile(deps: Pick<AppDeps, 'store'>, record: QueryRecord) {
+  const bytes = new TextEncoder().encode(JSON.stringify(record))
+  await deps.store.put(
+    toRecordKey(record.id),
+    new ReadableStream({
+      start(controller) {
+        controller.enqueue(bytes)
+        controller.close()
+      },
+    }),
+  )
+}
+
+function toFailureMessage(
+  error: unknown,
+  stopped: AbortSignal,
+  timeout: AbortSignal | undefined,
+  timeoutMs: number,
+): string {
+  if (stopped.aborted && stopped.reason instanceof Error) return stopped.reason.message
+  if (timeout?.aborted) {
+    return `The query did not finish within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS), so the gateway stopped it; no result was kept.`
+  }
+  if (error instanceof GatewayError) return toOneLine(error.message)
+  const text = error instanceof Error ? error.message : String(error)
+  return toOneLine(`The query failed in the gateway: ${text}`)
+}

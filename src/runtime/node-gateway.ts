@@ -1,0 +1,130 @@
+/**
+ * Node wiring: config → pino, undici, store driver, registry, app, HTTP server. Node only.
+ * `startNodeGateway` is what the CLI entry and the end-to-end tests start.
+ */
+import { randomUUID } from 'node:crypto'
+import { serve, type ServerType } from '@hono/node-server'
+import { pino, type Logger as PinoLogger } from 'pino'
+import { createGateway, type GatewayApp } from '../app.ts'
+import type { Config } from '../config.ts'
+import type { Logger } from '../logger.ts'
+import { toRecordKey, toResultKey } from '../query-id.ts'
+import { createMemoryRegistry } from '../registry/memory.ts'
+import { createFsStore } from '../store/fs.ts'
+import { createMemoryStore } from '../store/memory.ts'
+import type { BlobStore } from '../store/types.ts'
+import { createKylinClient } from '../upstream/client.ts'
+import { createUndiciFetch } from './undici-fetch.ts'
+
+export interface NodeGateway {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string
+  gateway: GatewayApp
+  store: BlobStore
+  logger: PinoLogger
+  /** Stops accepting connections, waits up to `graceMs` for background queries, frees sockets. */
+  close(graceMs?: number): Promise<void>
+}
+
+export interface NodeGatewayOptions {
+  /** Where logs go (default stdout); tests pass a stream to read them. */
+  logDestination?: NodeJS.WritableStream
+}
+
+export function createNodeLogger(config: Config, destination?: NodeJS.WritableStream): PinoLogger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { service: 'kylin-async-gateway' },
+      // Credentials must never reach a log, whatever object a caller passes.
+      redact: {
+        paths: [
+          'authorization',
+          'cookie',
+          '*.authorization',
+          '*.cookie',
+          'headers.authorization',
+          'headers.cookie',
+          'credentials',
+          '*.credentials',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination ?? pino.destination({ sync: false }),
+  )
+}
+
+export async function startNodeGateway(
+  config: Config,
+  options: NodeGatewayOptions = {},
+): Promise<NodeGateway> {
+  const logger = createNodeLogger(config, options.logDestination)
+  const upstream = createUndiciFetch({
+    connectTimeoutMs: 10_000,
+    headersTimeoutMs: config.upstreamTimeoutMs,
+    bodyTimeoutMs: config.upstreamTimeoutMs,
+  })
+  const store =
+    config.store === 'fs'
+      ? createFsStore({ dir: config.dataDir })
+      : createMemoryStore({ maxBytes: config.memoryStoreMaxBytes })
+  const registry = createMemoryRegistry({
+    maxRecords: config.maxQueries,
+    onEvict: (record) => {
+      void Promise.all([
+        store.delete(toResultKey(record.id)),
+        store.delete(toRecordKey(record.id)),
+      ]).catch((err: unknown) =>
+        logger.warn({ err, queryId: record.id }, 'evicted result not removed'),
+      )
+    },
+  })
+
+  const background = new Set<Promise<void>>()
+  const gateway = createGateway({
+    config,
+    store,
+    registry,
+    kylin: createKylinClient({ baseUrl: config.upstreamUrl, fetch: upstream.fetch }),
+    fetch: upstream.fetch,
+    logger: logger as unknown as Logger,
+    defer: (task) => {
+      const promise = task().catch((err: unknown) =>
+        logger.error({ err }, 'background task failed'),
+      )
+      background.add(promise)
+      void promise.finally(() => background.delete(promise))
+    },
+    now: Date.now,
+    newId: randomUUID,
+  })
+
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: gateway.app.fetch, hostname: config.host, port: config.port }, () =>
+      resolve(s),
+    )
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+
+  return {
+    url,
+    gateway,
+    store,
+    logger,
+    async close(graceMs = 0) {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      if (graceMs > 0 && background.size > 0) {
+        await Promise.race([
+          Promise.allSettled([...background]),
+          new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+        ])
+      }
+      await upstream.close()
+      logger.flush()
+    },
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Rule 1 of the house: only the Node entry and Node-only drivers may import runtime-bound
+ * modules or read `process`. This scans every source file's imports and globals.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const SRC = join(import.meta.dirname, '..', 'src')
+
+/** Files allowed to touch Node: the runtime entries and Node-only drivers. */
+const NODE_ONLY = [/^runtime\/node[^/]*\.ts$/, /^runtime\/undici-fetch\.ts$/, /^store\/fs\.ts$/]
+
+const RUNTIME_BOUND = [
+  /^node:/,
+  /^undici$/,
+  /^pino/,
+  /^@hono\/node-server/,
+  /^fs$/,
+  /^path$/,
+  /^os$/,
+]
+
+function listSources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? listSources(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : [],
+  )
+}
+
+function importsOf(source: string): string[] {
+  const specifiers: string[] = []
+  for (const match of source.matchAll(/(?:import|export)[^'"`;]*?from\s*['"]([^'"]+)['"]/g)) {
+    specifiers.push(match[1]!)
+  }
+  for (const match of source.matchAll(/import\s*\(\s*['"]([^'"]+)['"]\s*\)/g))
+    specifiers.push(match[1]!)
+  for (const match of source.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) specifiers.push(match[1]!)
+  return specifiers
+}
+
+const files = listSources(SRC).map((path) => ({
+  name: relative(SRC, path).replaceAll('\\', '/'),
+  source: readFileSync(path, 'utf8'),
+}))
+const portable = files.filter((f) => !NODE_ONLY.some((pattern) => pattern.test(f.name)))
+
+describe('architecture', () => {
+  it('finds the sources it checks', () => {
+    expect(portable.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['app.ts', 'runner.ts', 'store/memory.ts']),
+    )
+    expect(files.map((f) => f.name)).toEqual(
+      expect.arrayContaining(['runtime/node.ts', 'store/fs.ts']),
+    )
+  })
+
+  it.each(portable.map((f) => [f.name, f.source]))(
+    '%s imports nothing runtime-bound',
+    (_name, source) => {
+      const bad = importsOf(source).filter((spec) =>
+        RUNTIME_BOUND.some((pattern) => pattern.test(spec)),
+      )
+      expect(bad).toEqual([])
+    },
+  )
+
+  it.each(portable.map((f) => [f.name, f.source]))(
+    '%s reads no process or Buffer',
+    (_name, source) => {
+      const code = source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
+      expect(code).not.toMatch(/\bprocess\.|\bBuffer\b|\brequire\(/)
+    },
+  )
+
+  it('nothing in the core imports the runtime layer', () => {
+    for (const file of portable) {
+      const bad = importsOf(file.source).filter(
+        (spec) => spec.includes('/runtime/') || spec.startsWith('./runtime'),
+      )
+      expect(bad, file.name).toEqual([])
+    }
+  })
+
+  it('the scanner itself catches a violation', () => {
+    expect(importsOf("import { readFile } from 'node:fs/promises'\n")).toEqual(['node:fs/promises'])
+    expect(importsOf("import type { X } from 'undici'\n")).toEqual(['undici'])
+    expect(importsOf("const m = await import('pino')")).toEqual(['pino'])
+  })
+})
