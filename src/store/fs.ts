@@ -1,0 +1,293 @@
+/**
+ * BlobStore on a local directory: one file per key, written to a hidden temp file and renamed.
+ * Node-only (node:fs). One store, in one process, owns its directory (see the partial sweep).
+ */
+import { randomUUID } from 'node:crypto'
+import type { FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { Readable } from 'node:stream'
+import { pathToFileURL } from 'node:url'
+import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
+import { isValidKey } from './types.ts'
+
+export interface FsStoreOptions {
+  /** Directory holding the blobs; created (recursively) on first use. */
+  dir: string
+}
+
+const DRIVER = 'fs'
+const PARTIAL_SUFFIX = '.partial'
+/** Small chunks are gathered up to this size so a row-sized stream does not cost a syscall each. */
+const WRITE_BATCH_BYTES = 64 * 1024
+
+export function createFsStore(options: FsStoreOptions): BlobStore {
+  const dir = resolve(options.dir)
+  let preparing: Promise<void> | undefined
+
+  /**
+   * First use creates the directory and deletes `.*.partial` files left by a crash mid-put: they
+   * are never listed, but would fill the disk. This is why a directory must have one owner: the
+   * sweep would also delete a live write of another store sharing it. Memoised; a failure is not,
+   * so a transient error (e.g. a mount not ready yet) does not break the store for good.
+   */
+  function ready(): Promise<void> {
+    preparing ??= prepareDir(dir).catch((err: unknown) => {
+      preparing = undefined
+      throw err
+    })
+    return preparing
+  }
+
+  function pathOf(key: string): string {
+    assertKey(key)
+    return join(dir, key)
+  }
+
+  return {
+    name: DRIVER,
+
+    async put(key: string, body: ReadableStream<Uint8Array>, putOptions?: PutOptions) {
+      const signal = putOptions?.signal
+      let finalPath: string
+      let tempPath: string
+      let handle: FileHandle
+      try {
+        finalPath = pathOf(key)
+        // Dot-prefixed, so never a valid key (no collision, never listed); the UUID keeps
+        // concurrent puts of one key apart. 1 + 200 (longest key) + 1 + 36 + 8 < NAME_MAX 255.
+        tempPath = join(dir, `.${key}.${randomUUID()}${PARTIAL_SUFFIX}`)
+        signal?.throwIfAborted()
+        await ready()
+        signal?.throwIfAborted()
+        // Opened up front ('wx': never clobber), so the file exists before any byte is read and
+        // the cleanup below can never race its creation.
+        handle = await open(tempPath, 'wx').catch((err: unknown) => {
+          throw driverError('creating a temp file', key, err)
+        })
+      } catch (err) {
+        discard(body, err)
+        throw err
+      }
+
+      let closed = false
+      try {
+        const size = await writeChunks(handle, readChunks(body, signal), key)
+        closed = true
+        await handle.close().catch((err: unknown) => {
+          throw driverError('close', key, err)
+        })
+        signal?.throwIfAborted()
+        // rename(2) is atomic within one filesystem, and the temp file sits in the same directory:
+        // readers see the old blob or the new one, never a torn write.
+        await rename(tempPath, finalPath).catch((err: unknown) => {
+          throw driverError('rename', key, err)
+        })
+        return { size }
+      } catch (err) {
+        if (!closed) await handle.close().catch(() => {})
+        await rm(tempPath, { force: true }).catch(() => {})
+        throw err
+      }
+    },
+
+    async get(key: string, range?: ByteRange): Promise<BlobObject | null> {
+      const path = pathOf(key)
+      await ready()
+      let handle: FileHandle
+      try {
+        handle = await open(path, 'r')
+      } catch (err) {
+        if (hasCode(err, 'ENOENT')) return null
+        throw driverError('open', key, err)
+      }
+      let size: number
+      try {
+        // Stat the open handle, not the path: an overwrite renames a new file in, and this size
+        // must describe the very file (inode) we are about to stream.
+        const info = await handle.stat()
+        if (!info.isFile()) {
+          await handle.close()
+          return null
+        }
+        size = info.size
+      } catch (err) {
+        await handle.close().catch(() => {})
+        throw driverError('stat', key, err)
+      }
+      const start = Math.max(0, range?.start ?? 0)
+      const end = Math.min(range?.end ?? size - 1, size - 1)
+      if (end < start) {
+        // createReadStream rejects start > end; an empty blob still has an (empty) body.
+        await handle.close().catch(() => {})
+        return { size, body: new ReadableStream<Uint8Array>({ start: (c) => c.close() }) }
+      }
+      // Streams with backpressure (toWeb pauses the file stream while the web queue is full);
+      // autoClose releases the handle at the end, on error and on cancel.
+      const fileStream = handle.createReadStream({ start, end })
+      return { size, body: Readable.toWeb(fileStream) as ReadableStream<Uint8Array> }
+    },
+
+    async head(key: string): Promise<BlobInfo | null> {
+      const path = pathOf(key)
+      await ready()
+      try {
+        const info = await stat(path)
+        return info.isFile() ? { size: info.size } : null
+      } catch (err) {
+        if (hasCode(err, 'ENOENT')) return null
+        throw driverError('stat', key, err)
+      }
+    },
+
+    async delete(key: string): Promise<void> {
+      const path = pathOf(key)
+      await ready()
+      try {
+        await unlink(path)
+      } catch (err) {
+        if (!hasCode(err, 'ENOENT')) throw driverError('unlink', key, err)
+      }
+    },
+
+    async *list(): AsyncIterable<string> {
+      await ready()
+      const entries = await readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
+        throw new Error(`[${DRIVER}] readdir failed for ${dir}: ${messageOf(err)}`, { cause: err })
+      })
+      for (const entry of entries) {
+        // Temp files start with a dot, which isValidKey refuses; so do strays that are not keys.
+        if (entry.isFile() && isValidKey(entry.name)) yield entry.name
+      }
+    },
+
+    locate(key: string): string {
+      return pathToFileURL(pathOf(key)).href
+    },
+  }
+}
+
+async function prepareDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (err) {
+    throw new Error(`[${DRIVER}] cannot create directory ${dir}: ${messageOf(err)}`, { cause: err })
+  }
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch (err) {
+    throw new Error(`[${DRIVER}] readdir failed for ${dir}: ${messageOf(err)}`, { cause: err })
+  }
+  // Best effort: a leftover that cannot be removed is still never listed, so it must not make
+  // the whole store unusable.
+  await Promise.all(
+    names
+      .filter((name) => name.startsWith('.') && name.endsWith(PARTIAL_SUFFIX))
+      .map((name) => rm(join(dir, name), { force: true }).catch(() => {})),
+  )
+}
+
+/** Writes every chunk to `handle`, awaiting each write (that await is the backpressure). */
+async function writeChunks(
+  handle: FileHandle,
+  chunks: AsyncIterable<Uint8Array>,
+  key: string,
+): Promise<number> {
+  const batch = new Uint8Array(WRITE_BATCH_BYTES)
+  let filled = 0
+  let size = 0
+  const flush = async (data: Uint8Array) => {
+    try {
+      await writeFully(handle, data)
+    } catch (err) {
+      throw driverError('write', key, err)
+    }
+  }
+  for await (const chunk of chunks) {
+    size += chunk.byteLength
+    if (filled > 0 && filled + chunk.byteLength > WRITE_BATCH_BYTES) {
+      await flush(batch.subarray(0, filled))
+      filled = 0
+    }
+    if (chunk.byteLength >= WRITE_BATCH_BYTES) {
+      await flush(chunk)
+    } else {
+      batch.set(chunk, filled)
+      filled += chunk.byteLength
+    }
+  }
+  if (filled > 0) await flush(batch.subarray(0, filled))
+  return size
+}
+
+/** FileHandle#write may write less than asked (as write(2) may); loop until all of it is out. */
+async function writeFully(handle: FileHandle, data: Uint8Array): Promise<void> {
+  let offset = 0
+  while (offset < data.byteLength) {
+    const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset)
+    if (bytesWritten <= 0) throw new Error('no progress writing to the file')
+    offset += bytesWritten
+  }
+}
+
+/**
+ * Yields the body's chunks. Rejects with the body's own error if it errors, and with the signal's
+ * reason on abort (the body is then cancelled); stopping early also cancels the body.
+ */
+async function* readChunks(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = body.getReader()
+  // Cancelling settles a pending read, so an abort is noticed even while the producer is stalled.
+  const onAbort = () => {
+    reader.cancel(signal?.reason).catch(() => {})
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  let ended = false
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      signal?.throwIfAborted()
+      if (done) {
+        ended = true
+        return
+      }
+      if (!(value instanceof Uint8Array)) {
+        throw new TypeError(`[${DRIVER}] put body must yield Uint8Array chunks`)
+      }
+      yield value
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+    if (!ended) await reader.cancel(signal?.reason).catch(() => {})
+    reader.releaseLock()
+  }
+}
+
+/** Cancels a body we will not read, so its producer is not left waiting. */
+function discard(body: ReadableStream<Uint8Array>, reason: unknown): void {
+  if (!body.locked) body.cancel(reason).catch(() => {})
+}
+
+function assertKey(key: string): void {
+  if (!isValidKey(key)) throw new Error(`Invalid store key: ${describeKey(key)}`)
+}
+
+function describeKey(key: unknown): string {
+  const text = String(key)
+  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text)
+}
+
+function driverError(action: string, key: string, cause: unknown): Error {
+  return new Error(`[${DRIVER}] ${action} failed for ${key}: ${messageOf(cause)}`, { cause })
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+function hasCode(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code
+}
