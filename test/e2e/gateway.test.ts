@@ -1,0 +1,364 @@
+/**
+ * End to end: the Node gateway as a real HTTP server (fs store in a temp dir, undici upstream)
+ * in front of a real loopback fake Kylin, driven with fetch as a client would.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Writable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseConfig, type Config } from '../../src/config.ts'
+import { startNodeGateway, type NodeGateway } from '../../src/runtime/node-gateway.ts'
+import { encodeCsvRow } from '../../src/csv/encode.ts'
+import {
+  BASIC,
+  KYLIN_SALES_ROWS,
+  startFakeKylin,
+  toGeneratedRow,
+  type FakeKylin,
+} from '../support/fake-kylin.ts'
+
+const V4 = 'application/vnd.apache.kylin-v4-public+json'
+
+let kylin: FakeKylin
+let gateway: NodeGateway
+let dataDir: string
+const logLines: string[] = []
+
+async function startGateway(overrides: Record<string, string> = {}): Promise<NodeGateway> {
+  const config: Config = parseConfig({
+    KYLIN_UPSTREAM_URL: kylin.url,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'debug',
+    ...overrides,
+  })
+  const logDestination = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk))
+      done()
+    },
+  })
+  return startNodeGateway(config, { logDestination })
+}
+
+beforeAll(async () => {
+  kylin = await startFakeKylin()
+  dataDir = await mkdtemp(join(tmpdir(), 'gateway-e2e-'))
+  gateway = await startGateway()
+})
+
+afterAll(async () => {
+  await gateway?.close()
+  await kylin?.close()
+  await rm(dataDir, { recursive: true, force: true })
+})
+
+interface Envelope<T = unknown> {
+  code: string
+  data: T
+  msg: string
+}
+
+function api(path: string, init: RequestInit & { auth?: string | null } = {}) {
+  const headers = new Headers(init.headers)
+  const auth = init.auth === undefined ? BASIC.ANALYST : init.auth
+  if (auth) headers.set('Authorization', auth)
+  return fetch(`${gateway.url}/kylin/api/async_query${path}`, { ...init, headers })
+}
+
+async function submit(
+  body: Record<string, unknown>,
+  auth: string = BASIC.ANALYST,
+  accept?: string,
+) {
+  const res = await api('', {
+    method: 'POST',
+    auth,
+    headers: { 'Content-Type': 'application/json', ...(accept ? { Accept: accept } : {}) },
+    body: JSON.stringify({ project: 'learn_kylin', ...body }),
+  })
+  expect(res.status).toBe(200)
+  const json = (await res.json()) as Envelope<Record<string, string>>
+  return json.data.queryID ?? json.data.query_id ?? ''
+}
+
+async function waitForEnd(id: string, auth: string = BASIC.ANALYST, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const json = (await (await api(`/${id}/status`, { auth })).json()) as Envelope<
+      Record<string, string>
+    >
+    if (json.data.status !== 'RUNNING' || Date.now() > deadline) return json.data
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+describe('gateway end to end', () => {
+  it('runs a query and serves metadata, size, path and the CSV', async () => {
+    const id = await submit({ sql: 'select * from kylin_sales' })
+    expect(await waitForEnd(id)).toMatchObject({
+      status: 'SUCCESSFUL',
+      info: 'await fetching results',
+    })
+
+    const expected = KYLIN_SALES_ROWS.map((row) => encodeCsvRow(row, ',')).join('')
+    const download = await api(`/${id}/result_download`, { headers: { Accept: V4 } })
+    expect(download.status).toBe(200)
+    expect(download.headers.get('content-type')).toBe('application/csv;charset=utf-8')
+    expect(await download.text()).toBe(expected)
+
+    const size = (await (await api(`/${id}/file_status`)).json()) as Envelope<number>
+    expect(size.data).toBe(Buffer.byteLength(expected))
+
+    const metadata = (await (await api(`/${id}/metadata`)).json()) as Envelope<string[][]>
+    expect(metadata.data[0]).toContain('TRANS_ID')
+    expect(metadata.data[0]!.length).toBe(metadata.data[1]!.length)
+
+    const path = (await (await api(`/${id}/result_path`)).json()) as Envelope<string>
+    expect(path.data).toMatch(/^file:\/\//)
+    expect(await readFile(fileURLToPath(path.data), 'utf8')).toBe(expected)
+  })
+
+  it("reproduces Kylin 5 async CSV bytes for select '123\"','123'", async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{}, '"123""",123\n'],
+      [{ include_header: true }, 'EXPR$0,EXPR$1\n"123""",123\n'],
+      [{ separator: '\n' }, '"123"""\n123\n'],
+    ]
+    for (const [options, bytes] of cases) {
+      const id = await submit({ sql: `select '123"','123'`, ...options })
+      expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
+      expect(await (await api(`/${id}/result`)).text()).toBe(bytes)
+    }
+  })
+
+  it('exports 100,000 rows intact', async () => {
+    const id = await submit({ sql: 'select * from rows_100000', separator: '|' })
+    expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
+    const text = await (await api(`/${id}/result`)).text()
+    const lines = text.split('\n')
+    expect(lines).toHaveLength(100_001)
+    expect(lines[0]).toBe(toGeneratedRow(1).join('|'))
+    expect(lines[99_999]).toBe(toGeneratedRow(100_000).join('|'))
+    const size = (await (await api(`/${id}/filestatus`)).json()) as Envelope<number>
+    expect(size.data).toBe(Buffer.byteLength(text))
+  })
+
+  it("ends FAILED with Kylin's own message for a SQL error, and keeps no file", async () => {
+    const id = await submit({ sql: 'select * from no_such_table' })
+    const status = await waitForEnd(id)
+    expect(status.status).toBe('FAILED')
+    expect(status.info).toContain("Object 'NO_SUCH_TABLE' not found")
+    expect(status.info).not.toContain('\n')
+    const res = await api(`/${id}/result`)
+    expect(res.status).toBe(404)
+    const files = await import('node:fs/promises').then((fs) => fs.readdir(dataDir))
+    expect(files.filter((f) => f.startsWith(id) && f.endsWith('.csv'))).toEqual([])
+  })
+
+  it('keeps queries private to their submitter, open to admins', async () => {
+    const id = await submit({ sql: 'select * from kylin_sales' })
+    await waitForEnd(id)
+    const other = await api(`/${id}/result`, { auth: BASIC.MODELER })
+    expect(other.status).toBe(403)
+    expect(await other.text()).not.toContain('Shanghai')
+    const admin = await api(`/${id}/result`, { auth: BASIC.ADMIN })
+    expect(admin.status).toBe(200)
+  })
+
+  it('refuses missing and wrong credentials with 401 before anything runs', async () => {
+    const before = kylin.requests.filter((r) => r.path === '/kylin/api/query').length
+    const none = await api('', { method: 'POST', auth: null, body: '{"sql":"select 1"}' })
+    expect(none.status).toBe(401)
+    const wrong = await api('', {
+      method: 'POST',
+      auth: `Basic ${Buffer.from('ADMIN:nope').toString('base64')}`,
+      body: '{"sql":"select 1"}',
+    })
+    expect(wrong.status).toBe(401)
+    expect(((await wrong.json()) as Envelope).code).toBe('999')
+    expect(kylin.requests.filter((r) => r.path === '/kylin/api/query').length).toBe(before)
+  })
+
+  it('works with a Kylin session cookie obtained through the pass-through', async () => {
+    const login = await fetch(`${gateway.url}/kylin/api/user/authentication`, {
+      method: 'POST',
+      headers: { Authorization: BASIC.MODELER },
+    })
+    expect(login.status).toBe(200)
+    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('JSESSIONID='))
+    expect(cookie).toBeDefined()
+    const session = cookie!.split(';')[0]!
+    const res = await api('', {
+      method: 'POST',
+      auth: null,
+      headers: { Cookie: session, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sql: 'select * from kylin_sales', project: 'learn_kylin' }),
+    })
+    expect(res.status).toBe(200)
+    const id = ((await res.json()) as Envelope<Record<string, string>>).data.queryID!
+    const status = await waitForEnd(id, BASIC.MODELER)
+    expect(status.status).toBe('SUCCESSFUL')
+    const sent = kylin.requests.filter((r) => r.path === '/kylin/api/query').at(-1)
+    expect(sent?.headers.cookie).toBe(session)
+    expect(sent?.headers.authorization).toBeUndefined()
+  })
+
+  it('forwards the caller credentials and the query fields to the upstream', async () => {
+    const id = await submit(
+      { sql: 'select * from kylin_sales', offset: 2, limit: 3, acceptPartial: true },
+      BASIC.ADMIN,
+    )
+    await waitForEnd(id, BASIC.ADMIN)
+    const sent = kylin.requests.filter((r) => r.path === '/kylin/api/query').at(-1)!
+    expect(sent.headers.authorization).toBe(BASIC.ADMIN)
+    expect(JSON.parse(sent.body!)).toEqual({
+      sql: 'select * from kylin_sales',
+      project: 'learn_kylin',
+      offset: 2,
+      limit: 3,
+      acceptPartial: true,
+    })
+  })
+
+  it('passes other Kylin calls through unchanged', async () => {
+    const res = await fetch(`${gateway.url}/kylin/api/projects?limit=1&offset=0`, {
+      headers: { Authorization: BASIC.ADMIN, Accept: 'application/json', 'X-Custom': 'yes' },
+    })
+    expect(res.status).toBe(200)
+    const echo = (await res.json()) as {
+      method: string
+      path: string
+      query: string
+      headers: Record<string, string>
+    }
+    expect(echo).toMatchObject({ method: 'GET', path: '/kylin/api/projects' })
+    expect(echo.query).toContain('limit=1')
+    expect(echo.headers['x-custom']).toBe('yes')
+    expect(echo.headers.authorization).toBe(BASIC.ADMIN)
+  })
+
+  it('never logs credentials, cookies, SQL text or rows', async () => {
+    const id = await submit({ sql: 'select * from kylin_sales' })
+    await waitForEnd(id)
+    await api(`/${id}/result`)
+    gateway.logger.flush()
+    const logs = logLines.join('')
+    expect(logs).toContain(id)
+    for (const secret of [
+      BASIC.ANALYST,
+      BASIC.ADMIN,
+      'QU5BTFlTVDpBTkFMWVNU',
+      'JSESSIONID',
+      'kylin_sales',
+      'Shanghai',
+    ]) {
+      expect(logs).not.toContain(secret)
+    }
+  })
+})
+
+describe('gateway end to end: limits and failures', () => {
+  it('never runs more than MAX_CONCURRENT_QUERIES upstream at once; the rest stay RUNNING', async () => {
+    const local = await startFakeKylin()
+    try {
+      const limited = await startNodeGateway(
+        parseConfig({
+          KYLIN_UPSTREAM_URL: local.url,
+          PORT: '0',
+          HOST: '127.0.0.1',
+          STORE: 'memory',
+          MAX_CONCURRENT_QUERIES: '2',
+          LOG_LEVEL: 'silent',
+        }),
+      )
+      try {
+        const ids = await Promise.all(
+          [1, 2, 3, 4, 5, 6].map(async () => {
+            const res = await fetch(`${limited.url}/kylin/api/async_query`, {
+              method: 'POST',
+              headers: { Authorization: BASIC.ADMIN },
+              body: JSON.stringify({
+                sql: 'select * from rows_10 /* sleep_ms_150 */',
+                project: 'p',
+              }),
+            })
+            return ((await res.json()) as Envelope<Record<string, string>>).data.queryID!
+          }),
+        )
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        const statuses = await Promise.all(
+          ids.map(async (id) => {
+            const res = await fetch(`${limited.url}/kylin/api/async_query/${id}/status`, {
+              headers: { Authorization: BASIC.ADMIN },
+            })
+            return ((await res.json()) as Envelope<Record<string, string>>).data.status
+          }),
+        )
+        expect(statuses.every((s) => s === 'RUNNING')).toBe(true)
+        const deadline = Date.now() + 10_000
+        while (Date.now() < deadline) {
+          const done = await Promise.all(
+            ids.map(async (id) => {
+              const res = await fetch(`${limited.url}/kylin/api/async_query/${id}/status`, {
+                headers: { Authorization: BASIC.ADMIN },
+              })
+              return ((await res.json()) as Envelope<Record<string, string>>).data.status
+            }),
+          )
+          if (done.every((s) => s === 'SUCCESSFUL')) break
+          await new Promise((resolve) => setTimeout(resolve, 50))
+        }
+        expect(local.maxInFlight).toBe(2)
+      } finally {
+        await limited.close()
+      }
+    } finally {
+      await local.close()
+    }
+  })
+
+  it('ends FAILED with a clear message when the upstream is unreachable', async () => {
+    const dead = await startFakeKylin()
+    const url = dead.url
+    const down = await startNodeGateway(
+      parseConfig({
+        KYLIN_UPSTREAM_URL: url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        STORE: 'memory',
+        LOG_LEVEL: 'silent',
+      }),
+    )
+    try {
+      // Identity is verified (and cached) while the upstream is up; then it goes away.
+      const res = await fetch(`${down.url}/kylin/api/async_query/${crypto.randomUUID()}/status`, {
+        headers: { Authorization: BASIC.ADMIN },
+      })
+      expect(res.status).toBe(200)
+      await dead.close()
+      const submitRes = await fetch(`${down.url}/kylin/api/async_query`, {
+        method: 'POST',
+        headers: { Authorization: BASIC.ADMIN },
+        body: JSON.stringify({ sql: 'select 1', project: 'p' }),
+      })
+      const id = ((await submitRes.json()) as Envelope<Record<string, string>>).data.queryID!
+      let status: Record<string, string> = {}
+      for (let i = 0; i < 200; i++) {
+        const s = await fetch(`${down.url}/kylin/api/async_query/${id}/status`, {
+          headers: { Authorization: BASIC.ADMIN },
+        })
+        status = ((await s.json()) as Envelope<Record<string, string>>).data
+        if (status.status !== 'RUNNING') break
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      expect(status.status).toBe('FAILED')
+      expect(status.info).toContain('Cannot reach the upstream Kylin')
+    } finally {
+      await down.close()
+    }
+  })
+})
