@@ -8,6 +8,13 @@ import type { Registry } from './registry/types.ts'
 import type { BlobStore } from './store/types.ts'
 import type { KylinClient } from './upstream/types.ts'
 
+/** An incremental digest; Node passes node:crypto, Workers `crypto.DigestStream`. */
+export interface IncrementalHash {
+  update(chunk: Uint8Array): void
+  /** Lower-case hex of the digest of everything passed to `update`. */
+  digest(): Promise<string>
+}
+
 export interface AppDeps {
   config: Config
   store: BlobStore
@@ -24,6 +31,8 @@ export interface AppDeps {
   defer: (task: () => Promise<void>) => void
   /** Milliseconds since the epoch. */
   now: () => number
+  /** A new SHA-256 hasher: results are hashed on their way into the store. */
+  createHash: () => IncrementalHash
   /** A new query id (a random UUID). */
   newId: () => string
 }

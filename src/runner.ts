@@ -24,7 +24,7 @@ export interface QueryRunner {
 
 type RunnerDeps = Pick<
   AppDeps,
-  'kylin' | 'store' | 'registry' | 'logger' | 'defer' | 'now' | 'config'
+  'kylin' | 'store' | 'registry' | 'logger' | 'defer' | 'now' | 'config' | 'createHash'
 >
 
 export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunner {
@@ -54,8 +54,18 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
             void deps.registry.update(id, { rows, bytes, updatedAt: now })
           },
         })
-        const stored = await deps.store.put(toResultKey(id), transcoding.csv, { signal })
+        const hash = deps.createHash()
+        const hashed = transcoding.csv.pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform(chunk, controller) {
+              hash.update(chunk)
+              controller.enqueue(chunk)
+            },
+          }),
+        )
+        const stored = await deps.store.put(toResultKey(id), hashed, { signal })
         const summary = await transcoding.summary
+        const sha256 = await hash.digest()
         const finishedAt = deps.now()
         const done = await deps.registry.update(id, {
           state: 'SUCCESSFUL',
@@ -63,6 +73,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           rows: summary.rows,
           bytes: stored.size,
           partial: summary.partial,
+          sha256,
           updatedAt: finishedAt,
           finishedAt,
         })

@@ -10,6 +10,7 @@ import { toResultKey } from '../query-id.ts'
 import type { QueryService, SubmitInput } from '../queries.ts'
 import type { BlobStore } from '../store/types.ts'
 import type { QueryRecord } from '../registry/types.ts'
+import { sendDownload } from './download.ts'
 import { sendEnvelope } from './envelope.ts'
 import { translate } from './i18n.ts'
 import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
@@ -60,7 +61,13 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     if (!record) {
       Object.assign(data, { status: 'MISSING', info: translate('QUERY_MISSING', lang) })
     } else if (record.state === 'RUNNING') {
-      Object.assign(data, { status: 'RUNNING', info: translate('QUERY_RUNNING', lang) })
+      // Progress rides along as extra fields; old clients read only status and info.
+      Object.assign(data, {
+        status: 'RUNNING',
+        info: translate('QUERY_RUNNING', lang),
+        rows_written: record.rows,
+        bytes_written: record.bytes,
+      })
     } else if (record.state === 'SUCCESSFUL') {
       Object.assign(data, { status: 'SUCCESSFUL', info: translate('QUERY_SUCCESSFUL', lang) })
     } else {
@@ -98,7 +105,10 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       { message: 'DENIED_DOWNLOAD', data: null },
       projectOf(c),
     )
-    return sendResult(c, store, record, 'text/csv;charset=utf-8', 'result.csv')
+    return sendDownload(c, store, record, {
+      contentType: 'text/csv;charset=utf-8',
+      fileName: 'result.csv',
+    })
   })
 
   app.get('/:id/result_download', async (c) => {
@@ -116,7 +126,10 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       projectOf(c),
     )
     const type = c.get('dialect').name === 'v4' ? 'application/csv' : 'text/csv'
-    return sendResult(c, store, record, `${type};charset=utf-8`, `${record.options.fileName}.csv`)
+    return sendDownload(c, store, record, {
+      contentType: `${type};charset=utf-8`,
+      fileName: `${record.options.fileName}.csv`,
+    })
   })
 
   app.get('/:id/result_path', async (c) => {
@@ -220,27 +233,4 @@ function parseOlderThan(text: string): number {
     throw new BadRequestError({ id: 'TIME_FORMAT_INVALID' }, { errorCode: 'KE-010031303' })
   }
   return date.getTime()
-}
-
-async function sendResult(
-  c: Context<AppEnv>,
-  store: BlobStore,
-  record: QueryRecord,
-  contentType: string,
-  fileName: string,
-): Promise<Response> {
-  const blob = await store.get(toResultKey(record.id))
-  if (!blob) throw new NotFoundError({ id: 'RESULT_LOST' })
-  return c.body(blob.body, 200, {
-    'Content-Type': contentType,
-    'Content-Disposition': toContentDisposition(fileName),
-    'Content-Length': String(blob.size),
-  })
-}
-
-/** `attachment` with an ASCII fallback and RFC 5987 `filename*` for other characters. */
-export function toContentDisposition(fileName: string): string {
-  if (/^[\x20-\x7e]*$/.test(fileName)) return `attachment; filename="${fileName}"`
-  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_')
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`
 }

@@ -234,7 +234,13 @@ describe('status', () => {
     const running = await (await call('GET', `/${id}/status`)).json()
     expect(running).toEqual({
       code: '000',
-      data: { queryID: id, status: 'RUNNING', info: 'still running' },
+      data: {
+        queryID: id,
+        status: 'RUNNING',
+        info: 'still running',
+        rows_written: 0,
+        bytes_written: 0,
+      },
       msg: '',
     })
     release()

@@ -8,6 +8,7 @@ import { UpstreamError } from '../../src/errors.ts'
 import { createSilentLogger } from '../../src/logger.ts'
 import { createMemoryRegistry } from '../../src/registry/memory.ts'
 import type { UpstreamQuery } from '../../src/registry/types.ts'
+import { createSha256 } from '../../src/runtime/node-gateway.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import type { Credentials, KylinClient, UserIdentity } from '../../src/upstream/types.ts'
 
@@ -138,6 +139,7 @@ export function makeTestDeps(overrides: Partial<Config> = {}): TestDeps {
       void promise.finally(() => tasks.delete(promise))
     },
     now: () => (clock += 1),
+    createHash: createSha256,
     newId: () => `00000000-0000-4000-8000-${String(++nextId).padStart(12, '0')}`,
     async settle() {
       while (tasks.size > 0) await Promise.allSettled([...tasks])

@@ -1,0 +1,147 @@
+/**
+ * Result downloads as a file server would send them: Content-Length, a strong ETag, HEAD,
+ * single byte ranges (206 / 416), If-None-Match, If-Range, and gzip on the fly. Portable.
+ */
+import type { Context } from 'hono'
+import type { AppEnv } from '../app-env.ts'
+import { NotFoundError } from '../errors.ts'
+import { toResultKey } from '../query-id.ts'
+import type { QueryRecord } from '../registry/types.ts'
+import type { BlobStore, ByteRange } from '../store/types.ts'
+
+export interface DownloadOptions {
+  contentType: string
+  fileName: string
+}
+
+/** The strong validator of a result: its content hash, or id and size (results never change). */
+export function toEtag(record: QueryRecord): string {
+  return `"${record.sha256 ?? `${record.id}-${record.bytes}`}"`
+}
+
+export async function sendDownload(
+  c: Context<AppEnv>,
+  store: BlobStore,
+  record: QueryRecord,
+  options: DownloadOptions,
+): Promise<Response> {
+  const etag = toEtag(record)
+  const size = record.bytes
+  const lastModified = new Date(record.finishedAt ?? record.updatedAt).toUTCString()
+  const headers: Record<string, string> = {
+    'Content-Type': options.contentType,
+    'Content-Disposition': toContentDisposition(options.fileName),
+    'Accept-Ranges': 'bytes',
+    ETag: etag,
+    'Last-Modified': lastModified,
+    'Cache-Control': 'private, no-transform',
+    Vary: 'Accept-Encoding',
+  }
+
+  if (matchesAny(c.req.header('if-none-match'), [etag, toGzipEtag(etag)])) {
+    return c.body(null, 304, headers)
+  }
+
+  const rangeHeader = c.req.header('range')
+  const ifRange = c.req.header('if-range')
+  const rangeApplies =
+    rangeHeader !== undefined && (!ifRange || ifRange === etag || ifRange === lastModified)
+  if (rangeApplies) {
+    const range = parseRange(rangeHeader, size)
+    if (range === 'unsatisfiable') {
+      return c.body(null, 416, { ...headers, 'Content-Range': `bytes */${size}` })
+    }
+    if (range) {
+      headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
+      headers['Content-Length'] = String(range.end - range.start + 1)
+      return send(c, await openBody(c, store, record, range), 206, headers)
+    }
+  }
+
+  if (size > 0 && acceptsGzip(c.req.header('accept-encoding'))) {
+    headers['Content-Encoding'] = 'gzip'
+    headers.ETag = toGzipEtag(etag)
+    if (c.req.method === 'HEAD') return c.body(null, 200, headers)
+    const body = await openBody(c, store, record)
+    // The DOM typings declare CompressionStream's input as BufferSource; bytes are fine.
+    const gzip = new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>
+    return send(c, body && body.pipeThrough(gzip), 200, headers)
+  }
+
+  headers['Content-Length'] = String(size)
+  return send(c, await openBody(c, store, record), 200, headers)
+}
+
+function send(
+  c: Context<AppEnv>,
+  body: ReadableStream<Uint8Array> | null,
+  status: 200 | 206,
+  headers: Record<string, string>,
+): Response {
+  return body ? c.body(body, status, headers) : c.body(null, status, headers)
+}
+
+/** HEAD answers with headers only, so the blob is not even opened. */
+async function openBody(
+  c: Context<AppEnv>,
+  store: BlobStore,
+  record: QueryRecord,
+  range?: ByteRange,
+): Promise<ReadableStream<Uint8Array> | null> {
+  if (c.req.method === 'HEAD') return null
+  if (record.bytes === 0) return null
+  const blob = await store.get(toResultKey(record.id), range)
+  if (!blob) throw new NotFoundError({ id: 'RESULT_LOST' })
+  return blob.body
+}
+
+/** The compressed representation is a different entity, so it gets its own strong tag. */
+function toGzipEtag(etag: string): string {
+  return `${etag.slice(0, -1)}-gzip"`
+}
+
+function matchesAny(header: string | undefined, etags: string[]): boolean {
+  if (!header) return false
+  if (header.trim() === '*') return true
+  // If-None-Match uses weak comparison: W/"x" matches "x".
+  const tags = header.split(',').map((t) => t.trim().replace(/^W\//, ''))
+  return tags.some((tag) => etags.includes(tag))
+}
+
+/**
+ * One `bytes=` range → an inclusive range within `size`; `null` to ignore the header (bad
+ * syntax, another unit, several ranges: all allowed to fall back to 200 by RFC 9110).
+ */
+export function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | null {
+  const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header)
+  if (!match) return null
+  const [, first = '', last = ''] = match
+  if (first === '' && last === '') return null
+  if (first === '') {
+    const suffix = Number(last)
+    if (suffix === 0 || size === 0) return 'unsatisfiable'
+    return { start: Math.max(0, size - suffix), end: size - 1 }
+  }
+  const start = Number(first)
+  const end = last === '' ? size - 1 : Math.min(Number(last), size - 1)
+  if (last !== '' && Number(last) < start) return null
+  if (start >= size) return 'unsatisfiable'
+  return { start, end }
+}
+
+function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false
+  return header.split(',').some((part) => {
+    const [coding = '', ...params] = part.trim().toLowerCase().split(';')
+    if (coding.trim() !== 'gzip' && coding.trim() !== 'x-gzip') return false
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    return !q || Number(q.slice(2)) > 0
+  })
+}
+
+/** `attachment` with an ASCII fallback and RFC 5987 `filename*` for other characters. */
+export function toContentDisposition(fileName: string): string {
+  if (/^[\x20-\x7e]*$/.test(fileName)) return `attachment; filename="${fileName}"`
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_')
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`
+}
