@@ -39,7 +39,10 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
     const log = deps.logger.child({ queryId: id })
     const started = deps.now()
     try {
+      // Written before the query runs, so a restarted gateway can tell it never finished.
+      await writeRecordFile(deps, record)
       await limiter.run(async () => {
+        if (!(await deps.registry.get(id))) throw new Error('The query was deleted before it ran.')
         timeout = AbortSignal.timeout(deps.config.upstreamTimeoutMs)
         const signal = AbortSignal.any([controller.signal, timeout])
         const body = await deps.kylin.query(query, credentials, signal)
@@ -104,6 +107,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
         finishedAt,
       })
       if (failed) await writeRecordFile(deps, failed).catch(() => {})
+      else await deps.store.delete(toRecordKey(id)).catch(() => {})
       log.info({ ms: finishedAt - started, error: message }, 'query failed')
     } finally {
       running.delete(id)

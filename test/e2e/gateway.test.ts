@@ -123,6 +123,18 @@ describe('gateway end to end', () => {
     expect(metadata.data[0]).toContain('TRANS_ID')
     expect(metadata.data[0]!.length).toBe(metadata.data[1]!.length)
 
+    // The record beside the blob lets a restarted gateway rebuild its registry.
+    const record = JSON.parse(await readFile(join(dataDir, `${id}.json`), 'utf8'))
+    expect(record).toMatchObject({
+      id,
+      owner: 'ANALYST',
+      project: 'learn_kylin',
+      state: 'SUCCESSFUL',
+      bytes: Buffer.byteLength(expected),
+      sha256: createHash('sha256').update(expected).digest('hex'),
+    })
+    expect(JSON.stringify(record)).not.toContain(BASIC.ANALYST)
+
     const path = (await (await api(`/${id}/result_path`)).json()) as Envelope<string>
     expect(path.data).toMatch(/^file:\/\//)
     expect(await readFile(fileURLToPath(path.data), 'utf8')).toBe(expected)
