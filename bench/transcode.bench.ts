@@ -1,0 +1,149 @@
+/**
+ * Throughput of the SQLResponse → CSV transcoder on 1M rows × 10 columns (~87 MB), against a
+ * copy-free stream read and JSON.parse + the reference encoder. Run: npx tsx bench/transcode.bench.ts
+ * (ROWS=…, RUNS=…, ONLY=transcoder to profile one pass). Node; figures are medians after a warm-up.
+ */
+import { encodeCsvRow, type Cell } from '../src/csv/encode.ts'
+import { transcodeKylinResult } from '../src/upstream/transcode.ts'
+
+const ROWS = Number(process.env.ROWS ?? 1_000_000)
+const CHUNK = 64 * 1024
+const RUNS = Number(process.env.RUNS ?? 3)
+/** ONLY=transcoder runs one pass (e.g. under --cpu-prof). */
+const ONLY = process.env.ONLY
+
+const encoder = new TextEncoder()
+
+/** Kylin-shaped rows: mostly ASCII, some escapes (quotes, newlines), non-ASCII, and nulls. */
+function toRow(i: number): (string | null)[] {
+  const day = String(1 + (i % 28)).padStart(2, '0')
+  return [
+    `2013-08-${day}`,
+    String(100000 + i),
+    i % 3 === 0 ? 'Auction' : 'Others',
+    `${i % 1000}.${i % 97}`,
+    i % 5 === 0 ? null : 'ABIN',
+    i % 7 === 0 ? 'Zürich' : i % 11 === 0 ? '東京' : 'NYC',
+    String(i % 50),
+    String(10000000 + (i % 1000)),
+    i % 13 === 0 ? 'say "hi"\nbye' : i % 17 === 0 ? 'a,b' : 'ok',
+    i % 4 === 0 ? null : 'FP-GTC',
+  ]
+}
+
+function buildBody(): Uint8Array[] {
+  const head = JSON.stringify({
+    columnMetas: Array.from({ length: 10 }, (_, i) => ({
+      isNullable: 1,
+      label: `C${i}`,
+      name: `C${i}`,
+      columnTypeName: 'VARCHAR',
+    })),
+  })
+  const tail =
+    '],"cube":"CUBE[name=kylin_sales_cube]","affectedRowCount":0,"isException":false,' +
+    '"exceptionMessage":null,"duration":61,"totalScanCount":2,"pushDown":false,"partial":false}'
+  const parts: Uint8Array[] = [encoder.encode(head.slice(0, -1) + ',"results":[')]
+  const batch = 10_000
+  for (let start = 0; start < ROWS; start += batch) {
+    const rows: string[] = []
+    for (let i = start; i < Math.min(ROWS, start + batch); i++) rows.push(JSON.stringify(toRow(i)))
+    parts.push(encoder.encode((start === 0 ? '' : ',') + rows.join(',')))
+  }
+  parts.push(encoder.encode(tail))
+  // Re-cut into 64 KiB chunks, as a network would deliver them.
+  const total = parts.reduce((n, p) => n + p.length, 0)
+  const whole = new Uint8Array(total)
+  let offset = 0
+  for (const part of parts) {
+    whole.set(part, offset)
+    offset += part.length
+  }
+  const chunks: Uint8Array[] = []
+  for (let i = 0; i < total; i += CHUNK) chunks.push(whole.subarray(i, i + CHUNK))
+  return chunks
+}
+
+function toStream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  let next = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const chunk = chunks[next++]
+      if (chunk) controller.enqueue(chunk)
+      else controller.close()
+    },
+  })
+}
+
+async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
+  const reader = stream.getReader()
+  let bytes = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return bytes
+    bytes += value.length
+  }
+}
+
+async function baseline(chunks: Uint8Array[]): Promise<number> {
+  return drain(toStream(chunks))
+}
+
+/** The old path: the whole text, JSON.parse, the reference encoder, TextEncoder per batch. */
+async function jsonParse(chunks: Uint8Array[]): Promise<number> {
+  const text = await new Response(toStream(chunks)).text()
+  const parsed = JSON.parse(text) as { results: Cell[][] }
+  let bytes = 0
+  let csv = ''
+  for (const row of parsed.results) {
+    csv += encodeCsvRow(row, ',')
+    if (csv.length > 65_536) {
+      bytes += encoder.encode(csv).length
+      csv = ''
+    }
+  }
+  return bytes + encoder.encode(csv).length
+}
+
+async function transcoder(chunks: Uint8Array[]): Promise<number> {
+  const { csv, summary } = transcodeKylinResult(toStream(chunks), {
+    separator: ',',
+    includeHeader: true,
+  })
+  const bytes = await drain(csv)
+  const result = await summary
+  if (result.rows !== ROWS || result.bytes !== bytes) throw new Error('row or byte count is off')
+  return bytes
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+const chunks = buildBody()
+const inputBytes = chunks.reduce((n, c) => n + c.length, 0)
+const mb = inputBytes / 1e6
+console.log(`body: ${ROWS} rows × 10 columns, ${mb.toFixed(1)} MB in ${chunks.length} chunks`)
+
+// JSON.parse goes last: its ~1 GB of garbage would otherwise be collected during the others.
+const passes = { baseline, transcoder, 'JSON.parse + encoder': jsonParse }
+const times: Record<string, number> = {}
+for (const [name, pass] of Object.entries(passes)) {
+  if (ONLY && name !== ONLY) continue
+  const samples: number[] = []
+  let output = await pass(chunks) // warm-up (JIT), not counted
+  for (let run = 0; run < RUNS; run++) {
+    const start = performance.now()
+    output = await pass(chunks)
+    samples.push((performance.now() - start) / 1000)
+  }
+  const seconds = median(samples)
+  times[name] = seconds
+  console.log(
+    `${name.padEnd(22)} ${seconds.toFixed(3)} s  ${(mb / seconds).toFixed(0).padStart(5)} MB/s` +
+      `  out ${(output / 1e6).toFixed(1)} MB  runs ${samples.map((s) => s.toFixed(3)).join(' ')}`,
+  )
+}
+const base = times.baseline ?? NaN
+for (const [name, seconds] of Object.entries(times)) {
+  console.log(`${name.padEnd(22)} ${(seconds / base).toFixed(1)}× baseline`)
+}
