@@ -1,0 +1,508 @@
+/**
+ * Export benchmark (issue 3): raw upstream transfer vs naive JSON.parse→CSV vs the real gateway
+ * (submit → poll → download), plus the gateway's peak RSS per size. `npm run bench`. Node only.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { constants as bufferConstants } from 'node:buffer'
+import { getHeapStatistics, setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { Agent, fetch } from 'undici'
+import { encodeCsvRow, type Cell } from '../src/csv/encode.ts'
+import type { Expectation } from './dataset.ts'
+import { readMemory, spawnChild, type Child } from './processes.ts'
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const AUTH = `Basic ${Buffer.from('ADMIN:KYLIN').toString('base64')}`
+const PROJECT = 'learn_kylin'
+const POLL_MS = 10
+/** No single request, poll loop or child start may hang the bench. */
+const REQUEST_TIMEOUT_MS = 10 * 60_000
+const START_TIMEOUT_MS = 60_000
+const BENCH_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 60 * 60_000)
+/** Naive holds the body, its string, every cell string and the CSV at once; beyond this, skip. */
+const NAIVE_MEMORY_LIMIT = Math.min(4 * 1024 ** 3, getHeapStatistics().heap_size_limit * 0.9)
+const MB = 1e6
+
+const TARGET_RATIO_AT_1M = 2.5
+const TARGET_PEAK_MIB_AT_5M = 150
+
+interface SizeResult {
+  rows: number
+  expect: Expectation
+  runs: number
+  rawS: number
+  naiveS: number | null
+  naiveNote: string
+  gatewayS: number
+  gatewayReadyS: number
+  baselineMiB: number
+  peakMiB: number
+}
+
+// --expose-gc at run time, so `npm run bench` needs no node flags: the naive path leaves ~1 GB
+// of garbage that should not be collected in the middle of the next measurement.
+setFlagsFromString('--expose-gc')
+const collectGarbage = runInNewContext('gc') as () => void
+
+/*
+ * Each measurement gets a fresh connection pool: the naive path blocks the event loop for
+ * seconds, servers close idle keep-alive sockets meanwhile, and undici would then reuse a socket
+ * whose close it has not seen yet ("other side closed").
+ */
+let pool = new Agent()
+
+async function renewPool(): Promise<void> {
+  const old = pool
+  pool = new Agent()
+  await old.destroy()
+}
+
+function parseSizes(): number[] {
+  const text = process.env.BENCH_SIZES ?? '100000,1000000,5000000'
+  const sizes = text.split(',').map((s) => Number(s.trim().replace(/_/g, '')))
+  if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1)) {
+    throw new Error(`BENCH_SIZES must be positive integers separated by commas, got ${text}`)
+  }
+  return sizes
+}
+
+function runsFor(rows: number): number {
+  const override = process.env.BENCH_RUNS
+  if (override) {
+    const runs = Number(override)
+    if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`bad BENCH_RUNS ${override}`)
+    return runs
+  }
+  return rows <= 100_000 ? 5 : 3
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+const seconds = (startedMs: number) => (performance.now() - startedMs) / 1000
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
+
+async function startUpstream(): Promise<Child> {
+  return spawnChild(process.execPath, ['--import', 'tsx', 'bench/upstream-server.ts'], {
+    cwd: ROOT,
+    match: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1] ?? null,
+    timeoutMs: START_TIMEOUT_MS,
+  })
+}
+
+interface Gateway extends Child {
+  /** `rows` of each "query succeeded" log line, in order. */
+  succeededRows: number[]
+}
+
+async function startGateway(upstreamUrl: string, dataDir: string): Promise<Gateway> {
+  const succeededRows: number[] = []
+  const child = await spawnChild(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/runtime/node.ts',
+      ...['--upstream', upstreamUrl, '--port', '0', '--host', '127.0.0.1'],
+      ...['--store', 'fs', '--data-dir', dataDir, '--max-concurrent-queries', '4'],
+      // info, not warn: the first log line is the only place the ephemeral port is printed.
+      ...['--log-level', 'info'],
+    ],
+    {
+      cwd: ROOT,
+      match: (line) =>
+        /listening on (http:\/\/[^\s,]+)/.exec(parseLog(line)?.msg ?? '')?.[1] ?? null,
+      onLine: (line) => {
+        const log = parseLog(line)
+        if (log?.msg === 'query succeeded' && typeof log.rows === 'number') {
+          succeededRows.push(log.rows)
+        }
+      },
+      timeoutMs: START_TIMEOUT_MS,
+    },
+  )
+  return Object.assign(child, { succeededRows })
+}
+
+function parseLog(line: string): { msg?: string; rows?: unknown } | null {
+  if (!line.startsWith('{')) return null
+  try {
+    return JSON.parse(line) as { msg?: string; rows?: unknown }
+  } catch {
+    return null
+  }
+}
+
+function querySql(rows: number): string {
+  return `select * from bench_${rows}`
+}
+
+function postQuery(upstreamUrl: string, rows: number) {
+  return fetch(`${upstreamUrl}/kylin/api/query`, {
+    method: 'POST',
+    headers: {
+      Authorization: AUTH,
+      'Content-Type': 'application/json',
+      'Accept-Encoding': 'identity',
+    },
+    body: JSON.stringify({ sql: querySql(rows), project: PROJECT, offset: 0, limit: 0 }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    dispatcher: pool,
+  })
+}
+
+/** Drains a body: byte count, and `\n` count found with the native indexOf (cheap per chunk). */
+async function drain(
+  body: ReadableStream<Uint8Array> | null,
+): Promise<{ bytes: number; newlines: number }> {
+  if (!body) return { bytes: 0, newlines: 0 }
+  const reader = body.getReader()
+  let bytes = 0
+  let newlines = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return { bytes, newlines }
+    bytes += value.length
+    for (let at = value.indexOf(10); at !== -1; at = value.indexOf(10, at + 1)) newlines++
+  }
+}
+
+async function measureRaw(upstreamUrl: string, expect: Expectation): Promise<number> {
+  const started = performance.now()
+  const response = await postQuery(upstreamUrl, expect.rows)
+  if (!response.ok) throw new Error(`upstream answered ${response.status}`)
+  const { bytes } = await drain(response.body as ReadableStream<Uint8Array> | null)
+  const elapsed = seconds(started)
+  if (bytes !== expect.jsonBytes) {
+    throw new Error(`raw: ${bytes} bytes, expected ${expect.jsonBytes}`)
+  }
+  return elapsed
+}
+
+/** Why naive cannot run at this size, or null: V8's string limit, or the memory it needs. */
+function naiveSkipReason(expect: Expectation): string | null {
+  const maxChars = bufferConstants.MAX_STRING_LENGTH
+  if (expect.jsonBytes > maxChars || expect.csvBytes > maxChars) return 'skipped (string limit)'
+  // Body bytes + the decoded string (two-byte: the data has non-ASCII) + ~32 B per cell string
+  // + ~120 B per row array + the CSV string (two-byte) and its UTF-8 Buffer.
+  const estimate =
+    expect.jsonBytes * 3 + expect.rows * 10 * 32 + expect.rows * 120 + expect.csvBytes * 3
+  return estimate > NAIVE_MEMORY_LIMIT ? 'skipped (memory)' : null
+}
+
+async function measureNaive(upstreamUrl: string, expect: Expectation): Promise<number> {
+  const started = performance.now()
+  const response = await postQuery(upstreamUrl, expect.rows)
+  if (!response.ok) throw new Error(`upstream answered ${response.status}`)
+  const answer = JSON.parse(await response.text()) as { results: Cell[][] }
+  const csv = Buffer.from(answer.results.map((row) => encodeCsvRow(row, ',')).join(''), 'utf8')
+  const elapsed = seconds(started)
+  if (csv.length !== expect.csvBytes) {
+    throw new Error(`naive: ${csv.length} CSV bytes, expected ${expect.csvBytes}`)
+  }
+  return elapsed
+}
+
+async function callGateway(
+  gatewayUrl: string,
+  path: string,
+  init: { method?: string; body?: string } = {},
+) {
+  return fetch(`${gatewayUrl}/kylin/api/async_query${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      Authorization: AUTH,
+      // fetch asks for gzip by default and the gateway honours it; compressing 8 MB then costs
+      // ~0.5 s on each side, so the export path is measured uncompressed, as curl fetches it.
+      'Accept-Encoding': 'identity',
+      ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    ...(init.body === undefined ? {} : { body: init.body }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    dispatcher: pool,
+  })
+}
+
+async function callGatewayJson<T>(
+  gatewayUrl: string,
+  path: string,
+  init: { method?: string; body?: string } = {},
+): Promise<T> {
+  const response = await callGateway(gatewayUrl, path, init)
+  const text = await response.text()
+  if (!response.ok) throw new Error(`gateway ${path}: ${response.status} ${text.slice(0, 300)}`)
+  return (JSON.parse(text) as { data: T }).data
+}
+
+/** Submit → poll status every 10 ms → drain the download; verified against the expectation. */
+async function measureGateway(
+  gateway: Gateway,
+  expect: Expectation,
+): Promise<{ totalS: number; readyS: number }> {
+  const url = gateway.ready
+  const started = performance.now()
+  const submitted = await callGatewayJson<{ queryID: string }>(url, '', {
+    method: 'POST',
+    body: JSON.stringify({ sql: querySql(expect.rows), project: PROJECT }),
+  })
+  const id = submitted.queryID
+  const deadline = Date.now() + REQUEST_TIMEOUT_MS
+  for (;;) {
+    const status = await callGatewayJson<{ status: string; info: string }>(url, `/${id}/status`)
+    if (status.status === 'SUCCESSFUL') break
+    if (status.status !== 'RUNNING')
+      throw new Error(`gateway query ${status.status}: ${status.info}`)
+    if (Date.now() > deadline)
+      throw new Error(`gateway query still RUNNING after ${REQUEST_TIMEOUT_MS} ms`)
+    await sleep(POLL_MS)
+  }
+  const readyS = seconds(started)
+  const download = await callGateway(url, `/${id}/result_download`)
+  if (!download.ok) throw new Error(`gateway download: ${download.status}`)
+  const { bytes, newlines } = await drain(download.body as ReadableStream<Uint8Array> | null)
+  const totalS = seconds(started)
+
+  const fileBytes = await callGatewayJson<number>(url, `/${id}/file_status`)
+  const loggedRows = gateway.succeededRows.at(-1)
+  const problems = [
+    bytes !== fileBytes && `downloaded ${bytes} bytes but file_status says ${fileBytes}`,
+    bytes !== expect.csvBytes &&
+      `downloaded ${bytes} bytes, the reference encoder makes ${expect.csvBytes}`,
+    newlines !== expect.csvNewlines &&
+      `${newlines} newlines, expected ${expect.csvNewlines} (${expect.rows} rows)`,
+    loggedRows !== undefined &&
+      loggedRows !== expect.rows &&
+      `gateway logged ${loggedRows} rows, expected ${expect.rows}`,
+  ].filter((p): p is string => typeof p === 'string')
+  if (problems.length > 0) throw new Error(`gateway result is wrong: ${problems.join('; ')}`)
+  // Frees the disk between runs (5 M rows is ~0.5 GB of CSV each time); not timed.
+  await callGatewayJson<boolean>(url, `/${id}`, { method: 'DELETE' })
+  return { totalS, readyS }
+}
+
+async function prepare(upstreamUrl: string, rows: number): Promise<Expectation> {
+  const response = await fetch(`${upstreamUrl}/bench/prepare?rows=${rows}`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    dispatcher: pool,
+  })
+  const text = await response.text()
+  if (!response.ok) throw new Error(`upstream prepare: ${response.status} ${text}`)
+  const info = JSON.parse(text) as Expectation & { renderMs: number; chunks: number }
+  log(
+    `  rendered ${rows} rows: ${(info.jsonBytes / MB).toFixed(1)} MB JSON in ${info.chunks} ` +
+      `buffers (${(info.renderMs / 1000).toFixed(1)} s), expected CSV ${(info.csvBytes / MB).toFixed(1)} MB`,
+  )
+  return { rows, jsonBytes: info.jsonBytes, csvBytes: info.csvBytes, csvNewlines: info.csvNewlines }
+}
+
+/** fetch hides the useful part ("fetch failed" → cause ECONNRESET …); show the whole chain. */
+function describeError(error: unknown): string {
+  const parts: string[] = []
+  for (let e: unknown = error; e !== undefined && parts.length < 5; e = (e as Error).cause) {
+    const code = (e as { code?: unknown }).code
+    parts.push(`${e instanceof Error ? e.message : String(e)}${code ? ` [${String(code)}]` : ''}`)
+    if (!(e instanceof Error)) break
+  }
+  return parts.join(' ← ')
+}
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`)
+}
+
+async function benchSize(upstreamUrl: string, rows: number, workDir: string): Promise<SizeResult> {
+  const runs = runsFor(rows)
+  log(`\n${rows} rows, ${runs} runs`)
+  const expect = await prepare(upstreamUrl, rows)
+  const skip = naiveSkipReason(expect)
+
+  // A fresh gateway per size: VmHWM is a lifetime peak, so an old process would carry the last size's.
+  const dataDir = mkdtempSync(join(workDir, `gateway-${rows}-`))
+  const gateway = await startGateway(upstreamUrl, dataDir)
+  try {
+    const baseline = readMemory(gateway.pid)
+    log(
+      `  gateway pid ${gateway.pid} at ${gateway.ready}, RSS after start ${baseline.rssMiB.toFixed(1)} MiB`,
+    )
+    const raw: number[] = []
+    const naive: number[] = []
+    const total: number[] = []
+    const ready: number[] = []
+    for (let run = 1; run <= runs; run++) {
+      await renewPool()
+      raw.push(await measureRaw(upstreamUrl, expect))
+      if (!skip) {
+        await renewPool()
+        naive.push(await measureNaive(upstreamUrl, expect))
+        collectGarbage()
+      }
+      await renewPool()
+      const g = await measureGateway(gateway, expect).catch((error: unknown) => {
+        const state = gateway.process.exitCode ?? gateway.process.signalCode
+        const tail = gateway.stderrTail().trim()
+        throw new Error(
+          `${describeError(error)}${state === null ? '' : ` (gateway exited: ${state})`}` +
+            `${tail ? `\ngateway stderr:\n${tail}` : ''}`,
+        )
+      })
+      total.push(g.totalS)
+      ready.push(g.readyS)
+      const memory = readMemory(gateway.pid)
+      const naiveText = skip ?? `${naive.at(-1)!.toFixed(2)} s`
+      log(
+        `  run ${run}: raw ${raw.at(-1)!.toFixed(2)} s, naive ${naiveText}` +
+          `, gateway ${g.totalS.toFixed(2)} s (SUCCESSFUL at ${g.readyS.toFixed(2)} s), ` +
+          `gateway RSS ${memory.rssMiB.toFixed(0)} MiB, peak ${memory.peakMiB.toFixed(0)} MiB`,
+      )
+    }
+    const peak = readMemory(gateway.pid)
+    return {
+      rows,
+      expect,
+      runs,
+      rawS: median(raw),
+      naiveS: skip ? null : median(naive),
+      naiveNote: skip ?? '',
+      gatewayS: median(total),
+      gatewayReadyS: median(ready),
+      baselineMiB: baseline.rssMiB,
+      peakMiB: peak.peakMiB,
+    }
+  } finally {
+    await gateway.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+function formatTable(results: SizeResult[]): string {
+  const header = [
+    'rows',
+    'JSON MB',
+    'CSV MB',
+    'runs',
+    'raw s',
+    'raw MB/s',
+    'naive s',
+    'naive MB/s',
+    'gateway s',
+    'gateway MB/s',
+    'gateway/raw',
+    'naive/raw',
+    'gw RSS start MiB',
+    'gw peak RSS MiB',
+  ]
+  const rows = results.map((r) => {
+    const jsonMB = r.expect.jsonBytes / MB
+    return [
+      String(r.rows),
+      jsonMB.toFixed(1),
+      (r.expect.csvBytes / MB).toFixed(1),
+      String(r.runs),
+      r.rawS.toFixed(3),
+      (jsonMB / r.rawS).toFixed(0),
+      r.naiveS === null ? r.naiveNote : r.naiveS.toFixed(2),
+      r.naiveS === null ? '—' : (jsonMB / r.naiveS).toFixed(1),
+      r.gatewayS.toFixed(2),
+      (jsonMB / r.gatewayS).toFixed(1),
+      (r.gatewayS / r.rawS).toFixed(2),
+      r.naiveS === null ? '—' : (r.naiveS / r.rawS).toFixed(2),
+      r.baselineMiB.toFixed(1),
+      r.peakMiB.toFixed(1),
+    ]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
+  const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`
+  return [line(header), rule, ...rows.map(line)].join('\n')
+}
+
+function formatTargets(results: SizeResult[]): string[] {
+  const at1M = results.find((r) => r.rows === 1_000_000)
+  const at5M = results.find((r) => r.rows === 5_000_000)
+  const verdict = (met: boolean) => (met ? 'MET' : 'NOT MET')
+  const lines = ['Targets (informational; the bench exits 0 either way):']
+  if (at1M) {
+    const ratio = at1M.gatewayS / at1M.rawS
+    lines.push(
+      `  gateway/raw <= ${TARGET_RATIO_AT_1M} at 1M rows: ${ratio.toFixed(2)} → ${verdict(ratio <= TARGET_RATIO_AT_1M)}`,
+    )
+  } else {
+    lines.push(
+      `  gateway/raw <= ${TARGET_RATIO_AT_1M} at 1M rows: not measured (1000000 not in BENCH_SIZES)`,
+    )
+  }
+  if (at5M) {
+    lines.push(
+      `  gateway peak RSS <= ${TARGET_PEAK_MIB_AT_5M} MB at 5M rows: ${at5M.peakMiB.toFixed(1)} MiB → ` +
+        verdict(at5M.peakMiB <= TARGET_PEAK_MIB_AT_5M),
+    )
+  } else {
+    lines.push(
+      `  gateway peak RSS <= ${TARGET_PEAK_MIB_AT_5M} MB at 5M rows: not measured (5000000 not in BENCH_SIZES)`,
+    )
+  }
+  if (results.length > 1) {
+    // "Flat": the peak of the largest size within 25% of the smallest size's peak.
+    const sorted = [...results].sort((a, b) => a.rows - b.rows)
+    const first = sorted[0]!
+    const last = sorted.at(-1)!
+    const growth = last.peakMiB / first.peakMiB
+    lines.push(
+      `  peak RSS flat as rows grow (${last.rows} vs ${first.rows} rows within +25%): ` +
+        `${first.peakMiB.toFixed(1)} → ${last.peakMiB.toFixed(1)} MiB (×${growth.toFixed(2)}) → ${verdict(growth <= 1.25)}`,
+    )
+  }
+  return lines
+}
+
+async function main(): Promise<void> {
+  const sizes = parseSizes()
+  const watchdog = setTimeout(() => {
+    process.stderr.write(`bench: gave up after ${BENCH_TIMEOUT_MS} ms (BENCH_TIMEOUT_MS)\n`)
+    process.exit(1)
+  }, BENCH_TIMEOUT_MS)
+  watchdog.unref()
+
+  const workDir = mkdtempSync(join(tmpdir(), 'kylin-export-bench-'))
+  process.on('exit', () => rmSync(workDir, { recursive: true, force: true }))
+  log(
+    `export bench: sizes ${sizes.join(', ')}; Node ${process.version}; ` +
+      `naive memory limit ${(NAIVE_MEMORY_LIMIT / 1024 ** 3).toFixed(1)} GiB`,
+  )
+  const upstream = await startUpstream()
+  const results: SizeResult[] = []
+  try {
+    log(`upstream pid ${upstream.pid} at ${upstream.ready}`)
+    for (const rows of sizes) results.push(await benchSize(upstream.ready, rows, workDir))
+  } finally {
+    await pool.destroy()
+    await upstream.stop()
+    rmSync(workDir, { recursive: true, force: true })
+  }
+
+  log(
+    '\nExport: medians; MB = 10^6 bytes of upstream JSON; RSS from /proc/<pid>/status (VmRSS, VmHWM).',
+  )
+  log('raw = fetch + drain of the upstream body; naive = fetch + JSON.parse + encodeCsvRow join;')
+  log(
+    'gateway = submit → poll /status every 10 ms → drain /result_download (separate process, fs store).\n',
+  )
+  log(formatTable(results))
+  log('')
+  for (const line of formatTargets(results)) log(line)
+}
+
+try {
+  await main()
+} catch (error) {
+  process.stderr.write(`bench failed: ${describeError(error)}\n${(error as Error).stack ?? ''}\n`)
+  process.exitCode = 1
+}
