@@ -14,7 +14,7 @@ import { NotFoundError, toErrorResponse } from './errors.ts'
 import { createLimiter } from './limiter.ts'
 import { createPassthrough } from './passthrough.ts'
 import { createQueryService } from './queries.ts'
-import { createQueryRunner } from './runner.ts'
+import { createQueryRunner, type QueryRunner } from './runner.ts'
 
 export interface GatewayApp {
   app: Hono<AppEnv>
@@ -23,9 +23,19 @@ export interface GatewayApp {
   readonly queuedQueries: number
 }
 
-export function createGateway(deps: AppDeps): GatewayApp {
-  const limiter = createLimiter(deps.config.maxConcurrentQueries)
-  const runner = createQueryRunner(deps, limiter)
+export interface GatewayOptions {
+  /** Where queries run; by default in this process, bounded by MAX_CONCURRENT_QUERIES. */
+  runner?: QueryRunner
+  /**
+   * Gzip downloads on request (default true). Workers turn it off: the runtime compresses a
+   * response itself whenever it carries Content-Encoding, so app-side gzip would be doubled.
+   */
+  compressDownloads?: boolean
+}
+
+export function createGateway(deps: AppDeps, options: GatewayOptions = {}): GatewayApp {
+  const runner =
+    options.runner ?? createQueryRunner(deps, createLimiter(deps.config.maxConcurrentQueries))
   const queries = createQueryService(deps, runner)
   const identities = createIdentityResolver({
     kylin: deps.kylin,
@@ -79,7 +89,12 @@ export function createGateway(deps: AppDeps): GatewayApp {
   app.use('/kylin/api/async_query/*', authenticate)
   app.route(
     '/kylin/api/async_query',
-    createAsyncQueryRoutes({ queries, store: deps.store, maxBodyBytes: deps.config.maxBodyBytes }),
+    createAsyncQueryRoutes({
+      queries,
+      store: deps.store,
+      maxBodyBytes: deps.config.maxBodyBytes,
+      compressDownloads: options.compressDownloads ?? true,
+    }),
   )
 
   app.all('/kylin/*', (c) => passthrough(c.req.raw))

@@ -24,9 +24,9 @@ export const SETTINGS = {
   HOST: { flag: 'host', schema: z.string().min(1), default: '0.0.0.0', help: 'Address to bind' },
   STORE: {
     flag: 'store',
-    schema: z.enum(['fs', 'memory']),
+    schema: z.enum(['fs', 'memory', 'r2']),
     default: 'fs',
-    help: 'Where results are kept: fs (DATA_DIR) or memory',
+    help: 'Where results are kept: fs (DATA_DIR) or memory; r2 on Workers',
   },
   DATA_DIR: {
     flag: 'data-dir',
@@ -99,7 +99,7 @@ export interface Config {
   upstreamUrl: string
   port: number
   host: string
-  store: 'fs' | 'memory'
+  store: 'fs' | 'memory' | 'r2'
   dataDir: string
   memoryStoreMaxBytes: number
   maxConcurrentQueries: number

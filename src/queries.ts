@@ -64,7 +64,7 @@ export function createQueryService(
   }
 
   async function remove(record: QueryRecord) {
-    runner.abort(record.id, 'The query was deleted before it finished.')
+    await runner.abort(record.id, 'The query was deleted before it finished.')
     await deps.registry.delete(record.id)
     await Promise.all([
       deps.store.delete(toResultKey(record.id)),
@@ -87,7 +87,7 @@ export function createQueryService(
         updatedAt: now,
       }
       await deps.registry.create(record)
-      runner.start(record, input.query, credentials)
+      await runner.start(record, input.query, credentials)
       return record
     },
     find,

@@ -13,11 +13,16 @@ import type { Credentials } from './upstream/types.ts'
 /** How often progress (rows, bytes) is written to the registry while a query runs. */
 const PROGRESS_INTERVAL_MS = 500
 
+/**
+ * Where queries run. On Node, in this process (`createQueryRunner`); on Workers, in the query's
+ * Durable Object, so a query outlives the request that submitted it.
+ */
 export interface QueryRunner {
-  /** Queues the query in the background; returns at once. */
-  start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): void
-  /** Aborts a queued or running query (its late result is discarded). */
-  abort(id: string, reason: string): boolean
+  /** Hands the query to the background; resolves once it is queued, not when it ends. */
+  start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void>
+  /** Aborts a queued or running query (its late result is discarded); `false` if not running. */
+  abort(id: string, reason: string): Promise<boolean>
+  /** Queries running upstream here, and waiting for a slot (0 where not known). */
   readonly active: number
   readonly queued: number
 }
@@ -115,10 +120,10 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
   }
 
   return {
-    start(record, query, credentials) {
+    async start(record, query, credentials) {
       deps.defer(() => execute(record, query, credentials))
     },
-    abort(id, reason) {
+    async abort(id, reason) {
       const controller = running.get(id)
       if (!controller) return false
       controller.abort(new Error(reason))

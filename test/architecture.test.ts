@@ -1,5 +1,5 @@
 /**
- * Rule 1 of the house: only the Node entry and Node-only drivers may import runtime-bound
+ * Rule 1 of the house: only the runtime entries and their drivers may import runtime-bound
  * modules or read `process`. This scans every source file's imports and globals.
  */
 import { readdirSync, readFileSync } from 'node:fs'
@@ -10,16 +10,16 @@ const SRC = join(import.meta.dirname, '..', 'src')
 
 /** Files allowed to touch Node: the runtime entries and Node-only drivers. */
 const NODE_ONLY = [/^runtime\/node[^/]*\.ts$/, /^runtime\/undici-fetch\.ts$/, /^store\/fs\.ts$/]
-
-const RUNTIME_BOUND = [
-  /^node:/,
-  /^undici$/,
-  /^pino/,
-  /^@hono\/node-server/,
-  /^fs$/,
-  /^path$/,
-  /^os$/,
+/** Files allowed to touch Workers: the Worker entry, its Durable Object and the R2 driver. */
+const WORKER_ONLY = [
+  /^runtime\/worker[^/]*\.ts$/,
+  /^runtime\/cloudflare-workers\.d\.ts$/,
+  /^store\/r2\.ts$/,
 ]
+
+const NODE_BOUND = [/^node:/, /^undici$/, /^pino/, /^@hono\/node-server/, /^fs$/, /^path$/, /^os$/]
+const WORKER_BOUND = [/^cloudflare:/, /^@cloudflare\//]
+const RUNTIME_BOUND = [...NODE_BOUND, ...WORKER_BOUND]
 
 function listSources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -42,19 +42,33 @@ function importsOf(source: string): string[] {
   return specifiers
 }
 
+const withoutComments = (source: string) => source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
+
 const files = listSources(SRC).map((path) => ({
   name: relative(SRC, path).replaceAll('\\', '/'),
   source: readFileSync(path, 'utf8'),
 }))
-const portable = files.filter((f) => !NODE_ONLY.some((pattern) => pattern.test(f.name)))
+const isNodeOnly = (name: string) => NODE_ONLY.some((pattern) => pattern.test(name))
+const isWorkerOnly = (name: string) => WORKER_ONLY.some((pattern) => pattern.test(name))
+const portable = files.filter((f) => !isNodeOnly(f.name) && !isWorkerOnly(f.name))
 
 describe('architecture', () => {
   it('finds the sources it checks', () => {
     expect(portable.map((f) => f.name)).toEqual(
-      expect.arrayContaining(['app.ts', 'runner.ts', 'store/memory.ts']),
+      expect.arrayContaining([
+        'app.ts',
+        'runner.ts',
+        'store/memory.ts',
+        'registry/durable-object.ts',
+      ]),
     )
     expect(files.map((f) => f.name)).toEqual(
-      expect.arrayContaining(['runtime/node.ts', 'store/fs.ts']),
+      expect.arrayContaining([
+        'runtime/node.ts',
+        'store/fs.ts',
+        'runtime/worker.ts',
+        'store/r2.ts',
+      ]),
     )
   })
 
@@ -71,10 +85,34 @@ describe('architecture', () => {
   it.each(portable.map((f) => [f.name, f.source]))(
     '%s reads no process or Buffer',
     (_name, source) => {
-      const code = source.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')
-      expect(code).not.toMatch(/\bprocess\.|\bBuffer\b|\brequire\(/)
+      expect(withoutComments(source)).not.toMatch(/\bprocess\.|\bBuffer\b|\brequire\(/)
     },
   )
+
+  it('Node-only files import nothing of Workers, and Worker files nothing of Node', () => {
+    for (const file of files) {
+      const specs = importsOf(file.source)
+      if (isNodeOnly(file.name)) {
+        expect(
+          specs.filter((s) => WORKER_BOUND.some((p) => p.test(s))),
+          file.name,
+        ).toEqual([])
+      }
+      if (isWorkerOnly(file.name)) {
+        expect(
+          specs.filter((s) => NODE_BOUND.some((p) => p.test(s))),
+          file.name,
+        ).toEqual([])
+        expect(withoutComments(file.source), file.name).not.toMatch(/\bprocess\.|\bBuffer\b/)
+      }
+    }
+  })
+
+  it('the R2 driver imports Workers types only as types', () => {
+    const r2 = files.find((f) => f.name === 'store/r2.ts')
+    expect(r2).toBeDefined()
+    expect(r2!.source).not.toMatch(/import\s+(?!type\b)[^;]*from\s+['"]@cloudflare/)
+  })
 
   it('nothing in the core imports the runtime layer', () => {
     for (const file of portable) {
@@ -89,5 +127,8 @@ describe('architecture', () => {
     expect(importsOf("import { readFile } from 'node:fs/promises'\n")).toEqual(['node:fs/promises'])
     expect(importsOf("import type { X } from 'undici'\n")).toEqual(['undici'])
     expect(importsOf("const m = await import('pino')")).toEqual(['pino'])
+    expect(importsOf("import { DurableObject } from 'cloudflare:workers'\n")).toEqual([
+      'cloudflare:workers',
+    ])
   })
 })

@@ -19,6 +19,8 @@ export interface AsyncQueryRoutesOptions {
   queries: QueryService
   store: BlobStore
   maxBodyBytes: number
+  /** Gzip downloads here; off where the platform compresses responses itself (Workers). */
+  compressDownloads: boolean
 }
 
 export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
@@ -106,6 +108,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       projectOf(c),
     )
     return sendDownload(c, store, record, {
+      compress: options.compressDownloads,
       contentType: 'text/csv;charset=utf-8',
       fileName: 'result.csv',
     })
@@ -127,6 +130,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     )
     const type = c.get('dialect').name === 'v4' ? 'application/csv' : 'text/csv'
     return sendDownload(c, store, record, {
+      compress: options.compressDownloads,
       contentType: `${type};charset=utf-8`,
       fileName: `${record.options.fileName}.csv`,
     })

@@ -10,6 +10,8 @@ import type { QueryRecord } from '../registry/types.ts'
 import type { BlobStore, ByteRange } from '../store/types.ts'
 
 export interface DownloadOptions {
+  /** Whether to gzip on request; a platform that compresses itself must not get gzip twice. */
+  compress: boolean
   contentType: string
   fileName: string
 }
@@ -58,7 +60,7 @@ export async function sendDownload(
     }
   }
 
-  if (size > 0 && acceptsGzip(c.req.header('accept-encoding'))) {
+  if (options.compress && size > 0 && acceptsGzip(c.req.header('accept-encoding'))) {
     headers['Content-Encoding'] = 'gzip'
     headers.ETag = toGzipEtag(etag)
     if (c.req.method === 'HEAD') return c.body(null, 200, headers)

@@ -7,6 +7,7 @@ import { serve, type ServerType } from '@hono/node-server'
 import { pino, type Logger as PinoLogger } from 'pino'
 import { createGateway, type GatewayApp } from '../app.ts'
 import type { Config } from '../config.ts'
+import { ConfigError } from '../errors.ts'
 import type { IncrementalHash } from '../deps.ts'
 import type { Logger } from '../logger.ts'
 import { toRecordKey, toResultKey } from '../query-id.ts'
@@ -69,6 +70,11 @@ export async function startNodeGateway(
   config: Config,
   options: NodeGatewayOptions = {},
 ): Promise<NodeGateway> {
+  if (config.store === 'r2') {
+    throw new ConfigError(
+      'STORE (--store) r2 is only for Cloudflare Workers; use fs or memory on Node',
+    )
+  }
   const logger = createNodeLogger(config, options.logDestination)
   const upstream = createUndiciFetch({
     connectTimeoutMs: 10_000,

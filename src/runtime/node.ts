@@ -49,7 +49,14 @@ async function main() {
     process.stderr.write(`kylin-async-gateway: ${error.message}\n`)
     process.exit(2)
   }
-  const gateway = await startNodeGateway(config)
+  let gateway
+  try {
+    gateway = await startNodeGateway(config)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    process.stderr.write(`kylin-async-gateway: ${error.message}\n`)
+    process.exit(2)
+  }
   gateway.logger.info(
     {
       listen: `${config.host}:${new URL(gateway.url).port}`,

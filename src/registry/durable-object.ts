@@ -1,0 +1,60 @@
+/**
+ * A registry and a runner over one Durable Object per query (Workers). Portable: it sees the
+ * objects only through `QueryObjectApi`, which the Worker entry builds from the namespace.
+ */
+import { toRecordKey } from '../query-id.ts'
+import type { QueryRunner } from '../runner.ts'
+import type { BlobStore } from '../store/types.ts'
+import type { Credentials } from '../upstream/types.ts'
+import type { QueryRecord, Registry, UpstreamQuery } from './types.ts'
+
+/** The RPC methods of a query's Durable Object (src/runtime/worker-query-object.ts). */
+export interface QueryObjectApi {
+  create(record: QueryRecord): Promise<void>
+  read(): Promise<QueryRecord | null>
+  update(patch: Partial<Omit<QueryRecord, 'id'>>): Promise<QueryRecord | null>
+  remove(): Promise<boolean>
+  start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void>
+  abort(reason: string): Promise<boolean>
+}
+
+/** Finds the object of a query id (`namespace.get(namespace.idFromName(id))`). */
+export type QueryObjectDirectory = (id: string) => QueryObjectApi
+
+export interface DurableObjectRegistryOptions {
+  objects: QueryObjectDirectory
+  /** Lists queries: every query has a record file beside its result in the store. */
+  store: BlobStore
+}
+
+export function createDurableObjectRegistry(options: DurableObjectRegistryOptions): Registry {
+  const { objects, store } = options
+  return {
+    create: (record) => objects(record.id).create(record),
+    get: (id) => objects(id).read(),
+    update: (id, patch) => objects(id).update(patch),
+    delete: (id) => objects(id).remove(),
+    async list() {
+      const records: QueryRecord[] = []
+      for await (const key of store.list()) {
+        if (!key.endsWith('.json')) continue
+        const id = key.slice(0, -'.json'.length)
+        if (key !== toRecordKey(id)) continue
+        const record = await objects(id).read()
+        if (record) records.push(record)
+      }
+      return records
+    },
+  }
+}
+
+/** Runs each query inside its own object, so it outlives the request that submitted it. */
+export function createDurableObjectRunner(objects: QueryObjectDirectory): QueryRunner {
+  return {
+    start: (record, query, credentials) => objects(record.id).start(record, query, credentials),
+    abort: (id, reason) => objects(id).abort(reason),
+    // Spread over many objects and isolates: not known here.
+    active: 0,
+    queued: 0,
+  }
+}

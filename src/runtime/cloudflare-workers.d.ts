@@ -1,0 +1,13 @@
+/**
+ * The slice of the `cloudflare:workers` module the Workers entry uses. Declared here because
+ * the full @cloudflare/workers-types globals clash with the DOM types the rest of the code uses.
+ */
+declare module 'cloudflare:workers' {
+  import type { DurableObjectState } from '@cloudflare/workers-types'
+
+  export abstract class DurableObject<Env = unknown> {
+    protected ctx: DurableObjectState
+    protected env: Env
+    constructor(ctx: DurableObjectState, env: Env)
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * The HTTP conformance suite: the same cases against every runtime (Node server, workerd),
+ * driven with fetch over real sockets, with the loopback fake Kylin as the upstream.
+ */
+import { createHash } from 'node:crypto'
+import { get as httpGet } from 'node:http'
+import { gunzipSync } from 'node:zlib'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { encodeCsvRow } from '../../src/csv/encode.ts'
+import { BASIC, KYLIN_SALES_ROWS, toGeneratedRow, type FakeKylin } from '../support/fake-kylin.ts'
+
+export interface ConformanceTarget {
+  /** Base URL of the gateway, e.g. http://127.0.0.1:8080 */
+  url: string
+  /** The upstream the gateway was started against. */
+  kylin: FakeKylin
+  /** How result_path answers start on this target: `file://`, `r2://`, `memory://`. */
+  pathScheme: string
+  /** Whether the gateway gzips downloads itself (Workers leave it to the platform's edge). */
+  gzips: boolean
+  stop(): Promise<void>
+}
+
+const V2 = 'application/vnd.apache.kylin-v2+json'
+const V4 = 'application/vnd.apache.kylin-v4-public+json'
+
+interface Envelope<T = unknown> {
+  code: string
+  data: T
+  msg: string
+  error_code?: string
+}
+
+type Status = { status: string; info: string; queryID?: string; query_id?: string }
+
+/** A GET whose body is not decoded on the way in, unlike fetch's. */
+function rawGet(url: string, headers: Record<string, string>) {
+  return new Promise<{
+    status: number
+    headers: Record<string, string | string[] | undefined>
+    body: Buffer
+  }>((resolve, reject) => {
+    const req = httpGet(url, { headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      )
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+  })
+}
+
+export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {
+  describe(`conformance: ${runtime}`, () => {
+    let target: ConformanceTarget
+
+    beforeAll(async () => {
+      target = await start()
+    }, 120_000)
+
+    afterAll(async () => {
+      await target?.stop()
+    })
+
+    const api = (path: string, init: RequestInit & { auth?: string | null } = {}) => {
+      const headers = new Headers(init.headers)
+      const auth = init.auth === undefined ? BASIC.ANALYST : init.auth
+      if (auth) headers.set('Authorization', auth)
+      // fetch asks for gzip by default; most cases want the plain bytes.
+      if (!headers.has('Accept-Encoding')) headers.set('Accept-Encoding', 'identity')
+      return fetch(`${target.url}/kylin/api/async_query${path}`, { ...init, headers })
+    }
+
+    const submit = async (
+      body: Record<string, unknown>,
+      options: { auth?: string; accept?: string } = {},
+    ) => {
+      const res = await api('', {
+        method: 'POST',
+        auth: options.auth ?? BASIC.ANALYST,
+        headers: {
+          'Content-Type': 'application/json',
+          Accept: options.accept ?? 'application/json',
+        },
+        body: JSON.stringify({ project: 'learn_kylin', ...body }),
+      })
+      expect(res.status).toBe(200)
+      const json = (await res.json()) as Envelope<Status>
+      return (json.data.queryID ?? json.data.query_id)!
+    }
+
+    const waitForEnd = async (id: string, auth: string = BASIC.ANALYST) => {
+      const deadline = Date.now() + 30_000
+      for (;;) {
+        const res = await api(`/${id}/status`, { auth })
+        const json = (await res.json()) as Envelope<Status>
+        if (json.data.status !== 'RUNNING' || Date.now() > deadline) return json.data
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+    }
+
+    const salesCsv = KYLIN_SALES_ROWS.map((row) => encodeCsvRow(row, ',')).join('')
+
+    it('submits in all three dialects and answers RUNNING at once', async () => {
+      for (const [accept, idField, info] of [
+        ['application/json', 'queryID', 'still running'],
+        [V2, 'queryID', 'still running'],
+        [V4, 'query_id', 'query still running'],
+      ] as const) {
+        const res = await api('', {
+          method: 'POST',
+          headers: { Accept: accept, 'Content-Type': accept },
+          body: JSON.stringify({ sql: 'select * from kylin_sales', project: 'learn_kylin' }),
+        })
+        expect(res.status).toBe(200)
+        expect(res.headers.get('content-type')).toContain(accept)
+        const json = (await res.json()) as Envelope<Record<string, string>>
+        expect(json.code).toBe('000')
+        expect(json.data[idField]).toMatch(/^[0-9a-f-]{36}$/)
+        expect(json.data.status).toBe('RUNNING')
+        expect(json.data.info).toBe(info)
+      }
+    })
+
+    it('runs a query and serves status, metadata, size, path and the CSV', async () => {
+      const id = await submit({ sql: 'select * from kylin_sales' })
+      expect(await waitForEnd(id)).toMatchObject({
+        status: 'SUCCESSFUL',
+        info: 'await fetching results',
+      })
+
+      const metadata = (await (await api(`/${id}/metadata`)).json()) as Envelope<string[][]>
+      expect(metadata.data[0]).toContain('TRANS_ID')
+      expect(metadata.data[1]).toContain('BIGINT')
+
+      for (const path of ['filestatus', 'file_status']) {
+        const size = (await (await api(`/${id}/${path}`)).json()) as Envelope<number>
+        expect(size.data).toBe(Buffer.byteLength(salesCsv))
+      }
+
+      const result = await api(`/${id}/result`)
+      expect(result.headers.get('content-type')).toBe('text/csv;charset=utf-8')
+      expect(result.headers.get('content-disposition')).toBe('attachment; filename="result.csv"')
+      expect(await result.text()).toBe(salesCsv)
+
+      const download = await api(`/${id}/result_download`, { headers: { Accept: V4 } })
+      expect(download.headers.get('content-type')).toBe('application/csv;charset=utf-8')
+      expect(await download.text()).toBe(salesCsv)
+
+      const path = (await (await api(`/${id}/result_path`)).json()) as Envelope<string>
+      expect(path.data.startsWith(target.pathScheme)).toBe(true)
+      expect(path.data).toContain(id)
+    })
+
+    it("reproduces Kylin 5's async CSV bytes", async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{}, '"123""",123\n'],
+        [{ include_header: true }, 'EXPR$0,EXPR$1\n"123""",123\n'],
+        [{ separator: '\n' }, '"123"""\n123\n'],
+      ]
+      for (const [options, bytes] of cases) {
+        const id = await submit({ sql: `select '123"','123'`, ...options })
+        expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
+        expect(await (await api(`/${id}/result`)).text()).toBe(bytes)
+      }
+    })
+
+    it('exports 50,000 rows intact with a custom separator and file name', async () => {
+      const id = await submit({ sql: 'select * from rows_50000', separator: '|', file_name: 'big' })
+      expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
+      const res = await api(`/${id}/result_download`)
+      expect(res.headers.get('content-disposition')).toBe('attachment; filename="big.csv"')
+      const lines = (await res.text()).split('\n')
+      expect(lines).toHaveLength(50_001)
+      expect(lines[0]).toBe(toGeneratedRow(1).join('|'))
+      expect(lines[49_999]).toBe(toGeneratedRow(50_000).join('|'))
+    })
+
+    it("ends FAILED with Kylin's own message, and serves no file", async () => {
+      const id = await submit({ sql: 'select * from no_such_table' })
+      const status = await waitForEnd(id)
+      expect(status.status).toBe('FAILED')
+      expect(status.info).toContain("Object 'NO_SUCH_TABLE' not found")
+      expect(status.info).not.toContain('\n')
+      const res = await api(`/${id}/result`)
+      expect(res.status).toBe(404)
+      expect(((await res.json()) as Envelope).msg).toBe(
+        'Can’t find the query by this query ID in this project. Please check and try again.',
+      )
+    })
+
+    it('ends FAILED with a clear message when the upstream breaks off mid-body', async () => {
+      target.kylin.setQueryHandler((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' })
+        res.write('{"columnMetas":[],"results":[["a"],["b"')
+        setTimeout(() => res.destroy(), 20)
+      })
+      try {
+        const id = await submit({ sql: 'select * from kylin_sales' })
+        const status = await waitForEnd(id)
+        expect(status.status).toBe('FAILED')
+        expect(status.info).toMatch(/upstream Kylin/)
+        expect((await api(`/${id}/result`)).status).toBe(404)
+      } finally {
+        target.kylin.setQueryHandler(null)
+      }
+    })
+
+    it('keeps each query private to its submitter and open to admins', async () => {
+      const id = await submit({ sql: 'select * from kylin_sales' })
+      await waitForEnd(id)
+      for (const path of [
+        'status',
+        'metadata',
+        'file_status',
+        'result',
+        'result_download',
+        'result_path',
+      ]) {
+        const other = await api(`/${id}/${path}`, { auth: BASIC.MODELER })
+        expect(other.status, path).toBe(403)
+        const body = (await other.json()) as Envelope
+        expect(body.code).toBe('401')
+        expect(body.msg).toMatch(/^Access denied/)
+        expect(JSON.stringify(body)).not.toContain('Shanghai')
+        const admin = await api(`/${id}/${path}`, { auth: BASIC.ADMIN })
+        expect(admin.status, path).toBe(200)
+        await admin.arrayBuffer()
+      }
+    })
+
+    it('refuses missing and wrong credentials with 401', async () => {
+      const none = await api(`/${crypto.randomUUID()}/status`, { auth: null })
+      expect(none.status).toBe(401)
+      expect(((await none.json()) as Envelope).code).toBe('999')
+      const wrong = await api('', {
+        method: 'POST',
+        auth: `Basic ${Buffer.from('ADMIN:nope').toString('base64')}`,
+        body: '{"sql":"select 1"}',
+      })
+      expect(wrong.status).toBe(401)
+    })
+
+    it('answers MISSING for unknown ids and Chinese for Accept-Language cn', async () => {
+      const res = await api(`/${crypto.randomUUID()}/status`, {
+        headers: { 'Accept-Language': 'cn' },
+      })
+      const json = (await res.json()) as Envelope<Status>
+      expect(json.data.status).toBe('MISSING')
+      expect(json.data.info).toBe('查询状态已丢失')
+    })
+
+    it('rejects a bad body with 400 and a clear message', async () => {
+      const res = await api('', { method: 'POST', body: '{"project":"p"}' })
+      expect(res.status).toBe(400)
+      expect(((await res.json()) as Envelope).msg).toContain('sql is required')
+    })
+
+    it('deletes one query (owner) and all queries (admin only)', async () => {
+      const id = await submit({ sql: 'select * from kylin_sales' })
+      await waitForEnd(id)
+      expect((await api(`/${id}`, { method: 'DELETE', auth: BASIC.MODELER })).status).toBe(403)
+      expect(await (await api(`/${id}`, { method: 'DELETE' })).json()).toEqual({
+        code: '000',
+        data: true,
+        msg: '',
+      })
+      expect((await waitForEnd(id)).status).toBe('MISSING')
+      expect((await api(`/${id}/result`)).status).toBe(404)
+
+      const other = await submit({ sql: 'select * from kylin_sales' }, { auth: BASIC.MODELER })
+      await waitForEnd(other, BASIC.MODELER)
+      expect((await api('', { method: 'DELETE' })).status).toBe(403)
+      expect(await (await api('', { method: 'DELETE', auth: BASIC.ADMIN })).json()).toEqual({
+        code: '000',
+        data: true,
+        msg: '',
+      })
+      expect((await waitForEnd(other, BASIC.MODELER)).status).toBe('MISSING')
+    })
+
+    it('serves downloads with ETag, HEAD, ranges, 304, 416 and gzip', async () => {
+      const id = await submit({ sql: 'select * from rows_20000' })
+      expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
+      const full = new Uint8Array(await (await api(`/${id}/result`)).arrayBuffer())
+      const sha = createHash('sha256').update(full).digest('hex')
+
+      const head = await api(`/${id}/result`, { method: 'HEAD' })
+      expect(head.status).toBe(200)
+      expect(head.headers.get('etag')).toBe(`"${sha}"`)
+      expect(head.headers.get('content-length')).toBe(String(full.byteLength))
+
+      const range = await api(`/${id}/result`, { headers: { Range: 'bytes=100-199' } })
+      expect(range.status).toBe(206)
+      expect(range.headers.get('content-range')).toBe(`bytes 100-199/${full.byteLength}`)
+      expect(new Uint8Array(await range.arrayBuffer())).toEqual(full.subarray(100, 200))
+
+      const tail = await api(`/${id}/result`, {
+        headers: { Range: 'bytes=-10', 'If-Range': `"${sha}"` },
+      })
+      expect(tail.status).toBe(206)
+      expect(new Uint8Array(await tail.arrayBuffer())).toEqual(full.subarray(full.byteLength - 10))
+
+      const past = await api(`/${id}/result`, { headers: { Range: `bytes=${full.byteLength}-` } })
+      expect(past.status).toBe(416)
+      await past.arrayBuffer()
+
+      const cached = await api(`/${id}/result`, { headers: { 'If-None-Match': `"${sha}"` } })
+      expect(cached.status).toBe(304)
+
+      // Ask for gzip and read the raw bytes: node:http shows what went over the wire.
+      const gz = await rawGet(`${target.url}/kylin/api/async_query/${id}/result`, {
+        Authorization: BASIC.ANALYST,
+        'Accept-Encoding': 'gzip',
+      })
+      expect(gz.status).toBe(200)
+      if (target.gzips) {
+        expect(gz.headers['content-encoding']).toBe('gzip')
+        expect(new Uint8Array(gunzipSync(gz.body))).toEqual(full)
+      } else {
+        // Workers: the edge compresses for the client; the Worker itself sends identity.
+        expect(gz.headers['content-encoding']).toBeUndefined()
+        expect(new Uint8Array(gz.body)).toEqual(full)
+      }
+    })
+
+    it('passes other Kylin calls through unchanged, Set-Cookie included', async () => {
+      const res = await fetch(`${target.url}/kylin/api/projects?limit=1&offset=0`, {
+        headers: { Authorization: BASIC.ADMIN, 'X-Custom': 'yes' },
+      })
+      expect(res.status).toBe(200)
+      expect(res.headers.getSetCookie()).toContain('echo=1; Path=/kylin')
+      const echo = (await res.json()) as {
+        method: string
+        path: string
+        query: string
+        headers: Record<string, string>
+      }
+      expect(echo).toMatchObject({
+        method: 'GET',
+        path: '/kylin/api/projects',
+        query: 'limit=1&offset=0',
+      })
+      expect(echo.headers['x-custom']).toBe('yes')
+      expect(echo.headers.authorization).toBe(BASIC.ADMIN)
+    })
+
+    it('accepts a Kylin session cookie obtained through the pass-through', async () => {
+      const login = await fetch(`${target.url}/kylin/api/user/authentication`, {
+        method: 'POST',
+        headers: { Authorization: BASIC.MODELER },
+      })
+      expect(login.status).toBe(200)
+      const session = login.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('JSESSIONID='))
+        ?.split(';')[0]
+      expect(session).toBeDefined()
+      const res = await api('', {
+        method: 'POST',
+        auth: null,
+        headers: { Cookie: session!, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ sql: 'select * from kylin_sales', project: 'learn_kylin' }),
+      })
+      expect(res.status).toBe(200)
+      const id = ((await res.json()) as Envelope<Status>).data.queryID!
+      expect((await waitForEnd(id, BASIC.MODELER)).status).toBe('SUCCESSFUL')
+    })
+  })
+}
