@@ -1,6 +1,6 @@
 /**
- * End to end: the Node gateway as a real HTTP server (fs store in a temp dir, undici upstream)
- * in front of a real loopback fake Kylin, driven with fetch as a client would.
+ * End to end on Node only: what the conformance suite (test/conformance) cannot see from outside
+ * — files in DATA_DIR, logs, the upstream concurrency cap, unreachable upstreams, curl resume.
  */
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
@@ -102,8 +102,8 @@ async function waitForEnd(id: string, auth: string = BASIC.ANALYST, timeoutMs = 
   }
 }
 
-describe('gateway end to end', () => {
-  it('runs a query and serves metadata, size, path and the CSV', async () => {
+describe('node gateway end to end', () => {
+  it('keeps the CSV and a record of the query in DATA_DIR, where result_path points', async () => {
     const id = await submit({ sql: 'select * from kylin_sales' })
     expect(await waitForEnd(id)).toMatchObject({
       status: 'SUCCESSFUL',
@@ -140,31 +140,6 @@ describe('gateway end to end', () => {
     expect(await readFile(fileURLToPath(path.data), 'utf8')).toBe(expected)
   })
 
-  it("reproduces Kylin 5 async CSV bytes for select '123\"','123'", async () => {
-    const cases: [Record<string, unknown>, string][] = [
-      [{}, '"123""",123\n'],
-      [{ include_header: true }, 'EXPR$0,EXPR$1\n"123""",123\n'],
-      [{ separator: '\n' }, '"123"""\n123\n'],
-    ]
-    for (const [options, bytes] of cases) {
-      const id = await submit({ sql: `select '123"','123'`, ...options })
-      expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
-      expect(await (await api(`/${id}/result`)).text()).toBe(bytes)
-    }
-  })
-
-  it('exports 100,000 rows intact', async () => {
-    const id = await submit({ sql: 'select * from rows_100000', separator: '|' })
-    expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
-    const text = await (await api(`/${id}/result`)).text()
-    const lines = text.split('\n')
-    expect(lines).toHaveLength(100_001)
-    expect(lines[0]).toBe(toGeneratedRow(1).join('|'))
-    expect(lines[99_999]).toBe(toGeneratedRow(100_000).join('|'))
-    const size = (await (await api(`/${id}/filestatus`)).json()) as Envelope<number>
-    expect(size.data).toBe(Buffer.byteLength(text))
-  })
-
   it("ends FAILED with Kylin's own message for a SQL error, and keeps no file", async () => {
     const id = await submit({ sql: 'select * from no_such_table' })
     const status = await waitForEnd(id)
@@ -175,54 +150,6 @@ describe('gateway end to end', () => {
     expect(res.status).toBe(404)
     const files = await import('node:fs/promises').then((fs) => fs.readdir(dataDir))
     expect(files.filter((f) => f.startsWith(id) && f.endsWith('.csv'))).toEqual([])
-  })
-
-  it('keeps queries private to their submitter, open to admins', async () => {
-    const id = await submit({ sql: 'select * from kylin_sales' })
-    await waitForEnd(id)
-    const other = await api(`/${id}/result`, { auth: BASIC.MODELER })
-    expect(other.status).toBe(403)
-    expect(await other.text()).not.toContain('Shanghai')
-    const admin = await api(`/${id}/result`, { auth: BASIC.ADMIN })
-    expect(admin.status).toBe(200)
-  })
-
-  it('refuses missing and wrong credentials with 401 before anything runs', async () => {
-    const before = kylin.requests.filter((r) => r.path === '/kylin/api/query').length
-    const none = await api('', { method: 'POST', auth: null, body: '{"sql":"select 1"}' })
-    expect(none.status).toBe(401)
-    const wrong = await api('', {
-      method: 'POST',
-      auth: `Basic ${Buffer.from('ADMIN:nope').toString('base64')}`,
-      body: '{"sql":"select 1"}',
-    })
-    expect(wrong.status).toBe(401)
-    expect(((await wrong.json()) as Envelope).code).toBe('999')
-    expect(kylin.requests.filter((r) => r.path === '/kylin/api/query').length).toBe(before)
-  })
-
-  it('works with a Kylin session cookie obtained through the pass-through', async () => {
-    const login = await fetch(`${gateway.url}/kylin/api/user/authentication`, {
-      method: 'POST',
-      headers: { Authorization: BASIC.MODELER },
-    })
-    expect(login.status).toBe(200)
-    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('JSESSIONID='))
-    expect(cookie).toBeDefined()
-    const session = cookie!.split(';')[0]!
-    const res = await api('', {
-      method: 'POST',
-      auth: null,
-      headers: { Cookie: session, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sql: 'select * from kylin_sales', project: 'learn_kylin' }),
-    })
-    expect(res.status).toBe(200)
-    const id = ((await res.json()) as Envelope<Record<string, string>>).data.queryID!
-    const status = await waitForEnd(id, BASIC.MODELER)
-    expect(status.status).toBe('SUCCESSFUL')
-    const sent = kylin.requests.filter((r) => r.path === '/kylin/api/query').at(-1)
-    expect(sent?.headers.cookie).toBe(session)
-    expect(sent?.headers.authorization).toBeUndefined()
   })
 
   it('forwards the caller credentials and the query fields to the upstream', async () => {
@@ -240,23 +167,6 @@ describe('gateway end to end', () => {
       limit: 3,
       acceptPartial: true,
     })
-  })
-
-  it('passes other Kylin calls through unchanged', async () => {
-    const res = await fetch(`${gateway.url}/kylin/api/projects?limit=1&offset=0`, {
-      headers: { Authorization: BASIC.ADMIN, Accept: 'application/json', 'X-Custom': 'yes' },
-    })
-    expect(res.status).toBe(200)
-    const echo = (await res.json()) as {
-      method: string
-      path: string
-      query: string
-      headers: Record<string, string>
-    }
-    expect(echo).toMatchObject({ method: 'GET', path: '/kylin/api/projects' })
-    expect(echo.query).toContain('limit=1')
-    expect(echo.headers['x-custom']).toBe('yes')
-    expect(echo.headers.authorization).toBe(BASIC.ADMIN)
   })
 
   it('never logs credentials, cookies, SQL text or rows', async () => {
@@ -404,30 +314,5 @@ describe('gateway end to end: downloads', () => {
     expect(resumed.byteLength).toBe(full.byteLength)
     expect(createHash('sha256').update(resumed).digest('hex')).toBe(etag?.slice(1, -1))
     await rm(file)
-  })
-
-  it('serves gzip, HEAD and 416 over a real socket', async () => {
-    const id = await submit({ sql: 'select * from rows_20000' })
-    expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
-    const plain = await (await api(`/${id}/result`)).text()
-    const gz = await curl([
-      '-sS',
-      '--compressed',
-      '-D',
-      '-',
-      '-u',
-      'ANALYST:ANALYST',
-      `${gateway.url}/kylin/api/async_query/${id}/result`,
-    ])
-    const out = gz.stdout
-    expect(out).toMatch(/content-encoding: gzip/i)
-    expect(out.endsWith(plain)).toBe(true)
-    const head = await api(`/${id}/result`, {
-      method: 'HEAD',
-      headers: { 'Accept-Encoding': 'identity' },
-    })
-    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(plain)))
-    const bad = await api(`/${id}/result`, { headers: { Range: 'bytes=99999999-' } })
-    expect(bad.status).toBe(416)
   })
 })
