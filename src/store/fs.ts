@@ -10,6 +10,7 @@ import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
 import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
 import { isValidKey } from './types.ts'
+import { assertKey, discard, messageOf, readChunks, toDriverError } from './streams.ts'
 
 export interface FsStoreOptions {
   /** Directory holding the blobs; created (recursively) on first use. */
@@ -17,6 +18,9 @@ export interface FsStoreOptions {
 }
 
 const DRIVER = 'fs'
+
+const driverError = (action: string, key: string, cause: unknown) =>
+  toDriverError(DRIVER, action, key, cause)
 const PARTIAL_SUFFIX = '.partial'
 /** Small chunks are gathered up to this size so a row-sized stream does not cost a syscall each. */
 const WRITE_BATCH_BYTES = 1024 * 1024
@@ -73,7 +77,7 @@ export function createFsStore(options: FsStoreOptions): BlobStore {
 
       let closed = false
       try {
-        const size = await writeChunks(handle, readChunks(body, signal), key)
+        const size = await writeChunks(handle, readChunks(body, signal, DRIVER), key)
         closed = true
         await handle.close().catch((err: unknown) => {
           throw driverError('close', key, err)
@@ -253,63 +257,6 @@ async function writeFully(handle: FileHandle, data: Uint8Array): Promise<void> {
     if (bytesWritten <= 0) throw new Error('no progress writing to the file')
     offset += bytesWritten
   }
-}
-
-/**
- * Yields the body's chunks. Rejects with the body's own error if it errors, and with the signal's
- * reason on abort (the body is then cancelled); stopping early also cancels the body.
- */
-async function* readChunks(
-  body: ReadableStream<Uint8Array>,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  const reader = body.getReader()
-  // Cancelling settles a pending read, so an abort is noticed even while the producer is stalled.
-  const onAbort = () => {
-    reader.cancel(signal?.reason).catch(() => {})
-  }
-  signal?.addEventListener('abort', onAbort, { once: true })
-  let ended = false
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      signal?.throwIfAborted()
-      if (done) {
-        ended = true
-        return
-      }
-      if (!(value instanceof Uint8Array)) {
-        throw new TypeError(`[${DRIVER}] put body must yield Uint8Array chunks`)
-      }
-      yield value
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-    if (!ended) await reader.cancel(signal?.reason).catch(() => {})
-    reader.releaseLock()
-  }
-}
-
-/** Cancels a body we will not read, so its producer is not left waiting. */
-function discard(body: ReadableStream<Uint8Array>, reason: unknown): void {
-  if (!body.locked) body.cancel(reason).catch(() => {})
-}
-
-function assertKey(key: string): void {
-  if (!isValidKey(key)) throw new Error(`Invalid store key: ${describeKey(key)}`)
-}
-
-function describeKey(key: unknown): string {
-  const text = String(key)
-  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text)
-}
-
-function driverError(action: string, key: string, cause: unknown): Error {
-  return new Error(`[${DRIVER}] ${action} failed for ${key}: ${messageOf(cause)}`, { cause })
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }
 
 function hasCode(err: unknown, code: string): boolean {

@@ -4,7 +4,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
-import { isValidKey } from './types.ts'
+import { assertKey, discard, readChunks } from './streams.ts'
 
 export interface MemoryStoreOptions {
   /** Upper bound on the stored bytes; least recently used blobs are evicted to stay under it. */
@@ -44,7 +44,7 @@ export function createMemoryStore(options: MemoryStoreOptions): BlobStore {
       }
       const chunks: Uint8Array[] = []
       let size = 0
-      for await (const chunk of readChunks(body, signal)) {
+      for await (const chunk of readChunks(body, signal, DRIVER)) {
         size += chunk.byteLength
         // Fail as soon as the blob cannot fit: lru-cache would otherwise drop it silently, and
         // holding the rest of an oversize stream in memory is exactly what the bound prevents.
@@ -94,15 +94,6 @@ export function createMemoryStore(options: MemoryStoreOptions): BlobStore {
   }
 }
 
-function assertKey(key: string): void {
-  if (!isValidKey(key)) throw new Error(`Invalid store key: ${describeKey(key)}`)
-}
-
-function describeKey(key: unknown): string {
-  const text = String(key)
-  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text)
-}
-
 /** The views of `entry` that cover `range`; views, not copies, since entries are immutable. */
 function sliceChunks(entry: MemoryEntry, range: ByteRange | undefined): Uint8Array[] {
   if (!range) return [...entry.chunks]
@@ -136,44 +127,4 @@ function toStream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
     },
     { highWaterMark: 0 },
   )
-}
-
-/** Cancels a body we will not read, so its producer is not left waiting. */
-function discard(body: ReadableStream<Uint8Array>, reason: unknown): void {
-  if (!body.locked) body.cancel(reason).catch(() => {})
-}
-
-/**
- * Yields the body's chunks. Rejects with the body's own error if it errors, and with the signal's
- * reason on abort (the body is then cancelled); stopping early also cancels the body.
- */
-async function* readChunks(
-  body: ReadableStream<Uint8Array>,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  const reader = body.getReader()
-  // Cancelling settles a pending read, so an abort is noticed even while the producer is stalled.
-  const onAbort = () => {
-    reader.cancel(signal?.reason).catch(() => {})
-  }
-  signal?.addEventListener('abort', onAbort, { once: true })
-  let ended = false
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      signal?.throwIfAborted()
-      if (done) {
-        ended = true
-        return
-      }
-      if (!(value instanceof Uint8Array)) {
-        throw new TypeError(`[${DRIVER}] put body must yield Uint8Array chunks`)
-      }
-      yield value
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-    if (!ended) await reader.cancel(signal?.reason).catch(() => {})
-    reader.releaseLock()
-  }
 }

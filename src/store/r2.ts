@@ -5,6 +5,7 @@
 import type { R2Bucket } from '@cloudflare/workers-types'
 import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
 import { isValidKey } from './types.ts'
+import { assertKey, discard, readChunks, toDriverError } from './streams.ts'
 
 export interface R2StoreOptions {
   /** The R2 binding (`env.RESULTS` in a Worker, `await mf.getR2Bucket(…)` from Node). */
@@ -22,6 +23,9 @@ type R2UploadedPart = Awaited<ReturnType<R2MultipartUpload['uploadPart']>>
 type R2ObjectBody = NonNullable<Awaited<ReturnType<R2Bucket['get']>>>
 
 const DRIVER = 'r2'
+
+const driverError = (action: string, key: string, cause: unknown) =>
+  toDriverError(DRIVER, action, key, cause)
 const MIB = 1024 * 1024
 /** R2 refuses to complete an upload whose parts (all but the last) are smaller than this. */
 const MIN_PART_SIZE = 5 * MIB
@@ -106,7 +110,7 @@ export function createR2Store(options: R2StoreOptions): BlobStore {
       }
 
       try {
-        for await (const chunk of readChunks(body, signal)) {
+        for await (const chunk of readChunks(body, signal, DRIVER)) {
           size += chunk.byteLength
           let offset = 0
           while (offset < chunk.byteLength) {
@@ -231,61 +235,4 @@ async function call<T>(operation: string, key: string, run: () => Promise<T>): P
   } catch (err) {
     throw driverError(operation, key, err)
   }
-}
-
-/**
- * Yields the body's chunks. Rejects with the body's own error if it errors, and with the signal's
- * reason on abort (the body is then cancelled); stopping early also cancels the body.
- */
-async function* readChunks(
-  body: ReadableStream<Uint8Array>,
-  signal: AbortSignal | undefined,
-): AsyncGenerator<Uint8Array, void, undefined> {
-  const reader = body.getReader()
-  // Cancelling settles a pending read, so an abort is noticed even while the producer is stalled.
-  const onAbort = () => {
-    reader.cancel(signal?.reason).catch(() => {})
-  }
-  signal?.addEventListener('abort', onAbort, { once: true })
-  let ended = false
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      signal?.throwIfAborted()
-      if (done) {
-        ended = true
-        return
-      }
-      if (!(value instanceof Uint8Array)) {
-        throw new TypeError(`[${DRIVER}] put body must yield Uint8Array chunks`)
-      }
-      yield value
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort)
-    if (!ended) await reader.cancel(signal?.reason).catch(() => {})
-    reader.releaseLock()
-  }
-}
-
-/** Cancels a body we will not read, so its producer is not left waiting. */
-function discard(body: ReadableStream<Uint8Array>, reason: unknown): void {
-  if (!body.locked) body.cancel(reason).catch(() => {})
-}
-
-function assertKey(key: string): void {
-  if (!isValidKey(key)) throw new Error(`Invalid store key: ${describeKey(key)}`)
-}
-
-function describeKey(key: unknown): string {
-  const text = String(key)
-  return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text)
-}
-
-function driverError(operation: string, key: string, cause: unknown): Error {
-  return new Error(`[${DRIVER}] ${operation} failed for ${key}: ${messageOf(cause)}`, { cause })
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
 }
