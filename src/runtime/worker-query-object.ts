@@ -11,8 +11,8 @@ import { createQueryRunner, writeRecordFile, type QueryRunner } from '../runner.
 import type { Credentials } from '../upstream/types.ts'
 import { createDigestHash, createWorkerParts, type WorkerEnv } from './worker-deps.ts'
 
-/** Time past the upstream timeout before the alarm calls a silent query lost. */
-const ALARM_GRACE_MS = 60_000
+/** Time past the upstream timeout before the alarm calls a silent query lost (≤ 1 minute). */
+const toAlarmGraceMs = (upstreamTimeoutMs: number) => Math.min(60_000, upstreamTimeoutMs)
 
 export const RUNNER_LOST =
   'The gateway lost this query before it finished (its Durable Object was restarted); no result was kept. Please submit it again.'
@@ -77,7 +77,10 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     )
     this.runner = runner
     this.runningId = record.id
-    await this.ctx.storage.setAlarm(Date.now() + parts.config.upstreamTimeoutMs + ALARM_GRACE_MS)
+    const { upstreamTimeoutMs } = parts.config
+    await this.ctx.storage.setAlarm(
+      Date.now() + upstreamTimeoutMs + toAlarmGraceMs(upstreamTimeoutMs),
+    )
     await runner.start(record, query, credentials)
   }
 
@@ -90,12 +93,12 @@ export class QueryObject extends DurableObject<WorkerEnv> {
   async alarm(): Promise<void> {
     const record = await this.read()
     if (!record || record.state !== 'RUNNING') return
+    const parts = createWorkerParts(this.env)
     if (this.runningId === record.id) {
       // Still running here: the runner's own timeout ends it; look again later.
-      await this.ctx.storage.setAlarm(Date.now() + ALARM_GRACE_MS)
+      await this.ctx.storage.setAlarm(Date.now() + toAlarmGraceMs(parts.config.upstreamTimeoutMs))
       return
     }
-    const parts = createWorkerParts(this.env)
     await parts.store.delete(toResultKey(record.id)).catch(() => {})
     const failed = await this.update({
       state: 'FAILED',

@@ -2,32 +2,13 @@
  * The conformance suite inside workerd: the Worker bundle that `wrangler deploy` would upload,
  * run by Miniflare with local R2 and Durable Objects, against the loopback fake Kylin.
  */
-import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { Miniflare } from 'miniflare'
 import { startFakeKylin } from '../support/fake-kylin.ts'
+import { buildWorker } from '../support/worker-build.ts'
 import { describeConformance } from './suite.ts'
-
-const ROOT = join(import.meta.dirname, '..', '..')
-
-/** Builds the Worker exactly as a deploy would, into `outdir`; returns the bundle's path. */
-export async function buildWorker(outdir: string): Promise<string> {
-  await promisify(execFile)(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules/wrangler/bin/wrangler.js'),
-      'deploy',
-      '--dry-run',
-      '--outdir',
-      outdir,
-    ],
-    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' } },
-  )
-  return join(outdir, 'worker.js')
-}
 
 describeConformance('workerd', async () => {
   const kylin = await startFakeKylin()
