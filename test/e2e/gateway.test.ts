@@ -38,7 +38,8 @@ async function startGateway(overrides: Record<string, string> = {}): Promise<Nod
     PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
-    LOG_LEVEL: 'debug',
+    // info is the production default: what it shows must hold no SQL, rows or credentials.
+    LOG_LEVEL: 'info',
     ...overrides,
   })
   const logDestination = new Writable({
@@ -172,11 +173,15 @@ describe('node gateway end to end', () => {
   it('never logs credentials, cookies, SQL text or rows', async () => {
     const id = await submit({ sql: 'select * from kylin_sales' })
     await waitForEnd(id)
+    // A failure's message quotes the SQL; it must stay out of the info log too.
+    const failed = await submit({ sql: 'select secret_column from no_such_table' })
+    expect((await waitForEnd(failed)).status).toBe('FAILED')
     await api(`/${id}/result`)
     gateway.logger.flush()
     const logs = logLines.join('')
     expect(logs).toContain(id)
     for (const secret of [
+      'secret_column',
       BASIC.ANALYST,
       BASIC.ADMIN,
       'QU5BTFlTVDpBTkFMWVNU',
