@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { Miniflare, type MiniflareOptions } from 'miniflare'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BASIC, startFakeKylin, type FakeKylin } from '../support/fake-kylin.ts'
-import { buildWorker } from '../support/worker-build.ts'
+import { buildWorker, toWorkerOptions } from '../support/worker-build.ts'
 
 describe('worker runtime', () => {
   let kylin: FakeKylin | undefined
@@ -28,19 +28,14 @@ describe('worker runtime', () => {
     dirs.push(outdir, state)
     const scriptPath = await buildWorker(outdir)
     const options: MiniflareOptions = {
-      modules: true,
-      scriptPath,
-      modulesRoot: outdir,
-      compatibilityDate: '2026-04-20',
-      cf: false,
-      host: '127.0.0.1',
-      port: 0,
-      r2Buckets: ['RESULTS'],
-      durableObjects: { QUERIES: { className: 'QueryObject', useSQLite: true } },
+      ...toWorkerOptions(scriptPath, {
+        KYLIN_UPSTREAM_URL: kylin.url,
+        UPSTREAM_TIMEOUT_MS: '1500',
+        LOG_LEVEL: 'warn',
+      }),
       // On disk, so records and alarms survive the restart as they would on Cloudflare.
       durableObjectsPersist: join(state, 'do'),
       r2Persist: join(state, 'r2'),
-      bindings: { KYLIN_UPSTREAM_URL: kylin.url, UPSTREAM_TIMEOUT_MS: '1500', LOG_LEVEL: 'warn' },
     }
     mf = new Miniflare(options)
     let url = (await mf.ready).toString()

@@ -1,7 +1,8 @@
-/** Builds the Worker bundle exactly as `wrangler deploy` would upload it, for workerd tests. */
+/** Builds the Worker bundle as `wrangler deploy` would upload it, and runs it in Miniflare. */
 import { execFile } from 'node:child_process'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
+import type { MiniflareOptions } from 'miniflare'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -19,4 +20,27 @@ export async function buildWorker(outdir: string): Promise<string> {
     { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' } },
   )
   return join(outdir, 'worker.js')
+}
+
+/**
+ * Miniflare options that run the bundle as wrangler.toml declares it (R2 `RESULTS`, Durable
+ * Object `QUERIES`) on an ephemeral loopback port, with `bindings` as Worker vars.
+ */
+export function toWorkerOptions(
+  scriptPath: string,
+  bindings: Record<string, string>,
+): MiniflareOptions {
+  return {
+    modules: true,
+    scriptPath,
+    // Module names are taken relative to this root; the default (cwd) would put them outside it.
+    modulesRoot: dirname(scriptPath),
+    compatibilityDate: '2026-04-20',
+    cf: false,
+    host: '127.0.0.1',
+    port: 0,
+    r2Buckets: ['RESULTS'],
+    durableObjects: { QUERIES: { className: 'QueryObject', useSQLite: true } },
+    bindings,
+  }
 }
