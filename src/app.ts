@@ -10,7 +10,7 @@ import { toLanguage } from './api/i18n.ts'
 import type { AppEnv } from './app-env.ts'
 import { createIdentityResolver, toCredentials } from './auth.ts'
 import type { AppDeps } from './deps.ts'
-import { NotFoundError, toErrorResponse } from './errors.ts'
+import { GatewayError, NotFoundError, toErrorResponse } from './errors.ts'
 import { createLimiter } from './limiter.ts'
 import { createPassthrough } from './passthrough.ts'
 import { createQueryService } from './queries.ts'
@@ -18,6 +18,10 @@ import { createQueryRunner, type QueryRunner } from './runner.ts'
 
 export interface GatewayApp {
   app: Hono<AppEnv>
+  /** Shutdown, first step: submits answer 503 from now on. */
+  drain(): void
+  /** Shutdown, last step: stops every query still running; each ends FAILED with `reason`. */
+  stopAll(reason: string): Promise<void>
   /** Queries running upstream and waiting for a slot, for health and shutdown. */
   readonly activeQueries: number
   readonly queuedQueries: number
@@ -34,8 +38,8 @@ export interface GatewayOptions {
 }
 
 export function createGateway(deps: AppDeps, options: GatewayOptions = {}): GatewayApp {
-  const runner =
-    options.runner ?? createQueryRunner(deps, createLimiter(deps.config.maxConcurrentQueries))
+  const limiter = createLimiter(deps.config.maxConcurrentQueries, deps.config.maxConcurrentPerUser)
+  const runner = options.runner ?? createQueryRunner(deps, limiter)
   const queries = createQueryService(deps, runner)
   const identities = createIdentityResolver({
     kylin: deps.kylin,
@@ -85,6 +89,21 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
 
+  // Hono's router looks methods up in plain objects, so a method named like an Object.prototype
+  // member ("constructor", "toString") would throw before any middleware runs: answer 405 first.
+  const dispatch = app.fetch
+  app.fetch = (request, ...rest) => {
+    if (!Object.hasOwn(Object.prototype, request.method)) return dispatch(request, ...rest)
+    const reply = toErrorResponse(
+      new GatewayError(405, {
+        id: 'NOT_FOUND_ROUTE',
+        args: [request.method, new URL(request.url).pathname],
+      }),
+      { lang: toLanguage(request.headers.get('accept-language')), url: request.url, requestId: '' },
+    )
+    return Response.json(reply.body, { status: reply.status })
+  }
+
   app.use('/kylin/api/async_query', authenticate)
   app.use('/kylin/api/async_query/*', authenticate)
   app.route(
@@ -108,6 +127,8 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
 
   return {
     app,
+    drain: () => queries.drain(),
+    stopAll: (reason) => runner.abortAll(reason),
     get activeQueries() {
       return runner.active
     },

@@ -46,6 +46,30 @@ export const SETTINGS = {
     default: '4',
     help: 'Upstream queries running at once; more wait in a queue and stay RUNNING',
   },
+  MAX_CONCURRENT_PER_USER: {
+    flag: 'max-concurrent-per-user',
+    schema: integer(0, 1000),
+    default: '0',
+    help: 'Upstream queries one user may run at once; 0 means one fewer than MAX_CONCURRENT_QUERIES (at least 1)',
+  },
+  MAX_QUEUED_QUERIES: {
+    flag: 'max-queued-queries',
+    schema: integer(0),
+    default: '1000',
+    help: 'Queries waiting for a slot at most; past it a submit answers 429 with Retry-After',
+  },
+  MAX_RESULT_BYTES: {
+    flag: 'max-result-bytes',
+    schema: integer(1),
+    default: String(50 * 1024 ** 3),
+    help: 'Largest CSV result kept; a larger one ends FAILED',
+  },
+  SHUTDOWN_GRACE_MS: {
+    flag: 'shutdown-grace-ms',
+    schema: integer(0),
+    default: '10000',
+    help: 'On SIGTERM / SIGINT, how long running queries may finish before they are stopped',
+  },
   MAX_QUERIES: {
     flag: 'max-queries',
     schema: integer(1),
@@ -88,6 +112,10 @@ const configSchema = z.object({
   DATA_DIR: SETTINGS.DATA_DIR.schema,
   MEMORY_STORE_MAX_BYTES: SETTINGS.MEMORY_STORE_MAX_BYTES.schema,
   MAX_CONCURRENT_QUERIES: SETTINGS.MAX_CONCURRENT_QUERIES.schema,
+  MAX_CONCURRENT_PER_USER: SETTINGS.MAX_CONCURRENT_PER_USER.schema,
+  MAX_QUEUED_QUERIES: SETTINGS.MAX_QUEUED_QUERIES.schema,
+  MAX_RESULT_BYTES: SETTINGS.MAX_RESULT_BYTES.schema,
+  SHUTDOWN_GRACE_MS: SETTINGS.SHUTDOWN_GRACE_MS.schema,
   MAX_QUERIES: SETTINGS.MAX_QUERIES.schema,
   UPSTREAM_TIMEOUT_MS: SETTINGS.UPSTREAM_TIMEOUT_MS.schema,
   AUTH_CACHE_TTL_MS: SETTINGS.AUTH_CACHE_TTL_MS.schema,
@@ -103,6 +131,10 @@ export interface Config {
   dataDir: string
   memoryStoreMaxBytes: number
   maxConcurrentQueries: number
+  maxConcurrentPerUser: number
+  maxQueuedQueries: number
+  maxResultBytes: number
+  shutdownGraceMs: number
   maxQueries: number
   upstreamTimeoutMs: number
   authCacheTtlMs: number
@@ -140,6 +172,13 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     dataDir: c.DATA_DIR,
     memoryStoreMaxBytes: c.MEMORY_STORE_MAX_BYTES,
     maxConcurrentQueries: c.MAX_CONCURRENT_QUERIES,
+    maxConcurrentPerUser:
+      c.MAX_CONCURRENT_PER_USER > 0
+        ? Math.min(c.MAX_CONCURRENT_PER_USER, c.MAX_CONCURRENT_QUERIES)
+        : Math.max(1, c.MAX_CONCURRENT_QUERIES - 1),
+    maxQueuedQueries: c.MAX_QUEUED_QUERIES,
+    maxResultBytes: c.MAX_RESULT_BYTES,
+    shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     maxQueries: c.MAX_QUERIES,
     upstreamTimeoutMs: c.UPSTREAM_TIMEOUT_MS,
     authCacheTtlMs: c.AUTH_CACHE_TTL_MS,

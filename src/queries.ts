@@ -4,11 +4,14 @@
  */
 import type { MessageId } from './api/i18n.ts'
 import type { AppDeps } from './deps.ts'
-import { ForbiddenError, NotFoundError } from './errors.ts'
+import { ForbiddenError, GatewayError, NotFoundError } from './errors.ts'
 import { isQueryId, toRecordKey, toResultKey } from './query-id.ts'
 import type { QueryRecord, ResultOptions, UpstreamQuery } from './registry/types.ts'
 import type { QueryRunner } from './runner.ts'
 import type { Credentials, UserIdentity } from './upstream/types.ts'
+
+/** When to try again after a 429 or 503, in seconds. */
+const RETRY_AFTER = { 'Retry-After': '5' }
 
 export interface SubmitInput {
   query: UpstreamQuery
@@ -37,6 +40,10 @@ export interface QueryService {
     denial: Denial,
     project?: string,
   ): Promise<QueryRecord>
+  /** Stops a queued or running query; it ends FAILED with `reason`. `false` if not running. */
+  stop(record: QueryRecord, reason: string): Promise<boolean>
+  /** From now on submits answer 503: the gateway is shutting down. */
+  drain(): void
   /** Removes one query, its result and its record; a running one is stopped. */
   remove(record: QueryRecord): Promise<void>
   /**
@@ -47,9 +54,10 @@ export interface QueryService {
 }
 
 export function createQueryService(
-  deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId'>,
+  deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId' | 'config'>,
   runner: QueryRunner,
 ): QueryService {
+  let draining = false
   const isVisible = (record: QueryRecord | null, project?: string): record is QueryRecord =>
     record !== null && (!project || project === record.project)
 
@@ -74,6 +82,14 @@ export function createQueryService(
 
   return {
     async submit(identity, credentials, input) {
+      if (draining) throw new GatewayError(503, { id: 'SHUTTING_DOWN' }, { headers: RETRY_AFTER })
+      if (runner.queued >= deps.config.maxQueuedQueries) {
+        throw new GatewayError(
+          429,
+          { id: 'QUEUE_FULL' },
+          { errorCode: 'KE-020040002', headers: RETRY_AFTER },
+        )
+      }
       const now = deps.now()
       const record: QueryRecord = {
         id: deps.newId(),
@@ -102,6 +118,10 @@ export function createQueryService(
       return record
     },
     remove,
+    stop: (record, reason) => runner.abort(record.id, reason),
+    drain() {
+      draining = true
+    },
     async removeAll(filter) {
       const records = await deps.registry.list()
       let removed = 0

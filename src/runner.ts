@@ -22,6 +22,8 @@ export interface QueryRunner {
   start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void>
   /** Aborts a queued or running query (its late result is discarded); `false` if not running. */
   abort(id: string, reason: string): Promise<boolean>
+  /** Stops every query of this runner (shutdown); each ends FAILED with `reason`. */
+  abortAll(reason: string): Promise<void>
   /** Queries running upstream here, and waiting for a slot (0 where not known). */
   readonly active: number
   readonly queued: number
@@ -46,56 +48,69 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
     try {
       // Written before the query runs, so a restarted gateway can tell it never finished.
       await writeRecordFile(deps, record)
-      await limiter.run(async () => {
-        if (!(await deps.registry.get(id))) throw new Error('The query was deleted before it ran.')
-        timeout = AbortSignal.timeout(deps.config.upstreamTimeoutMs)
-        const signal = AbortSignal.any([controller.signal, timeout])
-        const body = await deps.kylin.query(query, credentials, signal)
-        let lastProgress = deps.now()
-        const transcoding = transcodeKylinResult(body, {
-          separator: record.options.separator,
-          includeHeader: record.options.includeHeader,
-          onProgress: (rows, bytes) => {
-            const now = deps.now()
-            if (now - lastProgress < PROGRESS_INTERVAL_MS) return
-            lastProgress = now
-            void deps.registry.update(id, { rows, bytes, updatedAt: now })
-          },
-        })
-        const hash = deps.createHash()
-        const hashed = transcoding.csv.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, controller) {
-              hash.update(chunk)
-              controller.enqueue(chunk)
+      await limiter.run(
+        async () => {
+          if (!(await deps.registry.get(id)))
+            throw new Error('The query was deleted before it ran.')
+          timeout = AbortSignal.timeout(deps.config.upstreamTimeoutMs)
+          const signal = AbortSignal.any([controller.signal, timeout])
+          const body = await deps.kylin.query(query, credentials, signal)
+          let lastProgress = deps.now()
+          const transcoding = transcodeKylinResult(body, {
+            separator: record.options.separator,
+            includeHeader: record.options.includeHeader,
+            onProgress: (rows, bytes) => {
+              const now = deps.now()
+              if (now - lastProgress < PROGRESS_INTERVAL_MS) return
+              lastProgress = now
+              void deps.registry.update(id, { rows, bytes, updatedAt: now })
             },
-          }),
-        )
-        const stored = await deps.store.put(toResultKey(id), hashed, { signal })
-        const summary = await transcoding.summary
-        const sha256 = await hash.digest()
-        const finishedAt = deps.now()
-        const done = await deps.registry.update(id, {
-          state: 'SUCCESSFUL',
-          metadata: summary.metadata,
-          rows: summary.rows,
-          bytes: stored.size,
-          partial: summary.partial,
-          sha256,
-          updatedAt: finishedAt,
-          finishedAt,
-        })
-        if (!done || controller.signal.aborted) {
-          // Deleted while it ran: the late result must not reappear.
-          await deps.store.delete(toResultKey(id))
-          return
-        }
-        await writeRecordFile(deps, done)
-        log.info(
-          { rows: summary.rows, bytes: stored.size, ms: finishedAt - started },
-          'query succeeded',
-        )
-      }, controller.signal)
+          })
+          const hash = deps.createHash()
+          const maxBytes = deps.config.maxResultBytes
+          let size = 0
+          const hashed = transcoding.csv.pipeThrough(
+            new TransformStream<Uint8Array, Uint8Array>({
+              transform(chunk, controller) {
+                size += chunk.byteLength
+                if (size > maxBytes) {
+                  throw new GatewayError(413, {
+                    text: `The result is larger than MAX_RESULT_BYTES (${maxBytes} bytes); no result was kept. Narrow the query or ask the operator to raise the limit.`,
+                  })
+                }
+                hash.update(chunk)
+                controller.enqueue(chunk)
+              },
+            }),
+          )
+          const stored = await deps.store.put(toResultKey(id), hashed, { signal })
+          const summary = await transcoding.summary
+          const sha256 = await hash.digest()
+          const finishedAt = deps.now()
+          const done = await deps.registry.update(id, {
+            state: 'SUCCESSFUL',
+            metadata: summary.metadata,
+            rows: summary.rows,
+            bytes: stored.size,
+            partial: summary.partial,
+            sha256,
+            updatedAt: finishedAt,
+            finishedAt,
+          })
+          if (!done || controller.signal.aborted) {
+            // Deleted while it ran: the late result must not reappear.
+            await deps.store.delete(toResultKey(id))
+            return
+          }
+          await writeRecordFile(deps, done)
+          log.info(
+            { rows: summary.rows, bytes: stored.size, ms: finishedAt - started },
+            'query succeeded',
+          )
+        },
+        controller.signal,
+        record.owner,
+      )
     } catch (error) {
       await deps.store.delete(toResultKey(id)).catch(() => {})
       const message = toFailureMessage(
@@ -124,6 +139,9 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
   return {
     async start(record, query, credentials) {
       deps.defer(() => execute(record, query, credentials))
+    },
+    async abortAll(reason) {
+      for (const controller of running.values()) controller.abort(new Error(reason))
     },
     async abort(id, reason) {
       const controller = running.get(id)

@@ -51,4 +51,40 @@ describe('createLimiter', () => {
     await first
     expect(ran).toBe(false)
   })
+
+  it('keeps one key from taking every slot, and hands freed slots to the least served key', async () => {
+    const limiter = createLimiter(3, 2)
+    const started: string[] = []
+    const releases = new Map<string, () => void>()
+    const run = (name: string, key: string) =>
+      limiter.run(
+        () =>
+          new Promise<void>((resolve) => {
+            started.push(name)
+            releases.set(name, resolve)
+          }),
+        undefined,
+        key,
+      )
+    const runs = [run('a1', 'A'), run('a2', 'A'), run('a3', 'A'), run('a4', 'A')]
+    await tick()
+    // A may hold 2 of the 3 slots; the third stays free for anyone else.
+    expect(started).toEqual(['a1', 'a2'])
+    runs.push(run('b1', 'B'))
+    await tick()
+    expect(started).toEqual(['a1', 'a2', 'b1'])
+    runs.push(run('b2', 'B'))
+    releases.get('a1')!()
+    await tick()
+    // a1 ended: A and B run one each, so the longest waiting of the two, a3, starts.
+    expect(started).toEqual(['a1', 'a2', 'b1', 'a3'])
+    releases.get('b1')!()
+    await tick()
+    expect(started).toEqual(['a1', 'a2', 'b1', 'a3', 'b2'])
+    for (const name of ['a2', 'a3', 'b2']) releases.get(name)!()
+    await tick()
+    releases.get('a4')!()
+    await Promise.all(runs)
+    expect([limiter.active, limiter.queued]).toEqual([0, 0])
+  })
 })

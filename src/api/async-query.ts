@@ -147,6 +147,37 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     return sendEnvelope(c, c.get('dialect'), store.locate(toResultKey(record.id)))
   })
 
+  // Kylin 5's stop: answers at once; the query then ends FAILED with a "stopped" message.
+  app.delete('/stop/:id', async (c) => {
+    const identity = c.get('identity')
+    const id = c.req.param('id')
+    const record = await queries.find(
+      identity,
+      id,
+      { message: 'DENIED_STOP', data: 'Access denied.' },
+      projectOf(c),
+    )
+    if (!record) throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
+    const stopped =
+      record.state === 'RUNNING' &&
+      (await queries.stop(
+        record,
+        `The query was stopped by ${identity.username} before it finished.`,
+      ))
+    if (!stopped) {
+      throw new GatewayError(409, { id: 'QUERY_NOT_RUNNING' }, { data: 'Query is not running' })
+    }
+    return c.body(
+      JSON.stringify({
+        code: '000',
+        data: '',
+        msg: translate('QUERY_STOPPING', c.get('lang'), [id]),
+      }),
+      200,
+      { 'Content-Type': `${c.get('dialect').mediaType};charset=UTF-8` },
+    )
+  })
+
   app.delete('/:id', async (c) => {
     const record = await queries.find(
       c.get('identity'),

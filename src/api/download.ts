@@ -4,7 +4,7 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env.ts'
-import { NotFoundError } from '../errors.ts'
+import { GatewayError, NotFoundError } from '../errors.ts'
 import { toResultKey } from '../query-id.ts'
 import type { QueryRecord } from '../registry/types.ts'
 import type { BlobStore, ByteRange } from '../store/types.ts'
@@ -51,7 +51,11 @@ export async function sendDownload(
   if (rangeApplies) {
     const range = parseRange(rangeHeader, size)
     if (range === 'unsatisfiable') {
-      return c.body(null, 416, { ...headers, 'Content-Range': `bytes */${size}` })
+      throw new GatewayError(
+        416,
+        { id: 'RANGE_NOT_SATISFIABLE', args: [size] },
+        { headers: { 'Content-Range': `bytes */${size}`, 'Accept-Ranges': 'bytes', ETag: etag } },
+      )
     }
     if (range) {
       headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
@@ -142,7 +146,9 @@ function acceptsGzip(header: string | undefined): boolean {
 }
 
 /** `attachment` with an ASCII fallback and RFC 5987 `filename*` for other characters. */
-export function toContentDisposition(fileName: string): string {
+export function toContentDisposition(name: string): string {
+  // A lone surrogate cannot be percent-encoded; records from before the schema check may hold one.
+  const fileName = name.replace(/\p{Cs}/gu, '\uFFFD')
   if (/^[\x20-\x7e]*$/.test(fileName)) return `attachment; filename="${fileName}"`
   const ascii = fileName.replace(/[^\x20-\x7e]/g, '_')
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`

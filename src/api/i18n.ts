@@ -62,6 +62,30 @@ const CATALOG = {
     en: 'To delete old results send both project and older_than; to delete every result send neither.',
     cn: '删除旧结果需同时提供 project 和 older_than；删除全部结果则两者都不提供。',
   },
+  QUEUE_FULL: {
+    en: 'Query failed cause the total number of async queries hit the upper limit set by Admin.Please wait and try again.',
+    cn: '异步查询总数已达到管理员设置的上限，查询失败。请稍后重试。',
+  },
+  SHUTTING_DOWN: {
+    en: 'The gateway is shutting down and takes no new queries. Please submit again shortly.',
+    cn: '网关正在关闭，不再接受新查询。请稍后重新提交。',
+  },
+  DENIED_STOP: {
+    en: 'Access denied. Only admin users can stop the query',
+    cn: '拒绝访问。仅管理员可以停止查询',
+  },
+  QUERY_NOT_RUNNING: {
+    en: 'Query is not running. please check',
+    cn: '查询未在运行，请检查。',
+  },
+  QUERY_STOPPING: {
+    en: 'Async Query（id=%s） will be canceled',
+    cn: '异步查询（id=%s）将被取消',
+  },
+  RANGE_NOT_SATISFIABLE: {
+    en: 'The requested range is outside the result, which has %s bytes.',
+    cn: '请求的范围超出了结果大小（%s 字节）。',
+  },
   SQL_EMPTY: {
     en: 'SQL can’t be empty. Please check and try again.',
     cn: 'SQL 不能为空，请检查后重试。',

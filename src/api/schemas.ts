@@ -21,6 +21,7 @@ const fileName = z
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters')
   .regex(/^[^"\\/\u0000-\u001f\u007f]+$/, 'must not contain quotes, slashes or control characters')
+  .refine((name) => !/\p{Cs}/u.test(name), 'must be valid Unicode (no lone surrogates)')
 
 export const submitSchema = z.object({
   sql: z.string({ error: 'is required and must be a string' }),

@@ -53,6 +53,8 @@ export function createDurableObjectRunner(objects: QueryObjectDirectory): QueryR
   return {
     start: (record, query, credentials) => objects(record.id).start(record, query, credentials),
     abort: (id, reason) => objects(id).abort(reason),
+    // Workers have no process to shut down: each query lives in its own object.
+    abortAll: async () => {},
     // Spread over many objects and isolates: not known here.
     active: 0,
     queued: 0,

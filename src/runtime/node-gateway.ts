@@ -12,11 +12,15 @@ import type { IncrementalHash } from '../deps.ts'
 import type { Logger } from '../logger.ts'
 import { toRecordKey, toResultKey } from '../query-id.ts'
 import { createMemoryRegistry } from '../registry/memory.ts'
+import { rebuildRegistry } from '../registry/rebuild.ts'
 import { createFsStore } from '../store/fs.ts'
 import { createMemoryStore } from '../store/memory.ts'
 import type { BlobStore } from '../store/types.ts'
 import { createKylinClient } from '../upstream/client.ts'
 import { createUndiciFetch } from './undici-fetch.ts'
+
+export const SHUTDOWN_MESSAGE =
+  'The gateway shut down before the query finished; no result was kept. Please submit it again.'
 
 export interface NodeGateway {
   /** e.g. http://127.0.0.1:8080 */
@@ -24,7 +28,10 @@ export interface NodeGateway {
   gateway: GatewayApp
   store: BlobStore
   logger: PinoLogger
-  /** Stops accepting connections, waits up to `graceMs` for background queries, frees sockets. */
+  /**
+   * Shuts down: no new queries, up to `graceMs` for running ones to finish, the rest stopped
+   * (FAILED), then sockets and the upstream pool closed.
+   */
   close(graceMs?: number): Promise<void>
 }
 
@@ -117,6 +124,12 @@ export async function startNodeGateway(
     createHash: createSha256,
   })
 
+  // Before serving: results of an earlier process come back, its unfinished queries end FAILED.
+  const rebuilt = await rebuildRegistry({ store, registry, now: Date.now })
+  if (rebuilt.restored + rebuilt.interrupted + rebuilt.dropped > 0) {
+    logger.info(rebuilt, 'registry rebuilt from the store')
+  }
+
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: gateway.app.fetch, hostname: config.host, port: config.port }, () =>
       resolve(s),
@@ -133,13 +146,20 @@ export async function startNodeGateway(
     store,
     logger,
     async close(graceMs = 0) {
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      gateway.drain()
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       if (graceMs > 0 && background.size > 0) {
         await Promise.race([
           Promise.allSettled([...background]),
           new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
         ])
       }
+      // What did not finish in the grace period ends FAILED (recorded beside its blob), not lost.
+      await gateway.stopAll(SHUTDOWN_MESSAGE)
+      await Promise.allSettled([...background])
+      // Idle keep-alive sockets would otherwise hold server.close() open.
+      if ('closeAllConnections' in server) server.closeAllConnections()
+      await closed
       await upstream.close()
       logger.flush()
     },

@@ -7,9 +7,6 @@ import { ConfigError } from '../errors.ts'
 import { formatHelp, parseConfig, SETTINGS } from '../config.ts'
 import { startNodeGateway } from './node-gateway.ts'
 
-/** How long running queries get to finish on SIGTERM / SIGINT. */
-const SHUTDOWN_GRACE_MS = 10_000
-
 function readSettings(argv: string[]): Record<string, string | undefined> | 'help' {
   const flags = Object.fromEntries(
     Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]),
@@ -70,7 +67,7 @@ async function main() {
     if (stopping) return
     stopping = true
     gateway.logger.info({ signal }, 'shutting down')
-    void gateway.close(SHUTDOWN_GRACE_MS).then(() => process.exit(0))
+    void gateway.close(config.shutdownGraceMs).then(() => process.exit(0))
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))

@@ -381,6 +381,10 @@ function toOneLine(text: string): string {
 }
 
 /** A short plain-text view of an error page: markup, scripts and runs of whitespace gone. */
+/** A Java stack frame, with Jetty's `at` or without it (Tomcat's page). */
+const STACK_FRAME =
+  /\s(?:at\s+)?[\w$]+(?:\.[\w$<>]+)+\((?:[^()\s]+:\d+|Native Method|Unknown Source)\)/
+
 function toExcerpt(text: string): string {
   let plain = text
   if (/<[a-z!/][^>]*>/i.test(plain)) {
@@ -392,6 +396,9 @@ function toExcerpt(text: string): string {
     plain = decodeEntities(stripTags(plain))
   }
   plain = plain.replace(/\s+/g, ' ').trim()
+  // From the first Java stack frame on it is noise, and internals do not belong in a status.
+  const frame = STACK_FRAME.exec(plain)
+  if (frame) plain = plain.slice(0, frame.index).trim()
   return plain.length > MAX_EXCERPT_CHARS ? `${plain.slice(0, MAX_EXCERPT_CHARS - 1)}…` : plain
 }
 

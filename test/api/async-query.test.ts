@@ -582,3 +582,75 @@ describe('the rest of the app', () => {
     })
   })
 })
+
+describe('limits and stopping', () => {
+  const blockForever = () => new Promise<ReadableStream<Uint8Array>>(() => {})
+
+  it('stops a running query as Kylin 5 does; it ends FAILED saying who stopped it', async () => {
+    deps.setQueryHandler(
+      (_q, _c, signal) =>
+        new Promise((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(signal.reason))
+        }),
+    )
+    const id = await submit()
+    const denied = await call('DELETE', `/stop/${id}`, { auth: MODELER })
+    expect(denied.status).toBe(403)
+    expect(await denied.json()).toMatchObject({
+      code: '401',
+      data: 'Access denied.',
+      msg: 'Access denied. Only admin users can stop the query',
+    })
+    const stopped = await call('DELETE', `/stop/${id}`)
+    expect(await stopped.json()).toEqual({
+      code: '000',
+      data: '',
+      msg: `Async Query（id=${id}） will be canceled`,
+    })
+    await deps.settle()
+    const status = (await (await call('GET', `/${id}/status`)).json()) as {
+      data: Record<string, string>
+    }
+    expect(status.data).toMatchObject({
+      status: 'FAILED',
+      info: 'The query was stopped by ANALYST before it finished.',
+    })
+    const again = await call('DELETE', `/stop/${id}`)
+    expect(again.status).toBe(409)
+    expect(await again.json()).toMatchObject({
+      code: '999',
+      data: 'Query is not running',
+      msg: 'Query is not running. please check',
+    })
+    expect((await call('DELETE', `/stop/${crypto.randomUUID()}`)).status).toBe(404)
+  })
+
+  it('answers 429 with Retry-After when MAX_QUEUED_QUERIES are waiting', async () => {
+    deps = makeTestDeps({ maxConcurrentQueries: 1, maxConcurrentPerUser: 1, maxQueuedQueries: 1 })
+    app = createApp(deps)
+    deps.setQueryHandler(blockForever)
+    await submit()
+    await submit()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const refused = await call('POST', '', { body: { sql: 'select 1' } })
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toBe('5')
+    expect(await refused.json()).toMatchObject({
+      code: '999',
+      error_code: 'KE-020040002',
+      msg: 'Query failed cause the total number of async queries hit the upper limit set by Admin.Please wait and try again.',
+    })
+  })
+
+  it('ends FAILED, keeping nothing, when a result exceeds MAX_RESULT_BYTES', async () => {
+    deps = makeTestDeps({ maxResultBytes: 20 })
+    app = createApp(deps)
+    const id = await submitAndWait()
+    const status = (await (await call('GET', `/${id}/status`)).json()) as {
+      data: Record<string, string>
+    }
+    expect(status.data.status).toBe('FAILED')
+    expect(status.data.info).toContain('larger than MAX_RESULT_BYTES (20 bytes)')
+    expect(await deps.store.head(`${id}.csv`)).toBeNull()
+  })
+})

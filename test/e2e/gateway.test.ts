@@ -205,6 +205,8 @@ describe('gateway end to end: limits and failures', () => {
           HOST: '127.0.0.1',
           STORE: 'memory',
           MAX_CONCURRENT_QUERIES: '2',
+          // One user here; by default one user gets one slot fewer than all.
+          MAX_CONCURRENT_PER_USER: '2',
           LOG_LEVEL: 'silent',
         }),
       )
