@@ -18,6 +18,8 @@ import { createQueryRunner, type QueryRunner } from './runner.ts'
 
 export interface GatewayApp {
   app: Hono<AppEnv>
+  /** Deletes finished results older than RESULT_RETAIN; returns how many. */
+  removeExpired(): Promise<number>
   /** Shutdown, first step: submits answer 503 from now on. */
   drain(): void
   /** Shutdown, last step: stops every query still running; each ends FAILED with `reason`. */
@@ -128,6 +130,12 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   return {
     app,
     drain: () => queries.drain(),
+    removeExpired: () => {
+      const cutoff = deps.now() - deps.config.resultRetainMs
+      return queries.removeAll(
+        (r) => r.state !== 'RUNNING' && (r.finishedAt ?? r.updatedAt) < cutoff,
+      )
+    },
     stopAll: (reason) => runner.abortAll(reason),
     get activeQueries() {
       return runner.active

@@ -8,6 +8,14 @@ import { ConfigError } from './errors.ts'
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max)
 
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+
+/** `7d`, `12h`, `30m`, `90s`, `500ms`; a bare number is milliseconds. */
+function toMilliseconds(text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text)
+  return Number(match?.[1]) * UNIT_MS[(match?.[2] ?? 'ms') as keyof typeof UNIT_MS]
+}
+
 const upstreamUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
   .transform((url) => url.replace(/\/+$/, ''))
@@ -70,6 +78,16 @@ export const SETTINGS = {
     default: '10000',
     help: 'On SIGTERM / SIGINT, how long running queries may finish before they are stopped',
   },
+  RESULT_RETAIN: {
+    flag: 'result-retain',
+    schema: z
+      .string()
+      .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration like 7d, 12h, 30m, 90s or 500ms')
+      .transform(toMilliseconds)
+      .pipe(z.number().int().min(1000, 'must be at least 1s')),
+    default: '7d',
+    help: 'How long finished results are kept (Kylin: 7d); older ones are deleted on a schedule',
+  },
   MAX_QUERIES: {
     flag: 'max-queries',
     schema: integer(1),
@@ -116,6 +134,7 @@ const configSchema = z.object({
   MAX_QUEUED_QUERIES: SETTINGS.MAX_QUEUED_QUERIES.schema,
   MAX_RESULT_BYTES: SETTINGS.MAX_RESULT_BYTES.schema,
   SHUTDOWN_GRACE_MS: SETTINGS.SHUTDOWN_GRACE_MS.schema,
+  RESULT_RETAIN: SETTINGS.RESULT_RETAIN.schema,
   MAX_QUERIES: SETTINGS.MAX_QUERIES.schema,
   UPSTREAM_TIMEOUT_MS: SETTINGS.UPSTREAM_TIMEOUT_MS.schema,
   AUTH_CACHE_TTL_MS: SETTINGS.AUTH_CACHE_TTL_MS.schema,
@@ -135,6 +154,7 @@ export interface Config {
   maxQueuedQueries: number
   maxResultBytes: number
   shutdownGraceMs: number
+  resultRetainMs: number
   maxQueries: number
   upstreamTimeoutMs: number
   authCacheTtlMs: number
@@ -179,6 +199,7 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     maxQueuedQueries: c.MAX_QUEUED_QUERIES,
     maxResultBytes: c.MAX_RESULT_BYTES,
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
+    resultRetainMs: c.RESULT_RETAIN,
     maxQueries: c.MAX_QUERIES,
     upstreamTimeoutMs: c.UPSTREAM_TIMEOUT_MS,
     authCacheTtlMs: c.AUTH_CACHE_TTL_MS,

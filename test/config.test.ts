@@ -19,6 +19,7 @@ describe('parseConfig', () => {
       maxQueuedQueries: 1000,
       maxResultBytes: 50 * 1024 ** 3,
       shutdownGraceMs: 10000,
+      resultRetainMs: 7 * 86_400_000,
       maxQueries: 10000,
       upstreamTimeoutMs: 1_800_000,
       authCacheTtlMs: 30000,
@@ -55,6 +56,14 @@ describe('parseConfig', () => {
     expect(error).toBeInstanceOf(ConfigError)
     expect((error as Error).message).toContain(message)
     expect((error as Error).message).not.toContain('\n')
+  })
+
+  it('reads RESULT_RETAIN as Kylin-style durations', () => {
+    expect(parseConfig({ ...base, RESULT_RETAIN: '12h' }).resultRetainMs).toBe(12 * 3_600_000)
+    expect(parseConfig({ ...base, RESULT_RETAIN: '90s' }).resultRetainMs).toBe(90_000)
+    expect(() => parseConfig({ ...base, RESULT_RETAIN: 'a week' })).toThrow(
+      'RESULT_RETAIN (--result-retain) has a bad value "a week"',
+    )
   })
 
   it('lists every setting with its flag and default in --help', () => {

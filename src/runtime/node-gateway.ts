@@ -130,6 +130,18 @@ export async function startNodeGateway(
     logger.info(rebuilt, 'registry rebuilt from the store')
   }
 
+  // Retention: Kylin deletes results older than its retain days on a schedule; so do we.
+  const sweep = setInterval(
+    () => {
+      gateway
+        .removeExpired()
+        .then((removed) => removed > 0 && logger.info({ removed }, 'expired results removed'))
+        .catch((err: unknown) => logger.warn({ err }, 'retention sweep failed'))
+    },
+    Math.min(config.resultRetainMs, 3_600_000),
+  )
+  sweep.unref()
+
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: gateway.app.fetch, hostname: config.host, port: config.port }, () =>
       resolve(s),
@@ -146,6 +158,7 @@ export async function startNodeGateway(
     store,
     logger,
     async close(graceMs = 0) {
+      clearInterval(sweep)
       gateway.drain()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       if (graceMs > 0 && background.size > 0) {

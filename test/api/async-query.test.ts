@@ -3,7 +3,7 @@
  * dialect, every error path, with a scripted upstream and the memory store.
  */
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createApp } from '../../src/app.ts'
+import { createApp, createGateway } from '../../src/app.ts'
 import { UpstreamError } from '../../src/errors.ts'
 import {
   ADMIN,
@@ -652,5 +652,22 @@ describe('limits and stopping', () => {
     expect(status.data.status).toBe('FAILED')
     expect(status.data.info).toContain('larger than MAX_RESULT_BYTES (20 bytes)')
     expect(await deps.store.head(`${id}.csv`)).toBeNull()
+  })
+
+  it('deletes finished results older than RESULT_RETAIN, and nothing else', async () => {
+    deps = makeTestDeps({ resultRetainMs: 60_000 })
+    const gateway = createGateway(deps)
+    app = gateway.app
+    const old = await submitAndWait()
+    deps.advance(61_000)
+    const fresh = await submitAndWait()
+    deps.setQueryHandler(() => new Promise(() => {}))
+    const running = await submit()
+    deps.advance(30_000)
+    expect(await gateway.removeExpired()).toBe(1)
+    expect(await deps.registry.get(old)).toBeNull()
+    expect(await deps.store.head(`${old}.csv`)).toBeNull()
+    expect(await deps.registry.get(fresh)).not.toBeNull()
+    expect(await deps.registry.get(running)).not.toBeNull()
   })
 })

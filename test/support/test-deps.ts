@@ -85,6 +85,8 @@ export interface TestDeps extends AppDeps {
   queries: UpstreamQuery[]
   authCalls: number
   setQueryHandler(handler: QueryHandler): void
+  /** Moves the fake clock forward. */
+  advance(ms: number): void
 }
 
 const SALES = [
@@ -148,6 +150,9 @@ export function makeTestDeps(overrides: Partial<Config> = {}): TestDeps {
     authCalls: 0,
     setQueryHandler(next) {
       handler = next
+    },
+    advance(ms) {
+      clock += ms
     },
   }
   return deps
