@@ -2,6 +2,7 @@
  * The query service behind the routes: submit, look up with ownership rules, delete.
  * Portable. Ownership follows Kylin 5: the submitter or an admin (ROLE_ADMIN) may act on a query.
  */
+import { LRUCache } from 'lru-cache'
 import type { MessageId } from './api/i18n.ts'
 import type { AppDeps } from './deps.ts'
 import { ForbiddenError, GatewayError, NotFoundError } from './errors.ts'
@@ -16,6 +17,8 @@ const RETRY_AFTER = { 'Retry-After': '5' }
 export interface SubmitInput {
   query: UpstreamQuery
   options: ResultOptions
+  /** The client's Idempotency-Key: the same key and request from the same user, the same query. */
+  idempotencyKey?: string
 }
 
 /** What a refused caller gets: Kylin's message, and the `data` Kylin sends with it. */
@@ -58,6 +61,20 @@ export function createQueryService(
   runner: QueryRunner,
 ): QueryService {
   let draining = false
+  /** owner + key → query id; a miss falls back to the registry (e.g. after a restart). */
+  const keys = new LRUCache<string, string>({ max: deps.config.maxQueries })
+
+  async function findByKey(owner: string, key: string): Promise<QueryRecord | null> {
+    const id = keys.get(`${owner}\n${key}`)
+    if (id) {
+      const record = await deps.registry.get(id)
+      if (record) return record
+    }
+    const records = await deps.registry.list()
+    const found = records.find((r) => r.owner === owner && r.idempotency?.key === key) ?? null
+    if (found) keys.set(`${owner}\n${key}`, found.id)
+    return found
+  }
   const isVisible = (record: QueryRecord | null, project?: string): record is QueryRecord =>
     record !== null && (!project || project === record.project)
 
@@ -90,6 +107,16 @@ export function createQueryService(
           { errorCode: 'KE-020040002', headers: RETRY_AFTER },
         )
       }
+      const idempotency = input.idempotencyKey
+        ? { key: input.idempotencyKey, requestHash: await hashRequest(input) }
+        : undefined
+      if (idempotency) {
+        const earlier = await findByKey(identity.username, idempotency.key)
+        if (earlier) {
+          if (earlier.idempotency?.requestHash === idempotency.requestHash) return earlier
+          throw new GatewayError(409, { id: 'IDEMPOTENCY_CONFLICT' })
+        }
+      }
       const now = deps.now()
       const record: QueryRecord = {
         id: deps.newId(),
@@ -101,8 +128,10 @@ export function createQueryService(
         bytes: 0,
         createdAt: now,
         updatedAt: now,
+        ...(idempotency ? { idempotency } : {}),
       }
       await deps.registry.create(record)
+      if (idempotency) keys.set(`${record.owner}\n${idempotency.key}`, record.id)
       await runner.start(record, input.query, credentials)
       return record
     },
@@ -139,4 +168,13 @@ export function createQueryService(
       return removed
     },
   }
+}
+
+/** What makes two submits the same request: the query and how its result is written. */
+async function hashRequest(input: SubmitInput): Promise<string> {
+  const text = JSON.stringify([input.query, input.options])
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  let hex = ''
+  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0')
+  return hex
 }

@@ -38,14 +38,22 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     }),
     async (c) => {
       const identity = c.get('identity')
-      const input = toSubmitInput(await readJsonBody(c))
+      const idempotencyKey = c.req.header('idempotency-key')
+      if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
+        throw new BadRequestError({ id: 'IDEMPOTENCY_KEY_INVALID' })
+      }
+      const input = { ...toSubmitInput(await readJsonBody(c)), idempotencyKey }
       const record = await queries.submit(identity, c.get('credentials'), input)
       const dialect = c.get('dialect')
-      return sendEnvelope(c, dialect, {
-        [dialect.idField]: record.id,
-        status: 'RUNNING',
-        info: translate(dialect.submitInfo, c.get('lang')),
-      })
+      const lang = c.get('lang')
+      // A repeated submit (same Idempotency-Key) reports where its query is, as Kylin 5's does.
+      const [status, info] =
+        record.state === 'SUCCESSFUL'
+          ? ['SUCCESSFUL', translate('QUERY_SUCCESS_SUBMIT', lang)]
+          : record.state === 'FAILED'
+            ? ['FAILED', record.error ?? '']
+            : ['RUNNING', translate(dialect.submitInfo, lang)]
+      return sendEnvelope(c, dialect, { [dialect.idField]: record.id, status, info })
     },
   )
 

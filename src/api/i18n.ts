@@ -86,6 +86,15 @@ const CATALOG = {
     en: 'The requested range is outside the result, which has %s bytes.',
     cn: '请求的范围超出了结果大小（%s 字节）。',
   },
+  IDEMPOTENCY_CONFLICT: {
+    en: 'This Idempotency-Key was already used for a different request. Use a new key for a new query.',
+    cn: '该 Idempotency-Key 已用于另一个请求。新查询请使用新的键。',
+  },
+  IDEMPOTENCY_KEY_INVALID: {
+    en: 'The Idempotency-Key header must be 1 to 200 visible ASCII characters.',
+    cn: 'Idempotency-Key 请求头必须是 1 到 200 个可见 ASCII 字符。',
+  },
+  QUERY_SUCCESS_SUBMIT: { en: 'query success', cn: '查询成功' },
   SQL_EMPTY: {
     en: 'SQL can’t be empty. Please check and try again.',
     cn: 'SQL 不能为空，请检查后重试。',

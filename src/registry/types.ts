@@ -38,6 +38,8 @@ export interface QueryRecord {
   /** Rows and bytes written so far (RUNNING) or in total (SUCCESSFUL). */
   rows: number
   bytes: number
+  /** The submit's Idempotency-Key and a hash of its request, when one was sent. */
+  idempotency?: { key: string; requestHash: string }
   /** SHA-256 (hex) of the stored CSV, computed on the way through. */
   sha256?: string
   /** Whether the upstream answered with a partial result. */

@@ -670,4 +670,46 @@ describe('limits and stopping', () => {
     expect(await deps.registry.get(fresh)).not.toBeNull()
     expect(await deps.registry.get(running)).not.toBeNull()
   })
+
+  it('gives the same query for the same Idempotency-Key and request, 409 for another request', async () => {
+    const keyed = (body: unknown, auth = ANALYST) =>
+      app.request(BASE, {
+        method: 'POST',
+        headers: { Authorization: auth, 'Idempotency-Key': 'export-2026-01-02' },
+        body: JSON.stringify(body),
+      })
+    const first = (await (await keyed({ sql: 'select 1' })).json()) as { data: { queryID: string } }
+    await deps.settle()
+    const again = await keyed({ sql: 'select 1' })
+    expect(await again.json()).toEqual({
+      code: '000',
+      data: { queryID: first.data.queryID, status: 'SUCCESSFUL', info: 'query success' },
+      msg: '',
+    })
+    expect(deps.queries).toHaveLength(1)
+    const other = await keyed({ sql: 'select 2' })
+    expect(other.status).toBe(409)
+    expect(((await other.json()) as { msg: string }).msg).toContain('Idempotency-Key')
+    // Keys belong to their user: another user's same key is another query.
+    const theirs = (await (await keyed({ sql: 'select 1' }, MODELER)).json()) as {
+      data: { queryID: string }
+    }
+    expect(theirs.data.queryID).not.toBe(first.data.queryID)
+    // A gateway that knows the query only from its registry (a restart) finds it too.
+    const restarted = createApp(deps)
+    const afterRestart = await restarted.request(BASE, {
+      method: 'POST',
+      headers: { Authorization: ANALYST, 'Idempotency-Key': 'export-2026-01-02' },
+      body: JSON.stringify({ sql: 'select 1' }),
+    })
+    expect(((await afterRestart.json()) as { data: { queryID: string } }).data.queryID).toBe(
+      first.data.queryID,
+    )
+    const bad = await app.request(BASE, {
+      method: 'POST',
+      headers: { Authorization: ANALYST, 'Idempotency-Key': 'has space' },
+      body: JSON.stringify({ sql: 'select 1' }),
+    })
+    expect(bad.status).toBe(400)
+  })
 })
