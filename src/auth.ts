@@ -4,6 +4,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { GatewayError, UnauthorizedError, UpstreamError } from './errors.ts'
+import { sha256Hex } from './sha256.ts'
 import type { Credentials, KylinClient, UserIdentity } from './upstream/types.ts'
 
 export interface IdentityResolverOptions {
@@ -85,10 +86,6 @@ function toAuthError(error: unknown): GatewayError {
   )
 }
 
-async function hashCredentials(credentials: Credentials): Promise<string> {
-  const text = `${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  let hex = ''
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0')
-  return hex
+function hashCredentials(credentials: Credentials): Promise<string> {
+  return sha256Hex(`${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`)
 }

@@ -7,6 +7,7 @@ import type { MessageId } from './api/i18n.ts'
 import type { AppDeps } from './deps.ts'
 import { ForbiddenError, GatewayError, NotFoundError } from './errors.ts'
 import { isQueryId, toRecordKey, toResultKey } from './query-id.ts'
+import { sha256Hex } from './sha256.ts'
 import type { QueryRecord, ResultOptions, UpstreamQuery } from './registry/types.ts'
 import type { QueryRunner } from './runner.ts'
 import type { Credentials, UserIdentity } from './upstream/types.ts'
@@ -171,10 +172,6 @@ export function createQueryService(
 }
 
 /** What makes two submits the same request: the query and how its result is written. */
-async function hashRequest(input: SubmitInput): Promise<string> {
-  const text = JSON.stringify([input.query, input.options])
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  let hex = ''
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0')
-  return hex
+function hashRequest(input: SubmitInput): Promise<string> {
+  return sha256Hex(JSON.stringify([input.query, input.options]))
 }

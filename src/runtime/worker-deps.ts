@@ -5,6 +5,7 @@
 import type { DurableObjectNamespace, R2Bucket } from '@cloudflare/workers-types'
 import { parseConfig, type Config } from '../config.ts'
 import type { IncrementalHash } from '../deps.ts'
+import { toHex } from '../sha256.ts'
 import { createConsoleLogger, type Logger } from '../logger.ts'
 import type { QueryObjectApi, QueryObjectDirectory } from '../registry/durable-object.ts'
 import { createR2Store } from '../store/r2.ts'
@@ -81,10 +82,7 @@ export function createDigestHash(): IncrementalHash {
     async digest() {
       await writer.close()
       if (failure) throw failure
-      let hex = ''
-      for (const byte of new Uint8Array(await stream.digest))
-        hex += byte.toString(16).padStart(2, '0')
-      return hex
+      return toHex(new Uint8Array(await stream.digest))
     },
   }
 }
