@@ -1,0 +1,180 @@
+/**
+ * Load: 1,000 concurrent submits against an upstream capped by MAX_CONCURRENT_QUERIES=8, the
+ * status-poll throughput of the gateway against a bare Hono hello-world, and a mixed soak with
+ * the gateway's RSS sampled every few seconds. Bench only (`npm run bench:load`); never a test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import { BASIC, startFakeKylin } from '../test/support/fake-kylin.ts'
+import { readMemory, spawnChild, type Child } from './processes.ts'
+
+const ROOT = join(import.meta.dirname, '..')
+const SUBMITS = Number(process.env.LOAD_SUBMITS ?? 1000)
+const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 600)
+const POLL_SECONDS = Number(process.env.POLL_SECONDS ?? 10)
+const USERS = [BASIC.ADMIN, BASIC.ANALYST, BASIC.MODELER]
+
+const mib = (value: number) => value.toFixed(1)
+
+async function startGateway(upstream: string, dataDir: string): Promise<Child> {
+  return spawnChild(
+    process.execPath,
+    [
+      'dist/runtime/node.js',
+      ...['--upstream', upstream, '--port', '0', '--host', '127.0.0.1', '--store', 'fs'],
+      ...['--data-dir', dataDir, '--max-concurrent-queries', '8', '--max-concurrent-per-user', '8'],
+      ...[
+        '--max-queued-queries',
+        String(SUBMITS * 2),
+        '--log-level',
+        process.env.LOAD_LOG_LEVEL ?? 'info',
+      ],
+    ],
+    {
+      cwd: ROOT,
+      timeoutMs: 30_000,
+      match: (line) => /listening on (http:\/\/[^\s,"]+)/.exec(line)?.[1] ?? null,
+    },
+  )
+}
+
+async function json<T>(res: Response): Promise<T> {
+  return (await res.json()) as T
+}
+
+async function submit(gateway: string, sql: string, auth: string): Promise<string> {
+  const res = await fetch(`${gateway}/kylin/api/async_query`, {
+    method: 'POST',
+    headers: { Authorization: auth, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ sql, project: 'learn_kylin' }),
+  })
+  if (res.status !== 200) throw new Error(`submit answered ${res.status}: ${await res.text()}`)
+  return (await json<{ data: { queryID: string } }>(res)).data.queryID
+}
+
+async function statusOf(gateway: string, id: string, auth: string): Promise<string> {
+  const res = await fetch(`${gateway}/kylin/api/async_query/${id}/status`, {
+    headers: { Authorization: auth },
+  })
+  return (await json<{ data: { status: string } }>(res)).data.status
+}
+
+async function burst(gateway: Child, kylin: Awaited<ReturnType<typeof startFakeKylin>>) {
+  const started = performance.now()
+  const jobs = Array.from({ length: SUBMITS }, (_, i) => ({ auth: USERS[i % USERS.length]! }))
+  const ids = await Promise.all(
+    jobs.map((job) => submit(gateway.ready, 'select * from rows_200 /* sleep_ms_20 */', job.auth)),
+  )
+  const submitted = performance.now()
+  const pending = new Map(ids.map((id, i) => [id, jobs[i]!.auth]))
+  const states = new Map<string, number>()
+  while (pending.size > 0 && performance.now() - started < 300_000) {
+    const batch = [...pending].slice(0, 100)
+    await Promise.all(
+      batch.map(async ([id, auth]) => {
+        const status = await statusOf(gateway.ready, id, auth)
+        if (status !== 'RUNNING') {
+          pending.delete(id)
+          states.set(status, (states.get(status) ?? 0) + 1)
+        }
+      }),
+    )
+  }
+  const memory = readMemory(gateway.pid)
+  console.log(
+    `burst: ${SUBMITS} submits accepted in ${((submitted - started) / 1000).toFixed(2)} s, all ended in ${((performance.now() - started) / 1000).toFixed(2)} s`,
+  )
+  console.log(
+    `  end states: ${JSON.stringify(Object.fromEntries(states))}, still running: ${pending.size}`,
+  )
+  console.log(`  upstream queries at once, at most: ${kylin.maxInFlight} (cap 8)`)
+  console.log(`  gateway RSS now ${mib(memory.rssMiB)} MiB, peak ${mib(memory.peakMiB)} MiB`)
+}
+
+async function pollThroughput(gateway: Child, hello: Child) {
+  const id = await submit(gateway.ready, 'select * from kylin_sales', BASIC.ADMIN)
+  while ((await statusOf(gateway.ready, id, BASIC.ADMIN)) === 'RUNNING') await sleep(20)
+  const run = (url: string) =>
+    autocannon({
+      url,
+      connections: 50,
+      duration: POLL_SECONDS,
+      headers: { Authorization: BASIC.ADMIN },
+    })
+  const base = await run(`${hello.ready}/kylin/api/async_query/${id}/status`)
+  const ours = await run(`${gateway.ready}/kylin/api/async_query/${id}/status`)
+  const ratio = ours.requests.average / base.requests.average
+  console.log(
+    `status polls (autocannon, 50 connections, ${POLL_SECONDS} s each): hello-world ${base.requests.average.toFixed(0)} req/s, gateway ${ours.requests.average.toFixed(0)} req/s → ${(ratio * 100).toFixed(0)} % (target ≥ 80 %), non-2xx: ${ours.non2xx}`,
+  )
+}
+
+async function soak(gateway: Child) {
+  const deadline = performance.now() + SOAK_SECONDS * 1000
+  const counts = { submits: 0, polls: 0, downloads: 0, deletes: 0, errors: 0 }
+  const curve: string[] = []
+  const sampler = setInterval(() => {
+    const memory = readMemory(gateway.pid)
+    curve.push(mib(memory.rssMiB))
+  }, 5000)
+  const worker = async (n: number) => {
+    const auth = USERS[n % USERS.length]!
+    while (performance.now() < deadline) {
+      try {
+        const id = await submit(gateway.ready, `select * from rows_${500 + n * 100}`, auth)
+        counts.submits++
+        while ((await statusOf(gateway.ready, id, auth)) === 'RUNNING') {
+          counts.polls++
+          await sleep(10)
+        }
+        const res = await fetch(`${gateway.ready}/kylin/api/async_query/${id}/result`, {
+          headers: { Authorization: auth, 'Accept-Encoding': 'identity' },
+        })
+        await res.arrayBuffer()
+        counts.downloads++
+        await fetch(`${gateway.ready}/kylin/api/async_query/${id}`, {
+          method: 'DELETE',
+          headers: { Authorization: auth },
+        })
+        counts.deletes++
+      } catch {
+        counts.errors++
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: 20 }, (_, n) => worker(n)))
+  clearInterval(sampler)
+  const peak = readMemory(gateway.pid).peakMiB
+  console.log(`soak: ${SOAK_SECONDS} s of mixed traffic, 20 clients: ${JSON.stringify(counts)}`)
+  console.log(`  RSS every 5 s (MiB): ${curve.join(' ')}`)
+  console.log(`  peak ${mib(peak)} MiB`)
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const kylin = await startFakeKylin()
+const dataDir = mkdtempSync(join(tmpdir(), 'gateway-load-'))
+let gateway: Child | undefined
+let hello: Child | undefined
+try {
+  gateway = await startGateway(kylin.url, dataDir)
+  hello = await spawnChild(process.execPath, ['bench/hello-server.mjs'], {
+    cwd: ROOT,
+    timeoutMs: 30_000,
+    match: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1] ?? null,
+  })
+  console.log(
+    `gateway pid ${gateway.pid}, RSS after start ${mib(readMemory(gateway.pid).rssMiB)} MiB`,
+  )
+  await burst(gateway, kylin)
+  await pollThroughput(gateway, hello)
+  await soak(gateway)
+} finally {
+  await hello?.stop()
+  await gateway?.stop()
+  await kylin.close()
+  rmSync(dataDir, { recursive: true, force: true })
+}
+process.exit(0)
