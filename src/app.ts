@@ -46,6 +46,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   const identities = createIdentityResolver({
     kylin: deps.kylin,
     ttlMs: deps.config.authCacheTtlMs,
+    createHash: deps.createHash,
   })
   const passthrough = createPassthrough({
     upstreamUrl: deps.config.upstreamUrl,

@@ -4,6 +4,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import { GatewayError, UnauthorizedError, UpstreamError } from './errors.ts'
+import type { IncrementalHash } from './deps.ts'
 import { sha256Hex } from './sha256.ts'
 import type { Credentials, KylinClient, UserIdentity } from './upstream/types.ts'
 
@@ -13,6 +14,8 @@ export interface IdentityResolverOptions {
   ttlMs: number
   /** Identities cached at most. */
   maxEntries?: number
+  /** The runtime's SHA-256 for cache keys (Web Crypto when absent). */
+  createHash?: () => IncrementalHash
 }
 
 export interface IdentityResolver {
@@ -47,7 +50,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
         throw new UnauthorizedError({ id: 'UNAUTHORIZED' })
       }
       if (options.ttlMs === 0) return ask(options.kylin, credentials)
-      const key = await hashCredentials(credentials)
+      const key = await hashCredentials(credentials, options.createHash)
       try {
         const identity = await cache.fetch(key, { context: credentials })
         if (!identity) throw new UnauthorizedError({ id: 'BAD_CREDENTIALS' })
@@ -86,6 +89,9 @@ function toAuthError(error: unknown): GatewayError {
   )
 }
 
-function hashCredentials(credentials: Credentials): Promise<string> {
-  return sha256Hex(`${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`)
+function hashCredentials(
+  credentials: Credentials,
+  createHash?: () => IncrementalHash,
+): Promise<string> {
+  return sha256Hex(`${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`, createHash)
 }

@@ -9,7 +9,7 @@ import { ForbiddenError, GatewayError, NotFoundError } from './errors.ts'
 import { isQueryId, toRecordKey, toResultKey } from './query-id.ts'
 import { sha256Hex } from './sha256.ts'
 import type { QueryRecord, ResultOptions, UpstreamQuery } from './registry/types.ts'
-import type { QueryRunner } from './runner.ts'
+import { writeRecordFile, type QueryRunner } from './runner.ts'
 import type { Credentials, UserIdentity } from './upstream/types.ts'
 
 /** When to try again after a 429 or 503, in seconds. */
@@ -132,6 +132,8 @@ export function createQueryService(
         ...(idempotency ? { idempotency } : {}),
       }
       await deps.registry.create(record)
+      // On disk before the submit is answered: a crash after this point is remembered as such.
+      await writeRecordFile(deps, record)
       if (idempotency) keys.set(`${record.owner}\n${idempotency.key}`, record.id)
       await runner.start(record, input.query, credentials)
       return record

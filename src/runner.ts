@@ -46,8 +46,6 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
     const log = deps.logger.child({ queryId: id })
     const started = deps.now()
     try {
-      // Written before the query runs, so a restarted gateway can tell it never finished.
-      await writeRecordFile(deps, record)
       await limiter.run(
         async () => {
           if (!(await deps.registry.get(id)))

@@ -1,6 +1,7 @@
 /**
- * SHA-256 as lower-case hex with Web Crypto, for cache keys and request fingerprints. Portable.
+ * SHA-256 as lower-case hex, for cache keys and request fingerprints. Portable.
  */
+import type { IncrementalHash } from './deps.ts'
 
 export function toHex(bytes: Uint8Array): string {
   let hex = ''
@@ -8,7 +9,16 @@ export function toHex(bytes: Uint8Array): string {
   return hex
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
-  return toHex(new Uint8Array(digest))
+/**
+ * With the runtime's hasher when given: on Node it hashes in place, where Web Crypto's digest goes
+ * through the thread pool and was the largest cost of a status poll.
+ */
+export async function sha256Hex(text: string, createHash?: () => IncrementalHash): Promise<string> {
+  const bytes = new TextEncoder().encode(text)
+  if (createHash) {
+    const hash = createHash()
+    hash.update(bytes)
+    return hash.digest()
+  }
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
 }

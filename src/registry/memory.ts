@@ -20,27 +20,37 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
     },
   })
   // Records are copied in and out so callers never share mutable state with the registry,
-  // as they would not with a remote one.
+  // as they would not with a remote one. (structuredClone was the hot spot of a status poll.)
   return {
     async create(record) {
-      records.set(record.id, structuredClone(record))
+      records.set(record.id, copyRecord(record))
     },
     async get(id) {
       const record = records.get(id)
-      return record ? structuredClone(record) : null
+      return record ? copyRecord(record) : null
     },
     async update(id, patch) {
       const record = records.get(id, { updateAgeOnGet: false })
       if (!record) return null
-      const next = { ...record, ...structuredClone(patch), id }
+      const next = copyRecord({ ...record, ...patch, id })
       records.set(id, next, { noUpdateTTL: true })
-      return structuredClone(next)
+      return copyRecord(next)
     },
     async delete(id) {
       return records.delete(id)
     },
     async list() {
-      return [...records.values()].map((record) => structuredClone(record))
+      return [...records.values()].map(copyRecord)
     },
   }
+}
+
+/** A deep copy of a record: plain data, nested at most one level. */
+function copyRecord(record: QueryRecord): QueryRecord {
+  const copy: QueryRecord = { ...record, options: { ...record.options } }
+  if (record.metadata) {
+    copy.metadata = { names: [...record.metadata.names], types: [...record.metadata.types] }
+  }
+  if (record.idempotency) copy.idempotency = { ...record.idempotency }
+  return copy
 }
