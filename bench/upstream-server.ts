@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { write } from '../test/support/fake-kylin.ts'
 import { renderBody, type RenderedBody } from './dataset.ts'
 
 /** Kylin's own default admin, the only user the benchmark needs. */
@@ -38,24 +39,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 /** Writes the chunks as fast as the socket takes them, pausing on backpressure. */
 async function writeChunks(res: ServerResponse, chunks: readonly Buffer[]): Promise<void> {
-  for (const chunk of chunks) {
-    if (res.destroyed) return
-    if (!res.write(chunk)) {
-      const open = await new Promise<boolean>((resolve) => {
-        const onDrain = () => {
-          res.off('close', onClose)
-          resolve(true)
-        }
-        const onClose = () => {
-          res.off('drain', onDrain)
-          resolve(false)
-        }
-        res.once('drain', onDrain)
-        res.once('close', onClose)
-      })
-      if (!open) return
-    }
-  }
+  for (const chunk of chunks) if (!(await write(res, chunk))) return
   res.end()
 }
 

@@ -587,8 +587,8 @@ function sendText(res: ServerResponse, status: number, contentType: string, text
   res.end(bytes)
 }
 
-/** Resolves `false` when the client went away, so the caller stops writing. */
-function write(res: ServerResponse, chunk: string): Promise<boolean> {
+/** Writes with backpressure; resolves `false` when the client went away, so the caller stops. */
+export function write(res: ServerResponse, chunk: string | Uint8Array): Promise<boolean> {
   if (res.destroyed) return Promise.resolve(false)
   if (res.write(chunk)) return Promise.resolve(true)
   return new Promise((resolve) => {
