@@ -197,15 +197,18 @@ async function prepareDir(dir: string): Promise<void> {
 /**
  * Writes every chunk to `handle` in 1 MiB batches, with one batch on disk while the next fills:
  * reading the body (which drives the transcoder) overlaps the previous write, and waiting for
- * that write before the next one is the backpressure. At most two batches are held.
+ * that write before the next one is the backpressure. Chunks are held by reference until a batch
+ * is full and joined only then, into one buffer allocated on first need: a small body (a record
+ * file, a short result) is written as it came, so a thousand submits at once hold kilobytes, not
+ * a thousand 1 MiB buffers.
  */
 async function writeChunks(
   handle: FileHandle,
   chunks: AsyncIterable<Uint8Array>,
   key: string,
 ): Promise<number> {
-  let batch = new Uint8Array(WRITE_BATCH_BYTES)
-  let spare = new Uint8Array(WRITE_BATCH_BYTES)
+  let joined: Uint8Array | undefined
+  let parts: Uint8Array[] = []
   let filled = 0
   let size = 0
   let pending: Promise<void> | undefined
@@ -217,28 +220,36 @@ async function writeChunks(
     }
   }
   const submit = async (data: Uint8Array) => {
-    if (pending) await pending
     const started = write(data)
     // Observed here so a failure is never unhandled; it is rethrown by the next await.
     started.catch(() => {})
     pending = started
   }
   const flushBatch = async () => {
-    await submit(batch.subarray(0, filled))
-    ;[batch, spare] = [spare, batch]
+    // The previous write must be done before `joined` is reused for the next batch.
+    if (pending) await pending
+    if (parts.length === 1) {
+      await submit(parts[0]!)
+    } else {
+      joined ??= new Uint8Array(WRITE_BATCH_BYTES)
+      let offset = 0
+      for (const part of parts) {
+        joined.set(part, offset)
+        offset += part.byteLength
+      }
+      await submit(joined.subarray(0, filled))
+    }
+    parts = []
     filled = 0
   }
   try {
     for await (const chunk of chunks) {
       size += chunk.byteLength
       if (filled > 0 && filled + chunk.byteLength > WRITE_BATCH_BYTES) await flushBatch()
-      if (chunk.byteLength >= WRITE_BATCH_BYTES) {
-        // Large chunks go straight out; the caller does not reuse them.
-        await submit(chunk)
-      } else {
-        batch.set(chunk, filled)
-        filled += chunk.byteLength
-      }
+      // Streams hand chunks over: the producer does not reuse them, so holding them is safe.
+      parts.push(chunk)
+      filled += chunk.byteLength
+      if (filled >= WRITE_BATCH_BYTES) await flushBatch()
     }
     if (filled > 0) await flushBatch()
   } finally {
