@@ -4,13 +4,11 @@
  */
 import type { Dialect } from './api/dialect.ts'
 import type { Language } from './api/i18n.ts'
-import type { Logger } from './logger.ts'
 import type { Credentials, UserIdentity } from './upstream/types.ts'
 
 export interface AppEnv {
   Variables: {
     requestId: string
-    logger: Logger
     lang: Language
     dialect: Dialect
     /** Set on async-query routes once the caller is verified. */

@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
 import { createAsyncQueryRoutes } from './api/async-query.ts'
+import { createApiDocsRoutes, type DocsAssetSource } from './api/docs.ts'
 import { toDialect } from './api/dialect.ts'
 import { toLanguage } from './api/i18n.ts'
 import type { AppEnv } from './app-env.ts'
@@ -14,6 +15,7 @@ import { GatewayError, NotFoundError, toErrorResponse } from './errors.ts'
 import { createLimiter } from './limiter.ts'
 import { createPassthrough } from './passthrough.ts'
 import { createQueryService } from './queries.ts'
+import { createReadinessCheck } from './readiness.ts'
 import { createQueryRunner, type QueryRunner } from './runner.ts'
 
 export interface GatewayApp {
@@ -37,6 +39,8 @@ export interface GatewayOptions {
    * response itself whenever it carries Content-Encoding, so app-side gzip would be doubled.
    */
   compressDownloads?: boolean
+  /** swagger-ui-dist's files for /docs; without them /docs points at /openapi.json instead. */
+  docsAssets?: DocsAssetSource
 }
 
 export function createGateway(deps: AppDeps, options: GatewayOptions = {}): GatewayApp {
@@ -47,6 +51,8 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     kylin: deps.kylin,
     ttlMs: deps.config.authCacheTtlMs,
     createHash: deps.createHash,
+    hashText: deps.hashText,
+    metrics: deps.metrics,
   })
   const passthrough = createPassthrough({
     upstreamUrl: deps.config.upstreamUrl,
@@ -55,18 +61,25 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   })
 
   const app = new Hono<AppEnv>()
+  // The access log is at debug: a line per status poll would cost more than the poll itself.
+  const accessLog = deps.logger.isLevelEnabled?.('debug') ?? true
 
   app.use(requestId({ headerName: 'X-Request-Id' }))
   app.use(async (c, next) => {
-    const logger = deps.logger.child({ requestId: c.get('requestId') })
-    c.set('logger', logger)
     c.set('lang', toLanguage(c.req.header('accept-language')))
     c.set('dialect', toDialect(c.req.header('accept')))
+    if (!accessLog) return next()
     const started = deps.now()
     await next()
     // Path only: query strings may carry SQL, and SQL text is never logged at info.
-    logger.info(
-      { method: c.req.method, path: c.req.path, status: c.res.status, ms: deps.now() - started },
+    deps.logger.debug(
+      {
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: deps.now() - started,
+      },
       'request',
     )
   })
@@ -77,8 +90,9 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
       url: c.req.url,
       requestId: c.get('requestId') ?? '',
     })
-    const log = c.get('logger') ?? deps.logger
-    if (reply.status >= 500) log.error({ err: error }, 'request failed')
+    if (reply.status >= 500) {
+      deps.logger.error({ err: error, requestId: c.get('requestId') }, 'request failed')
+    }
     const dialect = c.get('dialect') ?? toDialect(c.req.header('accept'))
     return c.body(JSON.stringify(reply.body), reply.status, {
       ...reply.headers,
@@ -91,6 +105,18 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   })
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  app.route('/', createApiDocsRoutes({ assets: options.docsAssets }))
+
+  const readiness = createReadinessCheck({
+    upstreamUrl: deps.config.upstreamUrl,
+    fetch: deps.fetch,
+    store: deps.store,
+    now: deps.now,
+  })
+  app.get('/readyz', async (c) => {
+    const { ready, checks } = await readiness.check()
+    return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503)
+  })
 
   // Hono's router looks methods up in plain objects, so a method named like an Object.prototype
   // member ("constructor", "toString") would throw before any middleware runs: answer 405 first.
@@ -116,6 +142,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
       store: deps.store,
       maxBodyBytes: deps.config.maxBodyBytes,
       compressDownloads: options.compressDownloads ?? true,
+      metrics: deps.metrics,
     }),
   )
 

@@ -5,6 +5,7 @@
 import { LRUCache } from 'lru-cache'
 import { GatewayError, UnauthorizedError, UpstreamError } from './errors.ts'
 import type { IncrementalHash } from './deps.ts'
+import { NO_METRICS, toUpstreamErrorKind, type GatewayMetrics } from './metrics.ts'
 import { sha256Hex } from './sha256.ts'
 import type { Credentials, KylinClient, UserIdentity } from './upstream/types.ts'
 
@@ -16,6 +17,10 @@ export interface IdentityResolverOptions {
   maxEntries?: number
   /** The runtime's SHA-256 for cache keys (Web Crypto when absent). */
   createHash?: () => IncrementalHash
+  /** A synchronous SHA-256 hex, preferred when given: it runs on every status poll. */
+  hashText?: (text: string) => string
+  /** Counts look-ups, misses, upstream call times and failures. */
+  metrics?: GatewayMetrics
 }
 
 export interface IdentityResolver {
@@ -33,12 +38,16 @@ export function toCredentials(headers: Headers): Credentials {
 }
 
 export function createIdentityResolver(options: IdentityResolverOptions): IdentityResolver {
+  const metrics = options.metrics ?? NO_METRICS
+  const kylin =
+    metrics === NO_METRICS ? options.kylin : measureAuthentication(options.kylin, metrics)
   // fetchMethod also folds concurrent look-ups of one credential into a single upstream call.
   const cache = new LRUCache<string, UserIdentity, Credentials>({
     max: options.maxEntries ?? 10_000,
     ttl: Math.max(options.ttlMs, 1),
     fetchMethod: async (_key, _stale, { context, signal }) => {
-      const identity = await options.kylin.authenticate(context, signal)
+      metrics.countIdentityMiss()
+      const identity = await kylin.authenticate(context, signal)
       if (!identity) throw new UnauthorizedError({ id: 'BAD_CREDENTIALS' })
       return identity
     },
@@ -49,14 +58,44 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
       if (!credentials.authorization && !credentials.cookie) {
         throw new UnauthorizedError({ id: 'UNAUTHORIZED' })
       }
-      if (options.ttlMs === 0) return ask(options.kylin, credentials)
-      const key = await hashCredentials(credentials, options.createHash)
+      // The one count on every authenticated request (status polls included).
+      metrics.countIdentityLookup()
+      if (options.ttlMs === 0) {
+        metrics.countIdentityMiss()
+        return ask(kylin, credentials)
+      }
+      const text = `${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`
+      const key = options.hashText
+        ? options.hashText(text)
+        : await sha256Hex(text, options.createHash)
+      // A fresh identity is answered without the promise machinery of fetch (status polls).
+      const cached = cache.get(key)
+      if (cached) return cached
       try {
         const identity = await cache.fetch(key, { context: credentials })
         if (!identity) throw new UnauthorizedError({ id: 'BAD_CREDENTIALS' })
         return identity
       } catch (error) {
         throw toAuthError(error)
+      }
+    },
+  }
+}
+
+/** Times each identity call and counts its upstream failures (only misses reach it). */
+function measureAuthentication(kylin: KylinClient, metrics: GatewayMetrics): KylinClient {
+  return {
+    query: (query, credentials, signal) => kylin.query(query, credentials, signal),
+    async authenticate(credentials, signal) {
+      const started = performance.now()
+      try {
+        return await kylin.authenticate(credentials, signal)
+      } catch (error) {
+        const kind = signal?.aborted ? null : toUpstreamErrorKind(error)
+        if (kind) metrics.countUpstreamError('authentication', kind)
+        throw error
+      } finally {
+        metrics.observeUpstreamCall('authentication', (performance.now() - started) / 1000)
       }
     },
   }
@@ -87,11 +126,4 @@ function toAuthError(error: unknown): GatewayError {
     { id: 'UPSTREAM_AUTH_UNAVAILABLE', args: [String(error)] },
     { cause: error },
   )
-}
-
-function hashCredentials(
-  credentials: Credentials,
-  createHash?: () => IncrementalHash,
-): Promise<string> {
-  return sha256Hex(`${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`, createHash)
 }

@@ -32,9 +32,9 @@ export const SETTINGS = {
   HOST: { flag: 'host', schema: z.string().min(1), default: '0.0.0.0', help: 'Address to bind' },
   STORE: {
     flag: 'store',
-    schema: z.enum(['fs', 'memory', 'r2']),
+    schema: z.enum(['fs', 'memory', 'r2', 's3']),
     default: 'fs',
-    help: 'Where results are kept: fs (DATA_DIR) or memory; r2 on Workers',
+    help: 'Where results are kept: fs (DATA_DIR), memory, or s3 (S3_BUCKET); r2 on Workers',
   },
   DATA_DIR: {
     flag: 'data-dir',
@@ -47,6 +47,51 @@ export const SETTINGS = {
     schema: integer(1),
     default: String(512 * 1024 * 1024),
     help: 'Byte budget of the memory store; the least recently used results go first',
+  },
+  S3_ENDPOINT: {
+    flag: 's3-endpoint',
+    schema: z.union([
+      z.literal(''),
+      z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    ]),
+    default: '',
+    help: 'S3-compatible endpoint of the s3 store, e.g. http://minio:9000 (path-style); none means AWS S3',
+  },
+  S3_BUCKET: {
+    flag: 's3-bucket',
+    schema: z.string(),
+    default: '',
+    help: 'Bucket of the s3 store (required with STORE=s3)',
+  },
+  S3_REGION: {
+    flag: 's3-region',
+    schema: z.string().regex(/^[a-z0-9-]+$/, 'must be a region name such as us-east-1'),
+    default: 'us-east-1',
+    help: 'Region the s3 store signs its requests for',
+  },
+  S3_PREFIX: {
+    flag: 's3-prefix',
+    schema: z.string(),
+    default: '',
+    help: 'Prepended to every key of the s3 store, e.g. results/, to share a bucket',
+  },
+  AWS_ACCESS_KEY_ID: {
+    flag: 'aws-access-key-id',
+    schema: z.string(),
+    default: '',
+    help: 'Access key id of the s3 store (required with STORE=s3)',
+  },
+  AWS_SECRET_ACCESS_KEY: {
+    flag: 'aws-secret-access-key',
+    schema: z.string(),
+    default: '',
+    help: 'Secret access key of the s3 store (required with STORE=s3); prefer the variable, flags show in ps',
+  },
+  AWS_SESSION_TOKEN: {
+    flag: 'aws-session-token',
+    schema: z.string(),
+    default: '',
+    help: 'Session token of temporary credentials for the s3 store',
   },
   MAX_CONCURRENT_QUERIES: {
     flag: 'max-concurrent-queries',
@@ -92,7 +137,7 @@ export const SETTINGS = {
     flag: 'max-queries',
     schema: integer(1),
     default: '10000',
-    help: 'Query records kept in the registry; the least recently used go first',
+    help: 'Query records kept in the registry; the least recently used finished ones go first (more than MAX_CONCURRENT_QUERIES + MAX_QUEUED_QUERIES)',
   },
   UPSTREAM_TIMEOUT_MS: {
     flag: 'upstream-timeout-ms',
@@ -118,7 +163,43 @@ export const SETTINGS = {
     default: 'info',
     help: 'pino log level',
   },
+  METRICS_TOKEN: {
+    flag: 'metrics-token',
+    schema: z.string(),
+    default: '',
+    help: 'When set, GET /metrics (Node) requires Authorization: Bearer <token>; prefer the variable, flags show in ps',
+  },
+  REGISTRY: {
+    flag: 'registry',
+    schema: z.enum(['memory', 'redis']),
+    default: 'memory',
+    help: 'Where query records, slots and the queue live: memory (one instance) or redis (shared by several, REDIS_URL; Node only)',
+  },
+  REDIS_URL: {
+    flag: 'redis-url',
+    schema: z.union([
+      z.literal(''),
+      z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+    ]),
+    default: '',
+    help: 'Redis of REGISTRY=redis, e.g. redis://:password@redis:6379/0 (required with it); prefer the variable, flags show in ps',
+  },
+  REDIS_KEY_PREFIX: {
+    flag: 'redis-key-prefix',
+    schema: z.string().min(1).max(100),
+    default: 'kag:',
+    help: 'Put before every Redis key and channel, so several gateway clusters can share one Redis',
+  },
+  CLUSTER_LEASE_MS: {
+    flag: 'cluster-lease-ms',
+    schema: integer(300, 3_600_000),
+    default: '15000',
+    help: 'With REGISTRY=redis: how long the queries, slots and queue places of an instance that stopped stay claimed before others take them over',
+  },
 } as const
+
+/** Settings whose value never appears in an error message (a URL may carry a password). */
+const SECRET_SETTINGS: ReadonlySet<string> = new Set(['REDIS_URL'])
 
 export type SettingName = keyof typeof SETTINGS
 
@@ -129,6 +210,13 @@ const configSchema = z.object({
   STORE: SETTINGS.STORE.schema,
   DATA_DIR: SETTINGS.DATA_DIR.schema,
   MEMORY_STORE_MAX_BYTES: SETTINGS.MEMORY_STORE_MAX_BYTES.schema,
+  S3_ENDPOINT: SETTINGS.S3_ENDPOINT.schema,
+  S3_BUCKET: SETTINGS.S3_BUCKET.schema,
+  S3_REGION: SETTINGS.S3_REGION.schema,
+  S3_PREFIX: SETTINGS.S3_PREFIX.schema,
+  AWS_ACCESS_KEY_ID: SETTINGS.AWS_ACCESS_KEY_ID.schema,
+  AWS_SECRET_ACCESS_KEY: SETTINGS.AWS_SECRET_ACCESS_KEY.schema,
+  AWS_SESSION_TOKEN: SETTINGS.AWS_SESSION_TOKEN.schema,
   MAX_CONCURRENT_QUERIES: SETTINGS.MAX_CONCURRENT_QUERIES.schema,
   MAX_CONCURRENT_PER_USER: SETTINGS.MAX_CONCURRENT_PER_USER.schema,
   MAX_QUEUED_QUERIES: SETTINGS.MAX_QUEUED_QUERIES.schema,
@@ -140,15 +228,22 @@ const configSchema = z.object({
   AUTH_CACHE_TTL_MS: SETTINGS.AUTH_CACHE_TTL_MS.schema,
   MAX_BODY_BYTES: SETTINGS.MAX_BODY_BYTES.schema,
   LOG_LEVEL: SETTINGS.LOG_LEVEL.schema,
+  METRICS_TOKEN: SETTINGS.METRICS_TOKEN.schema,
+  REGISTRY: SETTINGS.REGISTRY.schema,
+  REDIS_URL: SETTINGS.REDIS_URL.schema,
+  REDIS_KEY_PREFIX: SETTINGS.REDIS_KEY_PREFIX.schema,
+  CLUSTER_LEASE_MS: SETTINGS.CLUSTER_LEASE_MS.schema,
 })
 
 export interface Config {
   upstreamUrl: string
   port: number
   host: string
-  store: 'fs' | 'memory' | 'r2'
+  store: 'fs' | 'memory' | 'r2' | 's3'
   dataDir: string
   memoryStoreMaxBytes: number
+  /** Present when `store` is `s3`. */
+  s3?: S3Settings
   maxConcurrentQueries: number
   maxConcurrentPerUser: number
   maxQueuedQueries: number
@@ -160,6 +255,50 @@ export interface Config {
   authCacheTtlMs: number
   maxBodyBytes: number
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+  /** Bearer token for /metrics; `''` leaves it open. */
+  metricsToken: string
+  registry: 'memory' | 'redis'
+  /** Present when `registry` is `redis`. */
+  redis?: RedisSettings
+}
+
+export interface RedisSettings {
+  /** May carry a password: never log it as is. */
+  url: string
+  keyPrefix: string
+  /** Lease of a running query, a slot or a queue place; renewed well before it lapses. */
+  leaseMs: number
+}
+
+export interface S3Settings {
+  /** `undefined`: AWS S3 itself. */
+  endpoint?: string
+  bucket: string
+  region: string
+  prefix: string
+  /** Under `credentials`, a path the Node logger redacts, should a config object ever be logged. */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+}
+
+/** The s3 store's settings, or a one-line error naming what STORE=s3 is missing. */
+function toS3Settings(c: z.infer<typeof configSchema>): S3Settings {
+  if (c.S3_BUCKET === '') throw new ConfigError('S3_BUCKET (--s3-bucket) is required with STORE=s3')
+  if (c.AWS_ACCESS_KEY_ID === '' || c.AWS_SECRET_ACCESS_KEY === '') {
+    throw new ConfigError(
+      'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (--aws-access-key-id, --aws-secret-access-key) are required with STORE=s3',
+    )
+  }
+  return {
+    ...(c.S3_ENDPOINT === '' ? {} : { endpoint: c.S3_ENDPOINT }),
+    bucket: c.S3_BUCKET,
+    region: c.S3_REGION,
+    prefix: c.S3_PREFIX,
+    credentials: {
+      accessKeyId: c.AWS_ACCESS_KEY_ID,
+      secretAccessKey: c.AWS_SECRET_ACCESS_KEY,
+      ...(c.AWS_SESSION_TOKEN === '' ? {} : { sessionToken: c.AWS_SESSION_TOKEN }),
+    },
+  }
 }
 
 /**
@@ -180,10 +319,21 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     const what =
       given === undefined
         ? 'is required'
-        : `has a bad value ${JSON.stringify(given)}: ${issue?.message}`
+        : SECRET_SETTINGS.has(name)
+          ? `has a bad value: ${issue?.message}`
+          : `has a bad value ${JSON.stringify(given)}: ${issue?.message}`
     throw new ConfigError(`${name} (--${flagOf(name)}) ${what}`)
   }
   const c = parsed.data
+  // Every queued or running query holds a record that cannot be evicted; a registry no larger
+  // than that could fill up with them and refuse submits the queue would have taken.
+  const inFlight = c.MAX_CONCURRENT_QUERIES + c.MAX_QUEUED_QUERIES
+  if (c.MAX_QUERIES <= inFlight) {
+    throw new ConfigError(
+      `MAX_QUERIES (--max-queries) has a bad value ${JSON.stringify(input.MAX_QUERIES)}: ` +
+        `must be more than MAX_CONCURRENT_QUERIES + MAX_QUEUED_QUERIES (${inFlight})`,
+    )
+  }
   return {
     upstreamUrl: c.KYLIN_UPSTREAM_URL,
     port: c.PORT,
@@ -191,6 +341,7 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     store: c.STORE,
     dataDir: c.DATA_DIR,
     memoryStoreMaxBytes: c.MEMORY_STORE_MAX_BYTES,
+    ...(c.STORE === 's3' ? { s3: toS3Settings(c) } : {}),
     maxConcurrentQueries: c.MAX_CONCURRENT_QUERIES,
     maxConcurrentPerUser:
       c.MAX_CONCURRENT_PER_USER > 0
@@ -205,7 +356,17 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     authCacheTtlMs: c.AUTH_CACHE_TTL_MS,
     maxBodyBytes: c.MAX_BODY_BYTES,
     logLevel: c.LOG_LEVEL,
+    metricsToken: c.METRICS_TOKEN,
+    registry: c.REGISTRY,
+    ...(c.REGISTRY === 'redis' ? { redis: toRedisSettings(c) } : {}),
   }
+}
+
+function toRedisSettings(c: z.infer<typeof configSchema>): RedisSettings {
+  if (c.REDIS_URL === '') {
+    throw new ConfigError('REDIS_URL (--redis-url) is required with REGISTRY=redis')
+  }
+  return { url: c.REDIS_URL, keyPrefix: c.REDIS_KEY_PREFIX, leaseMs: c.CLUSTER_LEASE_MS }
 }
 
 function flagOf(name: string): string {
@@ -221,9 +382,15 @@ export function formatHelp(command: string): string {
     '',
   ]
   for (const [name, s] of Object.entries(SETTINGS)) {
-    const def = s.default === undefined ? '(required)' : `(default ${s.default})`
+    const def =
+      s.default === undefined
+        ? '(required)'
+        : s.default === ''
+          ? '(default none)'
+          : `(default ${s.default})`
     lines.push(`  --${s.flag.padEnd(24)} ${name.padEnd(24)} ${s.help} ${def}`)
   }
   lines.push(`  --${'help'.padEnd(24)} ${''.padEnd(24)} Print this help`)
+  lines.push(`  --${'version'.padEnd(24)} ${''.padEnd(24)} Print the version`)
   return lines.join('\n')
 }

@@ -4,6 +4,7 @@
  */
 import type { Config } from './config.ts'
 import type { Logger } from './logger.ts'
+import type { GatewayMetrics } from './metrics.ts'
 import type { Registry } from './registry/types.ts'
 import type { BlobStore } from './store/types.ts'
 import type { KylinClient } from './upstream/types.ts'
@@ -33,6 +34,10 @@ export interface AppDeps {
   now: () => number
   /** A new SHA-256 hasher: results are hashed on their way into the store. */
   createHash: () => IncrementalHash
+  /** SHA-256 hex of a short text in one synchronous call, where the runtime has one (Node). */
+  hashText?: (text: string) => string
   /** A new query id (a random UUID). */
   newId: () => string
+  /** Operational counts (Prometheus on Node); nothing is counted when absent. */
+  metrics?: GatewayMetrics
 }

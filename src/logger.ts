@@ -8,6 +8,8 @@ export interface Logger {
   warn(obj: object, msg?: string): void
   error(obj: object, msg?: string): void
   child(bindings: Record<string, unknown>): Logger
+  /** Whether a level would be written, so hot paths can skip building a line at all. */
+  isLevelEnabled?(level: 'debug' | 'info' | 'warn' | 'error'): boolean
 }
 
 /** A logger that drops everything: the default in tests. */
@@ -18,6 +20,7 @@ export function createSilentLogger(): Logger {
     warn: () => {},
     error: () => {},
     child: () => silent,
+    isLevelEnabled: () => false,
   }
   return silent
 }
@@ -48,6 +51,7 @@ export function createConsoleLogger(level: string, bindings: Record<string, unkn
     warn: write('warn'),
     error: write('error'),
     child: (more) => createConsoleLogger(level, { ...bindings, ...more }),
+    isLevelEnabled: (name) => LEVELS.indexOf(name) >= threshold,
   }
 }
 

@@ -101,7 +101,9 @@ export function createQueryService(
   return {
     async submit(identity, credentials, input) {
       if (draining) throw new GatewayError(503, { id: 'SHUTTING_DOWN' }, { headers: RETRY_AFTER })
-      if (runner.queued >= deps.config.maxQueuedQueries) {
+      // A queue shared by several instances is counted now, across all of them.
+      const queued = runner.countQueued ? await runner.countQueued() : runner.queued
+      if (queued >= deps.config.maxQueuedQueries) {
         throw new GatewayError(
           429,
           { id: 'QUEUE_FULL' },

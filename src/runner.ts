@@ -5,6 +5,7 @@
 import type { AppDeps } from './deps.ts'
 import { GatewayError } from './errors.ts'
 import type { Limiter } from './limiter.ts'
+import { NO_METRICS, toUpstreamErrorKind } from './metrics.ts'
 import { toRecordKey, toResultKey } from './query-id.ts'
 import type { QueryRecord, UpstreamQuery } from './registry/types.ts'
 import { toOneLine, transcodeKylinResult } from './upstream/transcode.ts'
@@ -27,15 +28,18 @@ export interface QueryRunner {
   /** Queries running upstream here, and waiting for a slot (0 where not known). */
   readonly active: number
   readonly queued: number
+  /** Queries waiting for a slot, asked now, where the queue is shared by several instances. */
+  countQueued?(): Promise<number>
 }
 
 type RunnerDeps = Pick<
   AppDeps,
-  'kylin' | 'store' | 'registry' | 'logger' | 'defer' | 'now' | 'config' | 'createHash'
+  'kylin' | 'store' | 'registry' | 'logger' | 'defer' | 'now' | 'config' | 'createHash' | 'metrics'
 >
 
 export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunner {
   const running = new Map<string, AbortController>()
+  const metrics = deps.metrics ?? NO_METRICS
 
   async function execute(record: QueryRecord, query: UpstreamQuery, credentials: Credentials) {
     const { id } = record
@@ -52,7 +56,14 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
             throw new Error('The query was deleted before it ran.')
           timeout = AbortSignal.timeout(deps.config.upstreamTimeoutMs)
           const signal = AbortSignal.any([controller.signal, timeout])
-          const body = await deps.kylin.query(query, credentials, signal)
+          // A monotonic clock for a duration; deps.now is wall time (and fixed in tests).
+          const called = performance.now()
+          let body: ReadableStream<Uint8Array>
+          try {
+            body = await deps.kylin.query(query, credentials, signal)
+          } finally {
+            metrics.observeUpstreamCall('query', (performance.now() - called) / 1000)
+          }
           let lastProgress = deps.now()
           const transcoding = transcodeKylinResult(body, {
             separator: record.options.separator,
@@ -101,6 +112,9 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
             return
           }
           await writeRecordFile(deps, done)
+          if (!(await removeFilesIfDeleted(deps, id))) return
+          metrics.countExport(summary.rows, stored.size)
+          metrics.countFinishedQuery('SUCCESSFUL')
           log.info(
             { rows: summary.rows, bytes: stored.size, ms: finishedAt - started },
             'query succeeded',
@@ -124,8 +138,19 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
         updatedAt: finishedAt,
         finishedAt,
       })
-      if (failed) await writeRecordFile(deps, failed).catch(() => {})
-      else await deps.store.delete(toRecordKey(id)).catch(() => {})
+      if (failed) {
+        await writeRecordFile(deps, failed)
+          .then(() => removeFilesIfDeleted(deps, id))
+          .catch(() => {})
+        metrics.countFinishedQuery('FAILED')
+      } else await removeFilesIfDeleted(deps, id).catch(() => {})
+      // A stop, a delete or a shutdown is ours, not the upstream's; our own timeout is its.
+      const kind = timeout?.aborted
+        ? 'timeout'
+        : controller.signal.aborted
+          ? null
+          : toUpstreamErrorKind(error)
+      if (kind) metrics.countUpstreamError('query', kind)
       // Kylin's messages quote the SQL ("while executing SQL: …"), and SQL stays out of info logs.
       log.info({ ms: finishedAt - started }, 'query failed')
       log.debug({ error: message }, 'query failure')
@@ -168,6 +193,16 @@ export async function writeRecordFile(deps: Pick<AppDeps, 'store'>, record: Quer
       },
     }),
   )
+}
+
+/**
+ * After a query's last write: a delete that ran meanwhile (here or on another instance) may have
+ * removed the files before they were written, so they are removed again. `true`: still there.
+ */
+async function removeFilesIfDeleted(deps: Pick<AppDeps, 'store' | 'registry'>, id: string) {
+  if (await deps.registry.get(id)) return true
+  await Promise.all([deps.store.delete(toResultKey(id)), deps.store.delete(toRecordKey(id))])
+  return false
 }
 
 function toFailureMessage(

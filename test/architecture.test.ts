@@ -9,7 +9,15 @@ import { describe, expect, it } from 'vitest'
 const SRC = join(import.meta.dirname, '..', 'src')
 
 /** Files allowed to touch Node: the runtime entries and Node-only drivers. */
-const NODE_ONLY = [/^runtime\/node[^/]*\.ts$/, /^runtime\/undici-fetch\.ts$/, /^store\/fs\.ts$/]
+const NODE_ONLY = [
+  /^runtime\/node[^/]*\.ts$/,
+  /^runtime\/undici-fetch\.ts$/,
+  /^store\/fs\.ts$/,
+  // The Redis pieces of REGISTRY=redis (ioredis speaks TCP through node:net).
+  /^registry\/redis\.ts$/,
+  /^limiter-redis\.ts$/,
+  /^cluster\/[^/]+\.ts$/,
+]
 /** Files allowed to touch Workers: the Worker entry, its Durable Object and the R2 driver. */
 const WORKER_ONLY = [
   /^runtime\/worker[^/]*\.ts$/,
@@ -17,7 +25,17 @@ const WORKER_ONLY = [
   /^store\/r2\.ts$/,
 ]
 
-const NODE_BOUND = [/^node:/, /^undici$/, /^pino/, /^@hono\/node-server/, /^fs$/, /^path$/, /^os$/]
+const NODE_BOUND = [
+  /^node:/,
+  /^undici$/,
+  /^pino/,
+  /^prom-client/,
+  /^ioredis/,
+  /^@hono\/node-server/,
+  /^fs$/,
+  /^path$/,
+  /^os$/,
+]
 const WORKER_BOUND = [/^cloudflare:/, /^@cloudflare\//]
 const RUNTIME_BOUND = [...NODE_BOUND, ...WORKER_BOUND]
 

@@ -25,6 +25,8 @@ describe('parseConfig', () => {
       authCacheTtlMs: 30000,
       maxBodyBytes: 1048576,
       logLevel: 'info',
+      metricsToken: '',
+      registry: 'memory',
     })
   })
 
@@ -44,7 +46,7 @@ describe('parseConfig', () => {
     [{ KYLIN_UPSTREAM_URL: 'ftp://kylin' }, 'KYLIN_UPSTREAM_URL (--upstream) has a bad value'],
     [{ ...base, PORT: 'eighty' }, 'PORT (--port) has a bad value "eighty"'],
     [{ ...base, PORT: '70000' }, 'PORT (--port) has a bad value "70000"'],
-    [{ ...base, STORE: 's3' }, 'STORE (--store) has a bad value "s3"'],
+    [{ ...base, STORE: 'tape' }, 'STORE (--store) has a bad value "tape"'],
     [{ ...base, MAX_CONCURRENT_QUERIES: '0' }, 'MAX_CONCURRENT_QUERIES (--max-concurrent-queries)'],
   ])('stops on %j with one line', (vars, message) => {
     let error: unknown
@@ -56,6 +58,16 @@ describe('parseConfig', () => {
     expect(error).toBeInstanceOf(ConfigError)
     expect((error as Error).message).toContain(message)
     expect((error as Error).message).not.toContain('\n')
+  })
+
+  it('wants MAX_QUERIES above MAX_CONCURRENT_QUERIES + MAX_QUEUED_QUERIES', () => {
+    const limits = { ...base, MAX_CONCURRENT_QUERIES: '4', MAX_QUEUED_QUERIES: '96' }
+    expect(() => parseConfig({ ...limits, MAX_QUERIES: '100' })).toThrow(
+      'MAX_QUERIES (--max-queries) has a bad value "100": must be more than MAX_CONCURRENT_QUERIES + MAX_QUEUED_QUERIES (100)',
+    )
+    expect(parseConfig({ ...limits, MAX_QUERIES: '101' }).maxQueries).toBe(101)
+    // Raising the queue past the default registry size is caught too.
+    expect(() => parseConfig({ ...base, MAX_QUEUED_QUERIES: '20000' })).toThrow(ConfigError)
   })
 
   it('reads RESULT_RETAIN as Kylin-style durations', () => {
@@ -71,7 +83,11 @@ describe('parseConfig', () => {
     for (const [name, setting] of Object.entries(SETTINGS)) {
       expect(help).toContain(`--${setting.flag}`)
       expect(help).toContain(name)
-      if (setting.default !== undefined) expect(help).toContain(`(default ${setting.default})`)
+      if (setting.default === undefined) continue
+      expect(help).toContain(
+        setting.default === '' ? '(default none)' : `(default ${setting.default})`,
+      )
     }
+    expect(help).toContain('--version')
   })
 })

@@ -6,6 +6,7 @@ import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from '../app-env.ts'
 import { BadRequestError, ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
+import type { GatewayMetrics } from '../metrics.ts'
 import { toResultKey } from '../query-id.ts'
 import type { QueryService, SubmitInput } from '../queries.ts'
 import type { BlobStore } from '../store/types.ts'
@@ -13,7 +14,7 @@ import type { QueryRecord } from '../registry/types.ts'
 import { sendDownload } from './download.ts'
 import { sendEnvelope } from './envelope.ts'
 import { translate } from './i18n.ts'
-import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
+import { idempotencyKeySchema, olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
 
 export interface AsyncQueryRoutesOptions {
   queries: QueryService
@@ -21,6 +22,8 @@ export interface AsyncQueryRoutesOptions {
   maxBodyBytes: number
   /** Gzip downloads here; off where the platform compresses responses itself (Workers). */
   compressDownloads: boolean
+  /** Counts download bytes. */
+  metrics?: GatewayMetrics
 }
 
 export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
@@ -39,7 +42,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     async (c) => {
       const identity = c.get('identity')
       const idempotencyKey = c.req.header('idempotency-key')
-      if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
+      if (idempotencyKey !== undefined && !idempotencyKeySchema.safeParse(idempotencyKey).success) {
         throw new BadRequestError({ id: 'IDEMPOTENCY_KEY_INVALID' })
       }
       const input = { ...toSubmitInput(await readJsonBody(c)), idempotencyKey }
@@ -117,6 +120,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     )
     return sendDownload(c, store, record, {
       compress: options.compressDownloads,
+      metrics: options.metrics,
       contentType: 'text/csv;charset=utf-8',
       fileName: 'result.csv',
     })
@@ -139,6 +143,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     const type = c.get('dialect').name === 'v4' ? 'application/csv' : 'text/csv'
     return sendDownload(c, store, record, {
       compress: options.compressDownloads,
+      metrics: options.metrics,
       contentType: `${type};charset=utf-8`,
       fileName: `${record.options.fileName}.csv`,
     })
@@ -156,7 +161,10 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   })
 
   // Kylin 5's stop: answers at once; the query then ends FAILED with a "stopped" message.
-  app.delete('/stop/:id', async (c) => {
+  // Written as /:action/:id rather than /stop/:id: beside DELETE /:id, the static segment would
+  // push Hono onto its slower trie router for every request, status polls included.
+  app.delete('/:action/:id', async (c, next) => {
+    if (c.req.param('action') !== 'stop') return next()
     const identity = c.get('identity')
     const id = c.req.param('id')
     const record = await queries.find(

@@ -5,6 +5,7 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import { GatewayError, NotFoundError } from '../errors.ts'
+import { countBytes, NO_METRICS, type GatewayMetrics } from '../metrics.ts'
 import { toResultKey } from '../query-id.ts'
 import type { QueryRecord } from '../registry/types.ts'
 import type { BlobStore, ByteRange } from '../store/types.ts'
@@ -14,6 +15,8 @@ export interface DownloadOptions {
   compress: boolean
   contentType: string
   fileName: string
+  /** Counts the bytes sent; nothing is wrapped around the body without it. */
+  metrics?: GatewayMetrics
 }
 
 /** The strong validator of a result: its content hash, or id and size (results never change). */
@@ -60,7 +63,7 @@ export async function sendDownload(
     if (range) {
       headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
       headers['Content-Length'] = String(range.end - range.start + 1)
-      return send(c, await openBody(c, store, record, range), 206, headers)
+      return send(c, await openBody(c, store, record, range), 206, headers, options.metrics)
     }
   }
 
@@ -71,11 +74,11 @@ export async function sendDownload(
     const body = await openBody(c, store, record)
     // The DOM typings declare CompressionStream's input as BufferSource; bytes are fine.
     const gzip = new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>
-    return send(c, body && body.pipeThrough(gzip), 200, headers)
+    return send(c, body && body.pipeThrough(gzip), 200, headers, options.metrics)
   }
 
   headers['Content-Length'] = String(size)
-  return send(c, await openBody(c, store, record), 200, headers)
+  return send(c, await openBody(c, store, record), 200, headers, options.metrics)
 }
 
 function send(
@@ -83,8 +86,15 @@ function send(
   body: ReadableStream<Uint8Array> | null,
   status: 200 | 206,
   headers: Record<string, string>,
+  metrics: GatewayMetrics = NO_METRICS,
 ): Response {
-  return body ? c.body(body, status, headers) : c.body(null, status, headers)
+  if (!body) return c.body(null, status, headers)
+  if (metrics === NO_METRICS) return c.body(body, status, headers)
+  return c.body(
+    countBytes(body, (bytes) => metrics.countDownloadBytes(bytes)),
+    status,
+    headers,
+  )
 }
 
 /** HEAD answers with headers only, so the blob is not even opened. */

@@ -66,6 +66,10 @@ const CATALOG = {
     en: 'Query failed cause the total number of async queries hit the upper limit set by Admin.Please wait and try again.',
     cn: '异步查询总数已达到管理员设置的上限，查询失败。请稍后重试。',
   },
+  REGISTRY_FULL: {
+    en: 'All %s queries the gateway keeps (MAX_QUERIES) are still running, so no new query can be recorded. Please wait for one to finish and try again.',
+    cn: '网关保存的全部 %s 个查询（MAX_QUERIES）都仍在运行，无法记录新查询。请等待某个查询结束后重试。',
+  },
   SHUTTING_DOWN: {
     en: 'The gateway is shutting down and takes no new queries. Please submit again shortly.',
     cn: '网关正在关闭，不再接受新查询。请稍后重新提交。',
@@ -122,6 +126,10 @@ const CATALOG = {
   UPSTREAM_AUTH_UNAVAILABLE: {
     en: 'Cannot verify the credentials: %s',
     cn: '无法验证凭据：%s',
+  },
+  METRICS_TOKEN_REQUIRED: {
+    en: 'Unauthorized. /metrics needs the header Authorization: Bearer <METRICS_TOKEN>.',
+    cn: '未认证。/metrics 需要请求头 Authorization: Bearer <METRICS_TOKEN>。',
   },
   NOT_FOUND_ROUTE: {
     en: 'No such API: %s %s',

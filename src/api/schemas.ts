@@ -24,20 +24,56 @@ const fileName = z
   .refine((name) => !/\p{Cs}/u.test(name), 'must be valid Unicode (no lone surrogates)')
 
 export const submitSchema = z.object({
-  sql: z.string({ error: 'is required and must be a string' }),
-  project: z.string().max(256, 'must be at most 256 characters').nullish(),
-  offset: count.nullish(),
-  limit: count.nullish(),
-  acceptPartial: flag.nullish(),
-  separator: z.string().max(64, 'must be at most 64 characters').nullish(),
-  include_header: flag.nullish(),
-  includeHeader: flag.nullish(),
-  file_name: fileName.nullish(),
-  format: z.string().nullish(),
-  encode: z.string().nullish(),
+  sql: z.string({ error: 'is required and must be a string' }).meta({
+    description: 'The SQL to run',
+    examples: ['select * from kylin_sales'],
+  }),
+  project: z
+    .string()
+    .max(256, 'must be at most 256 characters')
+    .nullish()
+    .meta({ description: 'Kylin project (default DEFAULT)', examples: ['learn_kylin'] }),
+  offset: count.nullish().meta({ description: 'Passed to Kylin (default 0)' }),
+  limit: count.nullish().meta({ description: 'Passed to Kylin (default 0: no limit)' }),
+  acceptPartial: flag.nullish().meta({ description: 'Passed to Kylin (default false)' }),
+  separator: z
+    .string()
+    .max(64, 'must be at most 64 characters')
+    .nullish()
+    .meta({ description: 'Cell separator, any string (default ",")' }),
+  include_header: flag.nullish().meta({ description: 'Write a header row (default false)' }),
+  includeHeader: flag.nullish().meta({ description: 'Older spelling of include_header' }),
+  file_name: fileName
+    .nullish()
+    .meta({ description: 'Download name without ".csv" (default "result")' }),
+  format: z.string().nullish().meta({ description: 'Only "csv" is produced (default)' }),
+  encode: z
+    .string()
+    .nullish()
+    .meta({ description: '"utf-8" (default) or "gbk"; results are always UTF-8' }),
 })
 
 export type SubmitBody = z.infer<typeof submitSchema>
 
 /** `older_than` of delete-all, Kylin's `yyyy-MM-dd HH:mm:ss` (gateway local time). */
 export const olderThanPattern = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/
+
+export const olderThanSchema = z
+  .string()
+  .regex(olderThanPattern)
+  .meta({
+    description:
+      'Only queries submitted before this time, `yyyy-MM-dd HH:mm:ss` (gateway local time)',
+    examples: ['2026-01-01 00:00:00'],
+  })
+
+/** A submit's `Idempotency-Key` header: visible ASCII, so it can be logged and compared safely. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,200}$/)
+  .meta({
+    description:
+      'Repeating a submit with the same key (same user, same body) answers the first query ' +
+      'instead of starting another; the same key with a different body answers 409',
+    examples: ['export-2026-05-01-sales'],
+  })

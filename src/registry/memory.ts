@@ -3,26 +3,44 @@
  * One process only; a shared registry (Redis, Durable Objects) implements the same contract.
  */
 import { LRUCache } from 'lru-cache'
+import { GatewayError } from '../errors.ts'
 import type { QueryRecord, Registry } from './types.ts'
 
 export interface MemoryRegistryOptions {
-  /** Records kept at most; the least recently used finished ones go first. */
+  /** Records kept at most; the least recently used finished ones go first, never a running one. */
   maxRecords: number
   /** Called for a record pushed out by the bound, so its blob can be removed too. */
   onEvict?: (record: QueryRecord) => void
 }
 
 export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
-  const records = new LRUCache<string, QueryRecord>({
-    max: options.maxRecords,
-    dispose: (record, _id, reason) => {
-      if (reason === 'evict') options.onEvict?.(record)
-    },
-  })
+  const { maxRecords } = options
+  // lru-cache's own eviction would drop the least recently used record even while its query
+  // runs (its result would then land with no record, and its status turn MISSING), so `create`
+  // makes room itself first and lru-cache never reaches its bound.
+  const records = new LRUCache<string, QueryRecord>({ max: maxRecords })
+
+  function evictOneFinished(): void {
+    // From the least recently used on.
+    for (const id of records.rkeys()) {
+      const record = records.peek(id)
+      if (!record || record.state === 'RUNNING') continue
+      records.delete(id)
+      options.onEvict?.(record)
+      return
+    }
+    throw new GatewayError(
+      429,
+      { id: 'REGISTRY_FULL', args: [maxRecords] },
+      { errorCode: 'KE-020040002', headers: { 'Retry-After': '5' } },
+    )
+  }
+
   // Records are copied in and out so callers never share mutable state with the registry,
   // as they would not with a remote one. (structuredClone was the hot spot of a status poll.)
   return {
     async create(record) {
+      if (!records.has(record.id) && records.size >= maxRecords) evictOneFinished()
       records.set(record.id, copyRecord(record))
     },
     async get(id) {
@@ -31,7 +49,8 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
     },
     async update(id, patch) {
       const record = records.get(id, { updateAgeOnGet: false })
-      if (!record) return null
+      // A finished record is final, as in every registry: a query is never FAILED and SUCCESSFUL.
+      if (!record || record.state !== 'RUNNING') return null
       const next = copyRecord({ ...record, ...patch, id })
       records.set(id, next, { noUpdateTTL: true })
       return copyRecord(next)

@@ -50,9 +50,13 @@ export interface QueryRecord {
 }
 
 export interface Registry {
+  /** Adds a record; a bounded registry rejects (429) when every record it holds is RUNNING. */
   create(record: QueryRecord): Promise<void>
   get(id: string): Promise<QueryRecord | null>
-  /** Applies `patch` to an existing record; `null` when the record is gone. */
+  /**
+   * Applies `patch` to a RUNNING record; `null` when the record is gone or already finished
+   * (a finished record never changes, so a query cannot end both FAILED and SUCCESSFUL).
+   */
   update(id: string, patch: Partial<Omit<QueryRecord, 'id'>>): Promise<QueryRecord | null>
   /** Removes a record; `false` when it was not there. */
   delete(id: string): Promise<boolean>

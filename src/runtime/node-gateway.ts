@@ -2,25 +2,45 @@
  * Node wiring: config → pino, undici, store driver, registry, app, HTTP server. Node only.
  * `startNodeGateway` is what the CLI entry and the end-to-end tests start.
  */
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash, hash, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { serve, type ServerType } from '@hono/node-server'
 import { pino, type Logger as PinoLogger } from 'pino'
 import { createGateway, type GatewayApp } from '../app.ts'
 import type { Config } from '../config.ts'
 import { ConfigError } from '../errors.ts'
-import type { IncrementalHash } from '../deps.ts'
+import type { AppDeps, IncrementalHash } from '../deps.ts'
 import type { Logger } from '../logger.ts'
 import { toRecordKey, toResultKey } from '../query-id.ts'
+import { toRedactedUrl } from '../redact-url.ts'
 import { createMemoryRegistry } from '../registry/memory.ts'
 import { rebuildRegistry } from '../registry/rebuild.ts'
-import { createFsStore } from '../store/fs.ts'
-import { createMemoryStore } from '../store/memory.ts'
 import type { BlobStore } from '../store/types.ts'
 import { createKylinClient } from '../upstream/client.ts'
+import { createNodeDocsAssets, findSwaggerUiDist } from './node-docs-assets.ts'
+import { startNodeCluster } from './node-cluster.ts'
+import { createMetricsHandler, createPrometheusMetrics } from './node-metrics.ts'
+import { createNodeStore, describeS3Store } from './node-store.ts'
 import { createUndiciFetch } from './undici-fetch.ts'
 
 export const SHUTDOWN_MESSAGE =
   'The gateway shut down before the query finished; no result was kept. Please submit it again.'
+
+/** package.json's version; the file sits two levels up from both src/runtime and dist/runtime. */
+export const GATEWAY_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+).version
+
+/** Which store, and where its results go; never its credentials. */
+function describeStore(config: Config, store: BlobStore): string {
+  if (store.name === 'fs') return `fs (${resolve(config.dataDir)})`
+  if (store.name === 'memory') return `memory (${config.memoryStoreMaxBytes} bytes)`
+  if (store.name === 's3' && config.s3) return describeS3Store(config.s3)
+  return store.name
+}
 
 export interface NodeGateway {
   /** e.g. http://127.0.0.1:8080 */
@@ -38,6 +58,11 @@ export interface NodeGateway {
 export interface NodeGatewayOptions {
   /** Where logs go (default stdout); tests pass a stream to read them. */
   logDestination?: NodeJS.WritableStream
+  /**
+   * A store built by the caller instead of the one STORE names; tests use it to run a Node
+   * gateway on an R2 bucket (Miniflare), which STORE=r2 alone cannot reach from Node.
+   */
+  store?: BlobStore
 }
 
 export function createNodeLogger(config: Config, destination?: NodeJS.WritableStream): PinoLogger {
@@ -77,35 +102,45 @@ export async function startNodeGateway(
   config: Config,
   options: NodeGatewayOptions = {},
 ): Promise<NodeGateway> {
-  if (config.store === 'r2') {
+  if (config.store === 'r2' && !options.store) {
     throw new ConfigError(
-      'STORE (--store) r2 is only for Cloudflare Workers; use fs or memory on Node',
+      'STORE (--store) r2 is only for Cloudflare Workers; use fs, memory or s3 on Node',
     )
   }
+  // First: a store setting it cannot use stops start-up before anything else is opened.
+  const results = options.store
+    ? { store: options.store, close: async () => {} }
+    : createNodeStore(config)
+  const store = results.store
   const logger = createNodeLogger(config, options.logDestination)
   const upstream = createUndiciFetch({
     connectTimeoutMs: 10_000,
     headersTimeoutMs: config.upstreamTimeoutMs,
     bodyTimeoutMs: config.upstreamTimeoutMs,
   })
-  const store =
-    config.store === 'fs'
-      ? createFsStore({ dir: config.dataDir })
-      : createMemoryStore({ maxBytes: config.memoryStoreMaxBytes })
-  const registry = createMemoryRegistry({
-    maxRecords: config.maxQueries,
-    onEvict: (record) => {
-      void Promise.all([
-        store.delete(toResultKey(record.id)),
-        store.delete(toRecordKey(record.id)),
-      ]).catch((err: unknown) =>
-        logger.warn({ err, queryId: record.id }, 'evicted result not removed'),
-      )
-    },
-  })
+  // Redis, when shared by several instances, is the source of truth for records and slots.
+  const cluster = config.redis
+    ? await startNodeCluster(config, config.redis, { store, logger, now: Date.now })
+    : null
+  const registry = cluster
+    ? cluster.registry
+    : createMemoryRegistry({
+        maxRecords: config.maxQueries,
+        onEvict: (record) => {
+          void Promise.all([
+            store.delete(toResultKey(record.id)),
+            store.delete(toRecordKey(record.id)),
+          ]).catch((err: unknown) =>
+            logger.warn({ err, queryId: record.id }, 'evicted result not removed'),
+          )
+        },
+      })
 
+  const swaggerUiDist = findSwaggerUiDist()
+  if (!swaggerUiDist) logger.warn('swagger-ui-dist is not installed; /docs only links the document')
+  const prometheus = createPrometheusMetrics()
   const background = new Set<Promise<void>>()
-  const gateway = createGateway({
+  const deps: AppDeps = {
     config,
     store,
     registry,
@@ -122,11 +157,23 @@ export async function startNodeGateway(
     now: Date.now,
     newId: randomUUID,
     createHash: createSha256,
+    hashText: (text) => hash('sha256', text, 'hex'),
+    metrics: prometheus.metrics,
+  }
+  const gateway = createGateway(deps, {
+    docsAssets: swaggerUiDist ? createNodeDocsAssets(swaggerUiDist) : undefined,
+    // REGISTRY=redis: queries run here under cluster-wide limits, with leases and remote stops.
+    ...(cluster ? { runner: cluster.createRunner(deps) } : {}),
   })
 
+  prometheus.watchQueue(gateway)
+  // Node only: Workers have no process to describe, and each isolate would count alone.
+  gateway.app.get('/metrics', createMetricsHandler(prometheus.registry, config.metricsToken))
+
   // Before serving: results of an earlier process come back, its unfinished queries end FAILED.
-  const rebuilt = await rebuildRegistry({ store, registry, now: Date.now })
-  if (rebuilt.restored + rebuilt.interrupted + rebuilt.dropped > 0) {
+  // (Not with Redis: its records outlive any one process, and leases fail what a process left.)
+  const rebuilt = cluster ? null : await rebuildRegistry({ store, registry, now: Date.now })
+  if (rebuilt && rebuilt.restored + rebuilt.interrupted + rebuilt.dropped > 0) {
     logger.info(rebuilt, 'registry rebuilt from the store')
   }
 
@@ -151,6 +198,18 @@ export async function startNodeGateway(
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const upstreamShown = toRedactedUrl(config.upstreamUrl)
+  const storeShown = describeStore(config, store)
+  logger.info(
+    {
+      version: GATEWAY_VERSION,
+      listen: `${config.host}:${port}`,
+      upstream: upstreamShown,
+      store: storeShown,
+      metricsToken: config.metricsToken !== '',
+    },
+    `kylin-async-gateway ${GATEWAY_VERSION} listening on ${url}, upstream ${upstreamShown}, store ${storeShown}`,
+  )
 
   return {
     url,
@@ -174,6 +233,8 @@ export async function startNodeGateway(
       if ('closeAllConnections' in server) server.closeAllConnections()
       await closed
       await upstream.close()
+      await cluster?.close()
+      await results.close()
       logger.flush()
     },
   }

@@ -5,18 +5,23 @@
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../errors.ts'
 import { formatHelp, parseConfig, SETTINGS } from '../config.ts'
-import { startNodeGateway } from './node-gateway.ts'
+import { GATEWAY_VERSION, startNodeGateway } from './node-gateway.ts'
 
-function readSettings(argv: string[]): Record<string, string | undefined> | 'help' {
+function readSettings(argv: string[]): Record<string, string | undefined> | 'help' | 'version' {
   const flags = Object.fromEntries(
     Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]),
   )
   const { values } = parseArgs({
     args: argv,
-    options: { ...flags, help: { type: 'boolean', short: 'h' } },
+    options: {
+      ...flags,
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
     strict: true,
   })
   if (values.help) return 'help'
+  if (values.version) return 'version'
   const vars: Record<string, string | undefined> = { ...process.env }
   for (const [name, setting] of Object.entries(SETTINGS)) {
     const value = (values as Record<string, string | boolean | undefined>)[setting.flag]
@@ -38,6 +43,10 @@ async function main() {
     process.stdout.write(formatHelp('kylin-async-gateway') + '\n')
     return
   }
+  if (settings === 'version') {
+    process.stdout.write(`kylin-async-gateway ${GATEWAY_VERSION}\n`)
+    return
+  }
   let config
   try {
     config = parseConfig(settings)
@@ -54,14 +63,6 @@ async function main() {
     process.stderr.write(`kylin-async-gateway: ${error.message}\n`)
     process.exit(2)
   }
-  gateway.logger.info(
-    {
-      listen: `${config.host}:${new URL(gateway.url).port}`,
-      upstream: config.upstreamUrl,
-      store: config.store,
-    },
-    `kylin-async-gateway listening on ${gateway.url}, upstream ${config.upstreamUrl}, store ${config.store}`,
-  )
   let stopping = false
   const stop = (signal: string) => {
     if (stopping) return

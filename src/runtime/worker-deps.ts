@@ -2,7 +2,8 @@
  * What the Worker entry and the query Durable Object share: bindings → config, R2 store,
  * upstream client, console logger, SHA-256 via DigestStream. Workers only.
  */
-import type { DurableObjectNamespace, R2Bucket } from '@cloudflare/workers-types'
+import type { DurableObjectNamespace, Fetcher, R2Bucket } from '@cloudflare/workers-types'
+import type { DocsAssetSource } from '../api/docs.ts'
 import { parseConfig, type Config } from '../config.ts'
 import type { IncrementalHash } from '../deps.ts'
 import { toHex } from '../sha256.ts'
@@ -20,6 +21,8 @@ export interface WorkerEnv {
   QUERIES: DurableObjectNamespace
   /** Bucket name shown in `result_path` (`r2://<name>/<key>`). */
   RESULTS_BUCKET_NAME?: string
+  /** swagger-ui-dist as static assets for /docs (wrangler.toml `[assets]`). */
+  ASSETS?: Fetcher
   /** Settings as Worker vars / secrets, the same names as on Node. */
   [setting: string]: unknown
 }
@@ -84,5 +87,21 @@ export function createDigestHash(): IncrementalHash {
       if (failure) throw failure
       return toHex(new Uint8Array(await stream.digest))
     },
+  }
+}
+
+/**
+ * /docs assets from the `[assets]` binding. With `run_worker_first` nothing there is served
+ * directly: only the files the core asks for, by name, at the directory's root.
+ */
+export function createWorkerDocsAssets(assets: Fetcher): DocsAssetSource {
+  return async (file, request) => {
+    const url = new URL(`/${file}`, request.url)
+    const answer = await assets.fetch(url.href, {
+      method: request.method,
+      headers: request.headers as unknown as Record<string, string>,
+    })
+    // workers-types and the DOM name the same Response differently.
+    return answer as unknown as Response
   }
 }

@@ -9,7 +9,12 @@ import {
   createDurableObjectRegistry,
   createDurableObjectRunner,
 } from '../registry/durable-object.ts'
-import { createDigestHash, createWorkerParts, type WorkerEnv } from './worker-deps.ts'
+import {
+  createDigestHash,
+  createWorkerDocsAssets,
+  createWorkerParts,
+  type WorkerEnv,
+} from './worker-deps.ts'
 
 export { QueryObject } from './worker-query-object.ts'
 
@@ -36,7 +41,11 @@ function getGateway(env: WorkerEnv): GatewayApp {
       newId: () => crypto.randomUUID(),
       createHash: createDigestHash,
     },
-    { runner: createDurableObjectRunner(parts.objects), compressDownloads: false },
+    {
+      runner: createDurableObjectRunner(parts.objects),
+      compressDownloads: false,
+      docsAssets: env.ASSETS ? createWorkerDocsAssets(env.ASSETS) : undefined,
+    },
   )
   cached = { env, gateway }
   return gateway

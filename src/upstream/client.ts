@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import { UpstreamError } from '../errors.ts'
 import type { UpstreamQuery } from '../registry/types.ts'
+import { JAVA_STACK_FRAME, toOneLine } from './kylin-error.ts'
 import type { Credentials, KylinClient, UserIdentity } from './types.ts'
 
 export interface KylinClientOptions {
@@ -376,15 +377,7 @@ function emptyStream(): ReadableStream<Uint8Array> {
   })
 }
 
-function toOneLine(text: string): string {
-  return text.replace(/\r?\n|\r/g, '')
-}
-
 /** A short plain-text view of an error page: markup, scripts and runs of whitespace gone. */
-/** A Java stack frame, with Jetty's `at` or without it (Tomcat's page). */
-const STACK_FRAME =
-  /\s(?:at\s+)?[\w$]+(?:\.[\w$<>]+)+\((?:[^()\s]+:\d+|Native Method|Unknown Source)\)/
-
 function toExcerpt(text: string): string {
   let plain = text
   if (/<[a-z!/][^>]*>/i.test(plain)) {
@@ -397,7 +390,7 @@ function toExcerpt(text: string): string {
   }
   plain = plain.replace(/\s+/g, ' ').trim()
   // From the first Java stack frame on it is noise, and internals do not belong in a status.
-  const frame = STACK_FRAME.exec(plain)
+  const frame = JAVA_STACK_FRAME.exec(plain)
   if (frame) plain = plain.slice(0, frame.index).trim()
   return plain.length > MAX_EXCERPT_CHARS ? `${plain.slice(0, MAX_EXCERPT_CHARS - 1)}…` : plain
 }

@@ -5,6 +5,9 @@
 import { encodeCsvHeader } from '../csv/encode.ts'
 import { GatewayError, UpstreamError } from '../errors.ts'
 import type { ColumnMetadata } from '../registry/types.ts'
+import { isKylinEnvelope, toEnvelopeFailure, toOneLine } from './kylin-error.ts'
+
+export { toOneLine }
 
 export interface TranscodeOptions {
   separator: string
@@ -21,15 +24,10 @@ export interface TranscodeSummary {
 }
 
 export interface Transcoding {
-  /** The CSV bytes. Errors (upstream exception, bad JSON) error this stream. */
+  /** The CSV bytes. Errors (upstream exception, Kylin envelope, bad JSON) error this stream. */
   csv: ReadableStream<Uint8Array>
   /** Settles when the CSV stream has ended: the summary, or the same error. */
   summary: Promise<TranscodeSummary>
-}
-
-/** Drops newlines as Kylin does when it reads a failure back (lines joined with ""). */
-export function toOneLine(text: string): string {
-  return text.replace(/\r?\n|\r/g, '')
 }
 
 /*
@@ -279,6 +277,9 @@ class KylinCsvTranscoder {
       )
     }
     const response = this.parseSide(this.sideText())
+    // Decided only here, once every member is known; an envelope has no `results`, so not one
+    // byte of it was written and failing now leaves nothing behind.
+    if (isKylinEnvelope(response)) throw new UpstreamError(toEnvelopeFailure(response))
     if (this.resultsSeen ? response.results !== null : !isArrayOrAbsent(response.results)) {
       throw new UpstreamError(
         'The upstream Kylin sent a result whose "results" is not an array; no result was kept.',

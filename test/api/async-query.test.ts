@@ -5,6 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp, createGateway } from '../../src/app.ts'
 import { UpstreamError } from '../../src/errors.ts'
+import { createMemoryRegistry } from '../../src/registry/memory.ts'
 import {
   ADMIN,
   ANALYST,
@@ -640,6 +641,35 @@ describe('limits and stopping', () => {
       error_code: 'KE-020040002',
       msg: 'Query failed cause the total number of async queries hit the upper limit set by Admin.Please wait and try again.',
     })
+  })
+
+  it('answers 429 when the registry is full of running queries, and evicts none of them', async () => {
+    deps.registry = createMemoryRegistry({ maxRecords: 2 })
+    app = createApp(deps)
+    const releases: (() => void)[] = []
+    deps.setQueryHandler(async () => {
+      await new Promise<void>((resolve) => releases.push(resolve))
+      return toStream(toSqlResponse([{ name: 'A', type: 'VARCHAR' }], [['kept']]))
+    })
+    const running = [await submit(), await submit()]
+    const refused = await call('POST', '', { body: { sql: 'select 1' } })
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toBe('5')
+    expect(await refused.json()).toMatchObject({
+      code: '999',
+      data: null,
+      error_code: 'KE-020040002',
+      msg: 'All 2 queries the gateway keeps (MAX_QUERIES) are still running, so no new query can be recorded. Please wait for one to finish and try again.',
+    })
+    releases.splice(0).forEach((release) => release())
+    await deps.settle()
+    for (const id of running) {
+      expect(await (await call('GET', `/${id}/result`)).text()).toBe('kept\n')
+    }
+    // A finished query makes room again.
+    deps.setQueryHandler(async () => toStream(toSqlResponse([], [])))
+    await submitAndWait()
+    expect(deps.queries).toHaveLength(3)
   })
 
   it('ends FAILED, keeping nothing, when a result exceeds MAX_RESULT_BYTES', async () => {

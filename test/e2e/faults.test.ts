@@ -1,31 +1,36 @@
 /**
  * The fault matrix, end to end on Node: a real loopback Kylin that misbehaves on purpose in front
- * of a real gateway server, for every Node store driver (memory, fs).
+ * of a real gateway server, for every Node store driver (memory, fs) and R2 (a Miniflare bucket).
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config.ts'
 import { encodeCsvRow } from '../../src/csv/encode.ts'
 import { startNodeGateway, type NodeGateway } from '../../src/runtime/node-gateway.ts'
+import { createR2Store } from '../../src/store/r2.ts'
 import {
   BASIC,
   KYLIN_SALES_ROWS,
   startFakeKylin,
+  write,
   type FakeKylin,
   type QueryHandler,
 } from '../support/fake-kylin.ts'
+import { startMiniflareR2, type MiniflareR2 } from '../support/miniflare-r2.ts'
 
 const TIMEOUT_MS = 1500
 /** Each fault runs this many more times after the first, then memory is compared. */
 const REPEATS = 20
 const MAX_HEAP_GROWTH_BYTES = 30 * 1024 * 1024
+/** R2's smallest part: a result past it is stored as a multipart upload. */
+const R2_PART_BYTES = 5 * 1024 * 1024
 
-type StoreKind = 'memory' | 'fs'
+type StoreKind = 'memory' | 'fs' | 'r2'
 
 interface Envelope<T = unknown> {
   code: string
@@ -71,6 +76,30 @@ const TOMCAT_500_PAGE =
   '</b></p><pre>org.springframework.web.util.NestedServletException: Request processing failed\n' +
   '\tat org.springframework.web.servlet.FrameworkServlet.processRequest(FrameworkServlet.java:982)\n' +
   '</pre><hr class="line" /><h3>Apache Tomcat/8.5.33</h3></body></html>'
+
+/** Kylin 2–4's error body, as a proxy or filter might send it with HTTP 200. */
+const KYLIN4_ERROR_ENVELOPE = JSON.stringify({
+  code: '999',
+  data: null,
+  msg: KYLIN_EXCEPTION,
+  stacktrace:
+    `org.apache.kylin.rest.exception.InternalErrorException: ${KYLIN_EXCEPTION}\n` +
+    '\tat org.apache.kylin.rest.service.QueryService.doQueryWithCache(QueryService.java:486)\n',
+  exception: KYLIN_EXCEPTION,
+  url: 'http://kylin:7070/kylin/api/query',
+})
+
+/** A Kylin 5 error envelope whose msg runs into a Java stack trace. */
+const KYLIN5_ERROR_ENVELOPE = JSON.stringify({
+  code: '999',
+  data: null,
+  msg:
+    'java.lang.IllegalStateException: Cannot read the cube kylin_sales_cube\n' +
+    '\tat org.apache.kylin.query.engine.QueryExec.executeQuery(QueryExec.java:200)\n' +
+    '\tat org.apache.kylin.rest.service.QueryService.queryWithCache(QueryService.java:508)\n',
+  stacktrace: 'java.lang.IllegalStateException\n\tat org.apache.kylin.Q.q(Q.java:1)\n',
+  error_code: 'KE-010000003',
+})
 
 /** Jetty's default error page (showStacks): the trace comes right after the first words. */
 const JETTY_500_PAGE =
@@ -222,6 +251,20 @@ const FAULTS: Fault[] = [
     },
   },
   {
+    name: "a 200 with Kylin 2–4's error envelope",
+    handler: (_req, res) => sendPage(res, 200, JSON_TYPE['Content-Type'], KYLIN4_ERROR_ENVELOPE),
+    expectInfo(info) {
+      expect(info).toBe(KYLIN_EXCEPTION.replace(/\r?\n|\r/g, ''))
+    },
+  },
+  {
+    name: 'a 200 with a Kylin 5 envelope whose msg carries a stack trace',
+    handler: (_req, res) => sendPage(res, 200, JSON_TYPE['Content-Type'], KYLIN5_ERROR_ENVELOPE),
+    expectInfo(info) {
+      expect(info).toBe('java.lang.IllegalStateException: Cannot read the cube kylin_sales_cube')
+    },
+  },
+  {
     name: 'HTTP 500 with an HTML page that starts with a stack trace',
     handler: (_req, res) => sendPage(res, 500, 'text/html;charset=utf-8', JETTY_500_PAGE),
     expectInfo(info) {
@@ -238,13 +281,25 @@ interface Harness {
   gateway: NodeGateway
   store: StoreKind
   dataDir: string
+  /** The bucket behind STORE=r2. */
+  r2?: MiniflareR2
 }
 
 async function startGateway(
   store: StoreKind,
   upstreamUrl: string,
   dataDir: string,
+  r2?: MiniflareR2,
 ): Promise<NodeGateway> {
+  // Each gateway on the bucket gets a prefix of its own, as its own DATA_DIR on fs.
+  const r2Store = r2
+    ? createR2Store({
+        bucket: r2.bucket,
+        bucketName: 'faults',
+        prefix: `${basename(dataDir)}/`,
+        partSize: R2_PART_BYTES,
+      })
+    : undefined
   return startNodeGateway(
     parseConfig({
       KYLIN_UPSTREAM_URL: upstreamUrl,
@@ -258,6 +313,7 @@ async function startGateway(
       MAX_CONCURRENT_PER_USER: String(REPEATS + 4),
       LOG_LEVEL: 'silent',
     }),
+    { store: r2Store },
   )
 }
 
@@ -305,9 +361,18 @@ function expectReadable(info: string | undefined): asserts info is string {
 }
 
 async function expectNoResult(harness: Harness, ids: string[]) {
+  const { store } = harness.gateway
   for (const id of ids) {
-    expect(await harness.gateway.store.head(`${id}.csv`)).toBeNull()
+    expect(await store.head(`${id}.csv`)).toBeNull()
   }
+  // No result without its record either (the record is written at submit, before any byte).
+  const keys = new Set<string>()
+  for await (const key of store.list()) keys.add(key)
+  for (const key of keys) {
+    if (key.endsWith('.csv')) expect(keys.has(key.replace(/\.csv$/, '.json')), key).toBe(true)
+  }
+  // R2's partial is a multipart upload: every one must have been completed or aborted.
+  if (harness.r2) expect(harness.r2.openUploads).toBe(0)
   if (harness.store === 'fs') {
     const files = await readdir(harness.dataDir)
     expect(files.filter((f) => ids.some((id) => f.startsWith(id) && f.endsWith('.csv')))).toEqual(
@@ -413,120 +478,181 @@ afterAll(() => {
 
 // ---- the matrix ------------------------------------------------------------------------------
 
-describe.each<StoreKind>(['memory', 'fs'])('faults of the upstream with STORE=%s', (store) => {
-  let kylin: FakeKylin
-  let harness: Harness
-  const dirs: string[] = []
+describe.each<StoreKind>(['memory', 'fs', 'r2'])(
+  'faults of the upstream with STORE=%s',
+  (store) => {
+    let kylin: FakeKylin
+    let harness: Harness
+    let r2: MiniflareR2 | undefined
+    const dirs: string[] = []
 
-  const newDataDir = async () => {
-    const dir = await mkdtemp(join(tmpdir(), `gateway-faults-${store}-`))
-    dirs.push(dir)
-    return dir
-  }
-
-  beforeAll(async () => {
-    kylin = await startFakeKylin()
-    const dataDir = await newDataDir()
-    harness = { gateway: await startGateway(store, kylin.url, dataDir), store, dataDir }
-  })
-
-  afterEach(() => {
-    kylin.setQueryHandler(null)
-    expect(unhandled).toEqual([])
-  })
-
-  afterAll(async () => {
-    await harness?.gateway.close()
-    await kylin?.close()
-    for (const dir of dirs) await rm(dir, { recursive: true, force: true })
-  })
-
-  async function runFault(fault: Fault) {
-    const { gateway } = harness
-    kylin.setQueryHandler(fault.handler)
-
-    const started = Date.now()
-    const id = await submit(gateway, 'select * from kylin_sales')
-    const status = await waitForEnd(gateway, id)
-    const elapsed = Date.now() - started
-    expect(status.status).toBe('FAILED')
-    expectReadable(status.info)
-    fault.expectInfo(status.info)
-    if (fault.slow) {
-      // It ends at the time limit: not before (no early give-up), not long after.
-      expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 100)
-      expect(elapsed).toBeLessThan(TIMEOUT_MS + 5_000)
+    const newDataDir = async () => {
+      const dir = await mkdtemp(join(tmpdir(), `gateway-faults-${store}-`))
+      dirs.push(dir)
+      return dir
     }
-    await expectResultEndpointsAnswer404(gateway, id)
-    await expectNoResult(harness, [id])
-    await expectSettled(gateway, kylin)
 
-    const before = await measureHeap()
-    // Slow faults all wait out the timeout together; quick ones run a few at a time, so a busy
-    // machine cannot push them past UPSTREAM_TIMEOUT_MS and turn them into timeouts.
-    const ids = await runPooled(REPEATS, fault.slow ? REPEATS : 4, async () => {
-      const repeatId = await submit(gateway, 'select * from kylin_sales')
-      const repeated = await waitForEnd(gateway, repeatId)
-      expect(repeated.status).toBe('FAILED')
-      expectReadable(repeated.info)
-      fault.expectInfo(repeated.info)
-      return repeatId
+    beforeAll(async () => {
+      kylin = await startFakeKylin()
+      if (store === 'r2') r2 = await startMiniflareR2()
+      const dataDir = await newDataDir()
+      harness = { gateway: await startGateway(store, kylin.url, dataDir, r2), store, dataDir, r2 }
     })
-    await expectNoResult(harness, ids)
-    await expectSettled(gateway, kylin)
-    const after = await measureHeap()
-    expect(after - before).toBeLessThan(MAX_HEAP_GROWTH_BYTES)
 
-    kylin.setQueryHandler(null)
-    await expectNormalQuerySucceeds(gateway)
-    await expectSettled(gateway, kylin)
-  }
+    afterEach(() => {
+      kylin.setQueryHandler(null)
+      expect(unhandled).toEqual([])
+    })
 
-  it.each(FAULTS)('$name → FAILED, no result, still serving, memory back', (fault) =>
-    runFault(fault),
-  )
+    afterAll(async () => {
+      await harness?.gateway.close()
+      await kylin?.close()
+      await r2?.dispose()
+      for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+    })
 
-  it('connection refused: the submit answers 502 naming the cause, nothing runs', async () => {
-    const gone = await startFakeKylin()
-    const goneUrl = gone.url
-    await gone.close()
-    const dataDir = await newDataDir()
-    const refused = await startGateway(store, goneUrl, dataDir)
-    try {
-      const refusedHarness: Harness = { gateway: refused, store, dataDir }
-      // The identity check is the first thing to reach the upstream, so it is what fails.
-      const expectRefused = async () => {
-        const res = await submitRaw(refused, 'select * from kylin_sales')
-        expect(res.status).toBe(502)
-        const json = (await res.json()) as Envelope
-        expect(json.code).toBe('999')
-        expect(json.data).toBeNull()
-        expect(json.msg).toBe(
-          `Cannot verify the credentials: Cannot reach the upstream Kylin at ${goneUrl}: ` +
-            'connection refused (ECONNREFUSED)',
-        )
-        expectReadable(json.msg)
+    async function runFault(fault: Fault) {
+      const { gateway } = harness
+      kylin.setQueryHandler(fault.handler)
+
+      const started = Date.now()
+      const id = await submit(gateway, 'select * from kylin_sales')
+      const status = await waitForEnd(gateway, id)
+      const elapsed = Date.now() - started
+      expect(status.status).toBe('FAILED')
+      expectReadable(status.info)
+      fault.expectInfo(status.info)
+      if (fault.slow) {
+        // It ends at the time limit: not before (no early give-up), not long after.
+        expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 100)
+        expect(elapsed).toBeLessThan(TIMEOUT_MS + 5_000)
       }
-      await expectRefused()
-      expect(refused.gateway.activeQueries).toBe(0)
-      expect(refused.gateway.queuedQueries).toBe(0)
-      const keys: string[] = []
-      for await (const key of refused.store.list()) keys.push(key)
-      expect(keys).toEqual([])
-      await expectNoResult(refusedHarness, [])
+      await expectResultEndpointsAnswer404(gateway, id)
+      await expectNoResult(harness, [id])
+      await expectSettled(gateway, kylin)
 
       const before = await measureHeap()
-      await runPooled(REPEATS, 4, expectRefused)
-      await expectSettled(refused, undefined)
+      // Slow faults all wait out the timeout together; quick ones run a few at a time, so a busy
+      // machine cannot push them past UPSTREAM_TIMEOUT_MS and turn them into timeouts.
+      const ids = await runPooled(REPEATS, fault.slow ? REPEATS : 4, async () => {
+        const repeatId = await submit(gateway, 'select * from kylin_sales')
+        const repeated = await waitForEnd(gateway, repeatId)
+        expect(repeated.status).toBe('FAILED')
+        expectReadable(repeated.info)
+        fault.expectInfo(repeated.info)
+        return repeatId
+      })
+      await expectNoResult(harness, ids)
+      await expectSettled(gateway, kylin)
       const after = await measureHeap()
       expect(after - before).toBeLessThan(MAX_HEAP_GROWTH_BYTES)
 
-      // Still serving: its own health check, and a gateway with a live upstream runs queries.
-      const health = await fetch(`${refused.url}/healthz`)
-      expect(health.status).toBe(200)
-      await expectNormalQuerySucceeds(harness.gateway)
-    } finally {
-      await refused.close()
+      kylin.setQueryHandler(null)
+      await expectNormalQuerySucceeds(gateway)
+      await expectSettled(gateway, kylin)
     }
-  })
-})
+
+    it.each(FAULTS)('$name → FAILED, no result, still serving, memory back', (fault) =>
+      runFault(fault),
+    )
+
+    it('connection refused: the submit answers 502 naming the cause, nothing runs', async () => {
+      const gone = await startFakeKylin()
+      const goneUrl = gone.url
+      await gone.close()
+      const dataDir = await newDataDir()
+      const refused = await startGateway(store, goneUrl, dataDir, r2)
+      try {
+        const refusedHarness: Harness = { gateway: refused, store, dataDir, r2 }
+        // The identity check is the first thing to reach the upstream, so it is what fails.
+        const expectRefused = async () => {
+          const res = await submitRaw(refused, 'select * from kylin_sales')
+          expect(res.status).toBe(502)
+          const json = (await res.json()) as Envelope
+          expect(json.code).toBe('999')
+          expect(json.data).toBeNull()
+          expect(json.msg).toBe(
+            `Cannot verify the credentials: Cannot reach the upstream Kylin at ${goneUrl}: ` +
+              'connection refused (ECONNREFUSED)',
+          )
+          expectReadable(json.msg)
+        }
+        await expectRefused()
+        expect(refused.gateway.activeQueries).toBe(0)
+        expect(refused.gateway.queuedQueries).toBe(0)
+        const keys: string[] = []
+        for await (const key of refused.store.list()) keys.push(key)
+        expect(keys).toEqual([])
+        await expectNoResult(refusedHarness, [])
+
+        const before = await measureHeap()
+        await runPooled(REPEATS, 4, expectRefused)
+        await expectSettled(refused, undefined)
+        const after = await measureHeap()
+        expect(after - before).toBeLessThan(MAX_HEAP_GROWTH_BYTES)
+
+        // Still serving: its own health check, and a gateway with a live upstream runs queries.
+        const health = await fetch(`${refused.url}/healthz`)
+        expect(health.status).toBe(200)
+        await expectNormalQuerySucceeds(harness.gateway)
+      } finally {
+        await refused.close()
+      }
+    })
+
+    /** Whether the store already keeps part of a result being written, in its partial form. */
+    async function holdsPartialResult(partsBefore: number, sent: number): Promise<boolean> {
+      if (store === 'r2') return (r2?.uploadedParts ?? 0) > partsBefore
+      if (store === 'fs') {
+        for (const name of await readdir(harness.dataDir)) {
+          if (!name.endsWith('.partial')) continue
+          const info = await stat(join(harness.dataDir, name)).catch(() => null)
+          if (info && info.size > 0) return true
+        }
+        return false
+      }
+      // The memory store holds a put's bytes inside the put alone: nothing to look at.
+      return sent >= 1024 * 1024
+    }
+
+    it('a reset once the store keeps part of the result → FAILED, no partial left', async () => {
+      const { gateway } = harness
+      const partsBefore = r2?.uploadedParts ?? 0
+      let keptPartial = false
+      const padding = 'x'.repeat(1000)
+      const rows = Array.from({ length: 256 }, (_, i) => JSON.stringify([String(i), padding])).join(
+        ',',
+      )
+      kylin.setQueryHandler(async (_req, res) => {
+        res.writeHead(200, JSON_TYPE)
+        let chunk = `{"columnMetas":${JSON.stringify(COLUMN_METAS)},"results":[${rows}`
+        let sent = 0
+        // Rows until the store keeps some (an R2 part, fs temp file bytes); bounded all the same.
+        while (sent < 64 * 1024 * 1024) {
+          if (await holdsPartialResult(partsBefore, sent)) {
+            keptPartial = true
+            break
+          }
+          if (!(await write(res, chunk))) return
+          sent += chunk.length
+          chunk = `,${rows}`
+        }
+        await sleep(30)
+        res.socket?.resetAndDestroy()
+      })
+
+      const id = await submit(gateway, 'select * from kylin_sales')
+      const status = await waitForEnd(gateway, id)
+      expect(keptPartial).toBe(true)
+      expect(status.status).toBe('FAILED')
+      expectReadable(status.info)
+      expect(status.info).toMatch(/broke off/)
+      await expectResultEndpointsAnswer404(gateway, id)
+      await expectNoResult(harness, [id])
+      await expectSettled(gateway, kylin)
+
+      kylin.setQueryHandler(null)
+      await expectNormalQuerySucceeds(gateway)
+    })
+  },
+)

@@ -503,6 +503,135 @@ describe('upstream/transcode', () => {
     })
   })
 
+  describe('a Kylin envelope instead of a result', () => {
+    const SQL_ERROR = 'Table not found\nwhile executing SQL: "select * from x"'
+    const SQL_ERROR_LINE = 'Table not foundwhile executing SQL: "select * from x"'
+    const FRAMES =
+      '\n\tat org.apache.kylin.rest.service.QueryService.doQueryWithCache(QueryService.java:486)' +
+      '\n\tat org.apache.kylin.rest.controller.QueryController.query(QueryController.java:86)\n'
+    /** Kylin 2–4's ErrorResponse, members in the order Jackson writes them. */
+    const KYLIN4_ERROR = {
+      code: '999',
+      data: null,
+      msg: SQL_ERROR,
+      stacktrace: `org.apache.kylin.rest.exception.InternalErrorException: ${SQL_ERROR}${FRAMES}`,
+      exception: SQL_ERROR,
+      url: 'http://kylin:7070/kylin/api/query',
+    }
+    const KYLIN5_ERROR = {
+      code: '999',
+      data: null,
+      msg: 'KE-010001201: Can\'t find project "nope". Please check and try again.',
+      stacktrace: `org.apache.kylin.common.exception.KylinException${FRAMES}`,
+      exception: 'Can\'t find project "nope".',
+      url: 'http://kylin:7070/kylin/api/query',
+      suggestion: null,
+      error_code: 'KE-010001201',
+    }
+
+    /** Reads the csv until it ends or fails: the bytes written, and the failure. */
+    async function readUntilFailure(body: string, includeHeader: boolean, size: number) {
+      const transcoding = transcodeKylinResult(toChunkedStream(encoder.encode(body), [size]), {
+        separator: ',',
+        includeHeader,
+      })
+      const reader = transcoding.csv.getReader()
+      let written = 0
+      try {
+        for (;;) {
+          const { done, value } = await reader.read()
+          if (done) return { written, error: null }
+          written += value.length
+        }
+      } catch (error) {
+        await expect(transcoding.summary).rejects.toBe(error)
+        return { written, error }
+      }
+    }
+
+    it("fails with Kylin's msg on one line, for any member order and split, writing nothing", async () => {
+      const reversed = Object.fromEntries(Object.entries(KYLIN4_ERROR).reverse())
+      const cases: [unknown, string][] = [
+        [KYLIN4_ERROR, SQL_ERROR_LINE],
+        [reversed, SQL_ERROR_LINE],
+        [{ data: null, msg: SQL_ERROR, code: '999' }, SQL_ERROR_LINE],
+        [KYLIN5_ERROR, KYLIN5_ERROR.msg],
+      ]
+      for (const [envelope, message] of cases) {
+        const body = JSON.stringify(envelope, null, 1)
+        for (const size of [1, 2, 7, 1_000_000]) {
+          for (const includeHeader of [false, true]) {
+            const { written, error } = await readUntilFailure(body, includeHeader, size)
+            expect(error).toBeInstanceOf(UpstreamError)
+            expect((error as Error).message).toBe(message)
+            expect(written).toBe(0)
+          }
+        }
+      }
+    })
+
+    it('cuts Java stack frames out of the message', async () => {
+      const body = JSON.stringify({
+        ...KYLIN4_ERROR,
+        msg: `java.lang.IllegalStateException: The cube kylin_sales_cube is being rebuilt${FRAMES}`,
+      })
+      await expectFailure(
+        body,
+        /^java\.lang\.IllegalStateException: The cube kylin_sales_cube is being rebuilt$/,
+      )
+    })
+
+    it('falls back to exception, then to a message naming the code', async () => {
+      await expectFailure(JSON.stringify({ ...KYLIN4_ERROR, msg: ' ' }), SQL_ERROR_LINE)
+      await expectFailure(
+        '{"code":"999","data":null,"msg":null}',
+        'The upstream Kylin answered with error code "999" and no message; no result was kept. Its log has the details.',
+      )
+    })
+
+    it('reads a failed SQL from inside a Kylin 5 "000" envelope', async () => {
+      const body = JSON.stringify({
+        code: '000',
+        data: { columnMetas: [], results: null, isException: true, exceptionMessage: SQL_ERROR },
+        msg: '',
+      })
+      for (const size of [1, 5, 1_000_000]) await expectFailure(body, SQL_ERROR_LINE, {}, [size])
+    })
+
+    it('fails a Kylin 5 "000" envelope around a result, saying what to check', async () => {
+      const body = JSON.stringify({ code: '000', data: JSON.parse(kylinBody([['a']])), msg: '' })
+      await expectFailure(
+        body,
+        /^The upstream Kylin sent an envelope \(code "000"\).*KYLIN_UPSTREAM_URL/,
+      )
+    })
+
+    it('never takes a SQLResponse for an envelope, wherever a `code` member stands', async () => {
+      const rows = [['a', 'b']]
+      const bodies = [
+        JSON.stringify({ code: '999', msg: 'x', columnMetas: META, results: rows }),
+        JSON.stringify({ columnMetas: META, code: '999', results: rows }),
+        JSON.stringify({ results: rows, code: '999', msg: 'x', columnMetas: META }),
+        JSON.stringify({ columnMetas: META, results: rows, code: '999', msg: 'x' }),
+        JSON.stringify({ code: '999', results: rows }),
+        JSON.stringify({ results: rows, code: '999' }),
+      ]
+      for (const body of bodies) {
+        for (const size of [1, 3, 1_000_000]) {
+          expect((await run(body, {}, [size])).text).toBe('a,b\n')
+        }
+      }
+      // An empty result with a stray `code` is still an (empty) result.
+      for (const body of [
+        JSON.stringify({ code: '999', columnMetas: META, results: null }),
+        JSON.stringify({ columnMetas: META, code: '000' }),
+        JSON.stringify({ code: '000', results: [] }),
+      ]) {
+        expect((await run(body, { includeHeader: true }, [2])).summary.rows).toBe(0)
+      }
+    })
+  })
+
   describe('memory bounds', () => {
     /** An endless-looking body made of a head, `count` repeats of `part`, and a tail. */
     function toRepeatedStream(head: string, part: Uint8Array, count: number, tail: string) {

@@ -1,0 +1,120 @@
+/**
+ * zod schemas of the async query API's answers, per dialect. Portable.
+ * The OpenAPI document is generated from them, and tests check real answers against them.
+ */
+import { z } from 'zod'
+
+const queryId = z.string().meta({
+  description: 'The query id the submit answered',
+  examples: ['3c8e0b2a-6f1d-4c1e-9a57-0d2f5e8b7c41'],
+})
+const info = z.string().meta({
+  description: 'What the status means, or why the query failed',
+  examples: ['still running'],
+})
+const byteCount = z.number().int().min(0)
+
+export const queryStatusSchema = z.enum(['RUNNING', 'SUCCESSFUL', 'FAILED', 'MISSING']).meta({
+  description:
+    'RUNNING: queued or running; SUCCESSFUL: the result can be fetched; FAILED: `info` says why; ' +
+    'MISSING: no such query (or not in the given project)',
+})
+
+/** A submit reports RUNNING, or where an earlier query with the same Idempotency-Key is. */
+const submitStatus = queryStatusSchema.exclude(['MISSING'])
+
+export const legacySubmitAnswerSchema = z.strictObject({
+  queryID: queryId,
+  status: submitStatus,
+  info,
+})
+
+export const v4SubmitAnswerSchema = z.strictObject({
+  query_id: queryId,
+  status: submitStatus,
+  info,
+})
+
+/** Progress of a RUNNING query; absent in any other status. */
+const progress = {
+  rows_written: byteCount
+    .optional()
+    .meta({ description: 'Rows written so far (RUNNING only)', examples: [1200] }),
+  bytes_written: byteCount
+    .optional()
+    .meta({ description: 'CSV bytes written so far (RUNNING only)', examples: [48213] }),
+}
+
+export const legacyStatusAnswerSchema = z.strictObject({
+  queryID: queryId,
+  status: queryStatusSchema,
+  info,
+  ...progress,
+})
+
+export const v4StatusAnswerSchema = z.strictObject({
+  query_id: queryId,
+  status: queryStatusSchema,
+  info,
+  ...progress,
+})
+
+export const metadataAnswerSchema = z.tuple([z.array(z.string()), z.array(z.string())]).meta({
+  description: 'Column labels, then their SQL type names, in result order',
+  examples: [
+    [
+      ['LSTG_FORMAT_NAME', 'GMV'],
+      ['VARCHAR', 'DECIMAL'],
+    ],
+  ],
+})
+
+export const fileStatusAnswerSchema = byteCount.meta({
+  description: 'Size of the CSV result in bytes',
+  examples: [48213],
+})
+
+export const resultPathAnswerSchema = z.string().meta({
+  description: 'Where the result lives in the store: file://…, memory://… or r2://<bucket>/…',
+  examples: ['file:///var/lib/kylin-async-gateway/3c8e0b2a-6f1d-4c1e-9a57-0d2f5e8b7c41.csv'],
+})
+
+export const deletedAnswerSchema = z.literal(true).meta({ description: 'Always true' })
+
+/** Kylin's success envelope around one answer. */
+export function toEnvelopeSchema<T extends z.ZodType>(data: T) {
+  return z.strictObject({ code: z.literal('000'), data, msg: z.string().meta({ examples: [''] }) })
+}
+
+/** Kylin 5's stop answers `data: ""` and says what happens in `msg`. */
+export const stopEnvelopeSchema = z.strictObject({
+  code: z.literal('000'),
+  data: z.literal(''),
+  msg: z.string().meta({ examples: ['Async Query（id=3c8e…） will be canceled'] }),
+})
+
+const NOT_FOUND_EXAMPLE =
+  'Can’t find the query by this query ID in this project. Please check and try again.'
+
+/** Every error, whatever the endpoint: see errors.ts `toErrorResponse`. */
+export const errorEnvelopeSchema = z
+  .strictObject({
+    code: z.string().meta({
+      description: '"999", or "401" where Kylin itself answers 401',
+      examples: ['999'],
+    }),
+    data: z.union([z.null(), z.string(), z.number(), z.boolean()]).meta({
+      description: 'What Kylin sends for this endpoint: null, 0, "", false or a text',
+      examples: [null],
+    }),
+    msg: z.string().meta({ examples: [NOT_FOUND_EXAMPLE] }),
+    exception: z.string().meta({ examples: [NOT_FOUND_EXAMPLE] }),
+    url: z.string().meta({
+      examples: ['http://gateway:8080/kylin/api/async_query/3c8e0b2a-6f1d-4c1e-9a57-0d2f5e8b7c41'],
+    }),
+    error_code: z
+      .string()
+      .optional()
+      .meta({ description: "Kylin 5's KE-… code, where it has one", examples: ['KE-010031301'] }),
+  })
+  .meta({ description: 'Kylin error envelope; `msg` is translated for Accept-Language: cn' })

@@ -1,0 +1,50 @@
+/**
+ * Ends FAILED the queries of a gateway instance that died: their leases lapsed in Redis. Node
+ * only (the Redis registry). Every instance sweeps; the registry's script makes each end once.
+ */
+import type { AppDeps } from '../deps.ts'
+import { toRecordKey, toResultKey } from '../query-id.ts'
+import type { RedisRegistry } from '../registry/redis.ts'
+import { writeRecordFile } from '../runner.ts'
+
+export const INSTANCE_LOST_MESSAGE =
+  'The gateway instance running this query stopped before it finished; no result was kept. Please submit it again.'
+
+export interface DeadInstanceSweeperOptions extends Pick<AppDeps, 'store' | 'logger' | 'now'> {
+  registry: RedisRegistry
+  intervalMs: number
+}
+
+export interface DeadInstanceSweeper {
+  /** One sweep now; answers how many queries it ended. */
+  sweep(): Promise<number>
+  stop(): void
+}
+
+export function startDeadInstanceSweeper(options: DeadInstanceSweeperOptions): DeadInstanceSweeper {
+  const { registry, store, logger } = options
+
+  async function sweep(): Promise<number> {
+    const failed = await registry.failExpired(INSTANCE_LOST_MESSAGE, options.now())
+    for (const record of failed) {
+      // A partial result the dead instance left is no result; the record file tells the truth.
+      await store.delete(toResultKey(record.id))
+      await writeRecordFile({ store }, record)
+      if (!(await registry.get(record.id))) await store.delete(toRecordKey(record.id))
+      logger.warn({ queryId: record.id }, 'query of a stopped instance ended FAILED')
+    }
+    return failed.length
+  }
+
+  let sweeping = false
+  const timer = setInterval(() => {
+    if (sweeping) return
+    sweeping = true
+    sweep()
+      .catch((err: unknown) => logger.warn({ err }, 'sweep of stopped instances failed'))
+      .finally(() => (sweeping = false))
+  }, options.intervalMs)
+  timer.unref()
+
+  return { sweep, stop: () => clearInterval(timer) }
+}

@@ -1,0 +1,123 @@
+/**
+ * The Redis registry's Lua scripts: every change of a record is one atomic script. Plain text.
+ * Fields are JSON-encoded hash values, so `state` of a running record reads '"RUNNING"'.
+ */
+
+const PRELUDE = `
+local RUNNING = '"RUNNING"'
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- Recency for eviction: a counter, not a clock, so instances with skewed clocks agree.
+local function touch(index, seq, id)
+  redis.call('ZADD', index, redis.call('INCR', seq), id)
+end
+`
+
+/**
+ * KEYS: record, index, seq, running. ARGV: id, maxRecords, leaseMs, ttlMs, prefix, state,
+ * field, value, … Makes room first by evicting the least recently used finished records (never
+ * a running one); answers {'ok', evicted ids} or {'full'}.
+ */
+export const CREATE_LUA = `${PRELUDE}
+local id, max, lease, ttl, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local evicted = {}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  local need = redis.call('ZCARD', KEYS[2]) - max + 1
+  local offset = 0
+  while need > 0 do
+    local batch = redis.call('ZRANGE', KEYS[2], offset, offset + 99)
+    if #batch == 0 then break end
+    for _, other in ipairs(batch) do
+      if need > 0 and not redis.call('ZSCORE', KEYS[4], other) then
+        redis.call('DEL', prefix .. 'q:' .. other)
+        redis.call('ZREM', KEYS[2], other)
+        evicted[#evicted + 1] = other
+        need = need - 1
+      else
+        offset = offset + 1
+      end
+    end
+  end
+  if need > 0 then return {'full', evicted} end
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+if ARGV[6] == 'RUNNING' then
+  redis.call('ZADD', KEYS[4], now_ms() + lease, id)
+else
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+touch(KEYS[2], KEYS[3], id)
+return {'ok', evicted}
+`
+
+/** KEYS: record, index, seq. ARGV: id. The record's fields (empty when unknown). */
+export const GET_LUA = `${PRELUDE}
+local fields = redis.call('HGETALL', KEYS[1])
+if #fields > 0 then touch(KEYS[2], KEYS[3], ARGV[1]) end
+return fields
+`
+
+/**
+ * KEYS: record, index, seq, running. ARGV: id, ttlMs, field, value, … Only a RUNNING record
+ * changes: a finished one is final (a query is never both FAILED and SUCCESSFUL). Answers the
+ * record's fields, or nil when it is gone or finished. Finishing drops the lease and starts the TTL.
+ */
+export const UPDATE_LUA = `${PRELUDE}
+if redis.call('HGET', KEYS[1], 'state') ~= RUNNING then return false end
+if #ARGV >= 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+if redis.call('HGET', KEYS[1], 'state') ~= RUNNING then
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+touch(KEYS[2], KEYS[3], ARGV[1])
+return redis.call('HGETALL', KEYS[1])
+`
+
+/** KEYS: record, index, running. ARGV: id. 1 when the record was there. */
+export const DELETE_LUA = `
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return redis.call('DEL', KEYS[1])
+`
+
+/**
+ * KEYS: running. ARGV: leaseMs, prefix, id, … Extends the leases of running queries; answers
+ * {id, state or ''} for each id that holds none (finished, deleted, or failed by a sweeper).
+ */
+export const RENEW_LUA = `${PRELUDE}
+local expiry = now_ms() + tonumber(ARGV[1])
+local lost = {}
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  if redis.call('ZSCORE', KEYS[1], id) then
+    redis.call('ZADD', KEYS[1], 'XX', expiry, id)
+  else
+    lost[#lost + 1] = id
+    lost[#lost + 1] = redis.call('HGET', ARGV[2] .. 'q:' .. id, 'state') or ''
+  end
+end
+return lost
+`
+
+/**
+ * KEYS: running. ARGV: prefix, ttlMs, field, value, … Applies the fields (a FAILED patch) to
+ * every RUNNING record whose lease expired, at most 100 a call; answers their fields.
+ */
+export const FAIL_EXPIRED_LUA = `${PRELUDE}
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', string.format('(%.0f', now_ms()), 'LIMIT', 0, 100)
+local failed = {}
+for _, id in ipairs(expired) do
+  local key = ARGV[1] .. 'q:' .. id
+  redis.call('ZREM', KEYS[1], id)
+  if redis.call('HGET', key, 'state') == RUNNING then
+    redis.call('HSET', key, unpack(ARGV, 3))
+    redis.call('PEXPIRE', key, ARGV[2])
+    failed[#failed + 1] = redis.call('HGETALL', key)
+  end
+end
+return failed
+`

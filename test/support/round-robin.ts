@@ -1,0 +1,53 @@
+/**
+ * A round-robin load balancer on loopback: each request goes to the next backend, bytes and
+ * headers passed as they are (gzip, ranges, Set-Cookie). Tests only, Node only.
+ */
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface RoundRobin {
+  url: string
+  close(): Promise<void>
+}
+
+export async function startRoundRobin(backends: string[]): Promise<RoundRobin> {
+  let next = 0
+  const server = createServer((req, res) => {
+    const backend = new URL(backends[next++ % backends.length]!)
+    const upstream = request(
+      {
+        host: backend.hostname,
+        port: backend.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: backend.host },
+      },
+      (answer) => {
+        const headers: string[] = []
+        for (let i = 0; i < answer.rawHeaders.length; i += 2) {
+          const name = answer.rawHeaders[i]!
+          if (!/^(connection|keep-alive|transfer-encoding)$/i.test(name)) {
+            headers.push(name, answer.rawHeaders[i + 1]!)
+          }
+        }
+        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers)
+        answer.pipe(res)
+      },
+    )
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502)
+      res.end()
+    })
+    req.pipe(upstream)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
