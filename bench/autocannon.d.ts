@@ -7,7 +7,7 @@ declare module 'autocannon' {
     headers?: Record<string, string>
   }
   interface Result {
-    requests: { average: number }
+    requests: { average: number; total: number }
     non2xx: number
   }
   export default function autocannon(options: Options): Promise<Result>

@@ -106,3 +106,14 @@ export function readMemory(pid: number): Memory {
   }
   return { rssMiB: kib('VmRSS'), peakMiB: kib('VmHWM') }
 }
+
+/**
+ * CPU time (user + system, all threads) the process has used so far, in ms. Per request it is a
+ * steadier measure than requests per second on a shared machine, where throughput swings with
+ * whatever else runs.
+ */
+export function readCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  // utime and stime, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
