@@ -148,11 +148,18 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
 
   app.all('/kylin/*', (c) => passthrough(c.req.raw))
 
-  async function authenticate(c: import('hono').Context<AppEnv>, next: () => Promise<void>) {
+  function authenticate(c: import('hono').Context<AppEnv>, next: () => Promise<void>) {
     const credentials = toCredentials(c.req.raw.headers)
     c.set('credentials', credentials)
-    c.set('identity', await identities.resolve(credentials))
-    await next()
+    const known = identities.peek(credentials)
+    if (known) {
+      c.set('identity', known)
+      return next()
+    }
+    return identities.resolve(credentials).then((identity) => {
+      c.set('identity', identity)
+      return next()
+    })
   }
 
   return {

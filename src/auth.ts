@@ -26,6 +26,11 @@ export interface IdentityResolverOptions {
 export interface IdentityResolver {
   /** The caller's identity; throws 401 for missing or rejected credentials. */
   resolve(credentials: Credentials): Promise<UserIdentity>
+  /**
+   * The identity when it is cached and fresh and the key can be computed synchronously, else
+   * `undefined` (then call `resolve`). Lets a status poll pass without awaiting anything.
+   */
+  peek(credentials: Credentials): UserIdentity | undefined
 }
 
 export function toCredentials(headers: Headers): Credentials {
@@ -53,7 +58,17 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     },
   })
 
+  const toText = (credentials: Credentials) =>
+    `${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`
+
   return {
+    peek(credentials) {
+      if (!options.hashText || options.ttlMs === 0) return undefined
+      if (!credentials.authorization && !credentials.cookie) return undefined
+      const cached = cache.get(options.hashText(toText(credentials)))
+      if (cached) metrics.countIdentityLookup()
+      return cached
+    },
     async resolve(credentials) {
       if (!credentials.authorization && !credentials.cookie) {
         throw new UnauthorizedError({ id: 'UNAUTHORIZED' })
@@ -64,7 +79,7 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
         metrics.countIdentityMiss()
         return ask(kylin, credentials)
       }
-      const text = `${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`
+      const text = toText(credentials)
       const key = options.hashText
         ? options.hashText(text)
         : await sha256Hex(text, options.createHash)

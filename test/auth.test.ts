@@ -1,4 +1,5 @@
 /** Identity: credentials required, upstream verdicts, caching by hash, concurrent look-ups folded. */
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createIdentityResolver, toCredentials } from '../src/auth.ts'
 import { GatewayError, UpstreamError } from '../src/errors.ts'
@@ -75,5 +76,21 @@ describe('createIdentityResolver', () => {
     expect(error).toBeInstanceOf(GatewayError)
     expect(error).toMatchObject({ status: 502 })
     expect((error as Error).message).toContain('ECONNREFUSED')
+  })
+
+  it('answers a fresh cached identity synchronously, and only that', async () => {
+    const { kylin, calls } = fakeKylin(async (c) => (c.authorization === 'Basic a' ? admin : null))
+    const hashText = (text: string) => createHash('sha256').update(text).digest('hex')
+    const resolver = createIdentityResolver({ kylin, ttlMs: 1000, hashText })
+    expect(resolver.peek({ authorization: 'Basic a' })).toBeUndefined()
+    await resolver.resolve({ authorization: 'Basic a' })
+    expect(resolver.peek({ authorization: 'Basic a' })).toEqual(admin)
+    expect(resolver.peek({ authorization: 'Basic b' })).toBeUndefined()
+    expect(resolver.peek({})).toBeUndefined()
+    expect(calls).toHaveLength(1)
+    // Without a synchronous hash there is no key to look up without awaiting.
+    const noHash = createIdentityResolver({ kylin, ttlMs: 1000 })
+    await noHash.resolve({ authorization: 'Basic a' })
+    expect(noHash.peek({ authorization: 'Basic a' })).toBeUndefined()
   })
 })
