@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisLimiter, type RedisLimiter } from '../src/limiter-redis.ts'
+import { createHeldTasks } from './support/held-tasks.ts'
 import { startRedisServer, type RedisServer } from './support/redis-server.ts'
 
 let server: RedisServer
@@ -71,18 +72,7 @@ describe('createRedisLimiter', () => {
 
   it('keeps one user from taking every slot, and hands freed slots to the least served user', async () => {
     const [one, two] = makeCluster(2, 3, 2)
-    const started: string[] = []
-    const releases = new Map<string, () => void>()
-    const run = (limiter: RedisLimiter, name: string, key: string) =>
-      limiter.run(
-        () =>
-          new Promise<void>((resolve) => {
-            started.push(name)
-            releases.set(name, resolve)
-          }),
-        undefined,
-        key,
-      )
+    const { started, run, release } = createHeldTasks()
     const runs = ['a1', 'a2', 'a3', 'a4'].map((name) => run(one!, name, 'A'))
     await until(() => started.length === 2 && one!.queued === 2)
     await sleep(50)
@@ -93,46 +83,35 @@ describe('createRedisLimiter', () => {
     expect(started).toEqual(['a1', 'a2', 'b1'])
     runs.push(run(two!, 'b2', 'B'))
     await until(() => two!.queued === 3)
-    releases.get('a1')!()
+    release('a1')
     await until(() => started.length === 4)
     // a1 ended: A and B run one each, so the longest waiting of the two, a3, starts.
     expect(started).toEqual(['a1', 'a2', 'b1', 'a3'])
-    releases.get('a2')!()
+    release('a2')
     await until(() => started.length === 5)
     // Again one each: a4 has waited longer than b2.
     expect(started).toEqual(['a1', 'a2', 'b1', 'a3', 'a4'])
-    releases.get('b1')!()
+    release('b1')
     await until(() => started.length === 6)
     expect(started.at(-1)).toBe('b2')
-    for (const name of ['a3', 'a4', 'b2']) releases.get(name)!()
+    release('a3', 'a4', 'b2')
     await Promise.all(runs)
   })
 
   it('hands a freed slot to the user running the fewest, ahead of a longer-waiting one', async () => {
     const [one, two] = makeCluster(2, 2)
-    const started: string[] = []
-    const releases = new Map<string, () => void>()
-    const run = (limiter: RedisLimiter, name: string, key: string) =>
-      limiter.run(
-        () =>
-          new Promise<void>((resolve) => {
-            started.push(name)
-            releases.set(name, resolve)
-          }),
-        undefined,
-        key,
-      )
+    const { started, run, release } = createHeldTasks()
     const runs = ['a1', 'a2', 'a3'].map((name) => run(one!, name, 'A'))
     await until(() => started.length === 2 && one!.queued === 1)
     runs.push(run(two!, 'b1', 'B'))
     await until(() => two!.queued === 2)
-    releases.get('a1')!()
+    release('a1')
     await until(() => started.length === 3)
     // A still runs a2, B runs nothing: b1 goes first although a3 has waited longer.
     expect(started).toEqual(['a1', 'a2', 'b1'])
-    releases.get('a2')!()
+    release('a2')
     await until(() => started.length === 4)
-    for (const name of ['a3', 'b1']) releases.get(name)!()
+    release('a3', 'b1')
     await Promise.all(runs)
   })
 

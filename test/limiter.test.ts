@@ -1,6 +1,7 @@
 /** The concurrency limiter: a bound, FIFO order, withdrawal of queued tasks. */
 import { describe, expect, it } from 'vitest'
 import { createLimiter } from '../src/limiter.ts'
+import { createHeldTasks } from './support/held-tasks.ts'
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1))
 
@@ -54,18 +55,8 @@ describe('createLimiter', () => {
 
   it('keeps one key from taking every slot, and hands freed slots to the least served key', async () => {
     const limiter = createLimiter(3, 2)
-    const started: string[] = []
-    const releases = new Map<string, () => void>()
-    const run = (name: string, key: string) =>
-      limiter.run(
-        () =>
-          new Promise<void>((resolve) => {
-            started.push(name)
-            releases.set(name, resolve)
-          }),
-        undefined,
-        key,
-      )
+    const { started, run: runOn, release } = createHeldTasks()
+    const run = (name: string, key: string) => runOn(limiter, name, key)
     const runs = [run('a1', 'A'), run('a2', 'A'), run('a3', 'A'), run('a4', 'A')]
     await tick()
     // A may hold 2 of the 3 slots; the third stays free for anyone else.
@@ -74,16 +65,16 @@ describe('createLimiter', () => {
     await tick()
     expect(started).toEqual(['a1', 'a2', 'b1'])
     runs.push(run('b2', 'B'))
-    releases.get('a1')!()
+    release('a1')
     await tick()
     // a1 ended: A and B run one each, so the longest waiting of the two, a3, starts.
     expect(started).toEqual(['a1', 'a2', 'b1', 'a3'])
-    releases.get('b1')!()
+    release('b1')
     await tick()
     expect(started).toEqual(['a1', 'a2', 'b1', 'a3', 'b2'])
-    for (const name of ['a2', 'a3', 'b2']) releases.get(name)!()
+    release('a2', 'a3', 'b2')
     await tick()
-    releases.get('a4')!()
+    release('a4')
     await Promise.all(runs)
     expect([limiter.active, limiter.queued]).toEqual([0, 0])
   })

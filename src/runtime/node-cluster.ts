@@ -7,7 +7,11 @@ import type { Config, RedisSettings } from '../config.ts'
 import { createClusterRunner, type ClusterRunner } from '../cluster/cluster-runner.ts'
 import { startDeadInstanceSweeper } from '../cluster/dead-instance-sweeper.ts'
 import { closeRedis, connectRedis } from '../cluster/redis-client.ts'
-import { createRedisLimiter } from '../limiter-redis.ts'
+import {
+  createRedisLimiter,
+  type RedisLimiter,
+  type RedisLimiterOptions,
+} from '../limiter-redis.ts'
 import type { Logger } from '../logger.ts'
 import { toRecordKey, toResultKey } from '../query-id.ts'
 import { createRedisRegistry, type RedisRegistry } from '../registry/redis.ts'
@@ -29,6 +33,18 @@ export interface NodeClusterOptions {
   store: BlobStore
   logger: Logger
   now: () => number
+}
+
+export interface ClusterInstanceOptions extends RedisLimiterOptions {
+  registry: RedisRegistry
+  heartbeatMs: number
+}
+
+export interface ClusterInstance {
+  /** Slots and queue shared by every instance on the Redis. */
+  limiter: RedisLimiter
+  /** A runner of in-process queries under the cluster-wide limits, leases and stops. */
+  createRunner(deps: RunnerDeps): ClusterRunner
 }
 
 export async function startNodeCluster(
@@ -62,9 +78,10 @@ export async function startNodeCluster(
       )
     },
   })
-  const limiter = createRedisLimiter({
+  const instance = createClusterInstance({
     redis,
     subscriber,
+    registry,
     prefix: settings.keyPrefix,
     max: config.maxConcurrentQueries,
     maxPerKey: config.maxConcurrentPerUser,
@@ -102,24 +119,36 @@ export async function startNodeCluster(
   return {
     registry,
     createRunner(deps) {
-      const runner = createClusterRunner({
-        inner: createQueryRunner(deps, limiter),
-        limiter,
-        registry,
-        redis,
-        subscriber,
-        prefix: settings.keyPrefix,
-        heartbeatMs,
-        logger,
-      })
+      const runner = instance.createRunner(deps)
       runners.push(runner)
       return runner
     },
     async close() {
       sweeper.stop()
       for (const runner of runners) await runner.close()
-      await limiter.close()
+      await instance.limiter.close()
       await Promise.all([closeRedis(redis), closeRedis(subscriber)])
     },
+  }
+}
+
+/** One instance's share of the cluster, on its pair of connections. */
+export function createClusterInstance(options: ClusterInstanceOptions): ClusterInstance {
+  const { registry, ...limiterOptions } = options
+  const { redis, subscriber, prefix, heartbeatMs, logger } = options
+  const limiter = createRedisLimiter(limiterOptions)
+  return {
+    limiter,
+    createRunner: (deps) =>
+      createClusterRunner({
+        inner: createQueryRunner(deps, limiter),
+        limiter,
+        registry,
+        redis,
+        subscriber,
+        prefix,
+        heartbeatMs,
+        logger,
+      }),
   }
 }

@@ -4,7 +4,7 @@
  */
 import { LRUCache } from 'lru-cache'
 import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
-import { assertKey, discard, readChunks } from './streams.ts'
+import { assertKey, checkPut, readChunks } from './streams.ts'
 
 export interface MemoryStoreOptions {
   /** Upper bound on the stored bytes; least recently used blobs are evicted to stay under it. */
@@ -35,13 +35,7 @@ export function createMemoryStore(options: MemoryStoreOptions): BlobStore {
 
     async put(key: string, body: ReadableStream<Uint8Array>, putOptions?: PutOptions) {
       const signal = putOptions?.signal
-      try {
-        assertKey(key)
-        signal?.throwIfAborted()
-      } catch (err) {
-        discard(body, err)
-        throw err
-      }
+      checkPut(body, signal, () => assertKey(key))
       const chunks: Uint8Array[] = []
       let size = 0
       for await (const chunk of readChunks(body, signal, DRIVER)) {

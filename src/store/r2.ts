@@ -5,7 +5,8 @@
 import type { R2Bucket } from '@cloudflare/workers-types'
 import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
 import { isValidKey } from './types.ts'
-import { assertKey, discard, readChunks, toDriverError } from './streams.ts'
+import { assertKey, checkPut, emptyStream, readChunks, toDriverError } from './streams.ts'
+import { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, fillParts, tooManyParts } from './parts.ts'
 
 export interface R2StoreOptions {
   /** The R2 binding (`env.RESULTS` in a Worker, `await mf.getR2Bucket(…)` from Node). */
@@ -26,16 +27,8 @@ const DRIVER = 'r2'
 
 const driverError = (action: string, key: string, cause: unknown) =>
   toDriverError(DRIVER, action, key, cause)
-const MIB = 1024 * 1024
-/** R2 refuses to complete an upload whose parts (all but the last) are smaller than this. */
-const MIN_PART_SIZE = 5 * MIB
-const DEFAULT_PART_SIZE = 8 * MIB
-/** R2's part-number limit: the largest blob a store can hold is MAX_PARTS × partSize. */
-const MAX_PARTS = 10_000
 /** R2 keys are at most 1024 bytes; store keys at most 200 characters (all ASCII). */
 const MAX_PREFIX_BYTES = 1024 - 200
-/** Most results are small: the part buffer starts here and doubles only as the data needs it. */
-const INITIAL_BUFFER_BYTES = 64 * 1024
 
 export function createR2Store(options: R2StoreOptions): BlobStore {
   const { bucket, bucketName } = options
@@ -71,66 +64,36 @@ export function createR2Store(options: R2StoreOptions): BlobStore {
 
     async put(key: string, body: ReadableStream<Uint8Array>, putOptions?: PutOptions) {
       const signal = putOptions?.signal
-      let path: string
-      try {
-        path = pathOf(key)
-        signal?.throwIfAborted()
-      } catch (err) {
-        discard(body, err)
-        throw err
-      }
+      const path = checkPut(body, signal, () => pathOf(key))
 
       // R2 takes a stream only when its length is known up front (FixedLengthStream), and a
       // result's length is not: so the body is cut into parts held in ONE buffer, reused.
-      let buffer = new Uint8Array(Math.min(INITIAL_BUFFER_BYTES, partSize))
-      let filled = 0
-      let size = 0
       let upload: R2MultipartUpload | undefined
       const parts: R2UploadedPart[] = []
 
-      const uploadBuffer = async (): Promise<void> => {
+      const uploadPart = async (part: Uint8Array<ArrayBuffer>): Promise<void> => {
         signal?.throwIfAborted()
-        if (parts.length >= MAX_PARTS) {
-          throw new Error(
-            `[${DRIVER}] blob ${key} is larger than ${MAX_PARTS} parts of ${partSize} bytes`,
-          )
-        }
+        if (parts.length >= MAX_PARTS) throw tooManyParts(DRIVER, key, partSize)
         upload ??= await call('createMultipartUpload', key, () =>
           bucket.createMultipartUpload(path),
         )
         const current = upload
         const partNumber = parts.length + 1
         // Awaited before the buffer is refilled: once the part is stored, the bytes may change.
-        parts.push(
-          await call('uploadPart', key, () =>
-            current.uploadPart(partNumber, buffer.subarray(0, filled)),
-          ),
-        )
-        filled = 0
+        parts.push(await call('uploadPart', key, () => current.uploadPart(partNumber, part)))
       }
 
       try {
-        for await (const chunk of readChunks(body, signal, DRIVER)) {
-          size += chunk.byteLength
-          let offset = 0
-          while (offset < chunk.byteLength) {
-            // A full buffer goes out only once more bytes arrive, so a blob of exactly one part
-            // is a single put, and the last part is never empty.
-            if (filled === partSize) await uploadBuffer()
-            if (filled === buffer.byteLength) buffer = grow(buffer, filled, partSize)
-            // Every part but the last must be exactly partSize (R2 refuses unequal parts), so
-            // a chunk is split across the boundary rather than overfilling a part.
-            const count = Math.min(chunk.byteLength - offset, buffer.byteLength - filled)
-            buffer.set(chunk.subarray(offset, offset + count), filled)
-            filled += count
-            offset += count
-          }
-        }
+        const { size, rest } = await fillParts(
+          readChunks(body, signal, DRIVER),
+          partSize,
+          uploadPart,
+        )
         signal?.throwIfAborted()
         if (!upload) {
-          await call('put', key, () => bucket.put(path, buffer.subarray(0, filled)))
+          await call('put', key, () => bucket.put(path, rest))
         } else {
-          await uploadBuffer()
+          await uploadPart(rest)
           signal?.throwIfAborted()
           const current = upload
           await call('completeMultipartUpload', key, () => current.complete(parts))
@@ -203,17 +166,6 @@ export function createR2Store(options: R2StoreOptions): BlobStore {
   }
 }
 
-/** A larger buffer holding the same first `filled` bytes: doubled, but never beyond `limit`. */
-function grow(
-  buffer: Uint8Array<ArrayBuffer>,
-  filled: number,
-  limit: number,
-): Uint8Array<ArrayBuffer> {
-  const larger = new Uint8Array(Math.min(limit, buffer.byteLength * 2))
-  larger.set(buffer.subarray(0, filled))
-  return larger
-}
-
 function toR2Range(start: number, end: number): { offset: number; length?: number } {
   // An open-ended range (e.g. end = Infinity) is sent without a length: R2 reads to the end.
   return Number.isSafeInteger(end) ? { offset: start, length: end - start + 1 } : { offset: start }
@@ -222,10 +174,6 @@ function toR2Range(start: number, end: number): { offset: number; length?: numbe
 function toBlobObject(object: R2ObjectBody): BlobObject {
   // workers-types declares its own ReadableStream; at runtime it is the platform's Web stream.
   return { size: object.size, body: object.body as unknown as ReadableStream<Uint8Array> }
-}
-
-function emptyStream(): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
 }
 
 /** Runs one R2 call, turning its failure into a driver error that names the operation and key. */

@@ -6,7 +6,15 @@
 import { AwsV4Signer } from 'aws4fetch'
 import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
 import { isValidKey } from './types.ts'
-import { assertKey, discard, messageOf, readChunks, toDriverError } from './streams.ts'
+import {
+  assertKey,
+  checkPut,
+  emptyStream,
+  messageOf,
+  readChunks,
+  toDriverError,
+} from './streams.ts'
+import { DEFAULT_PART_SIZE, MAX_PARTS, MIN_PART_SIZE, fillParts, tooManyParts } from './parts.ts'
 import { escapeXmlText, readXmlBlocks, readXmlValue } from './s3-xml.ts'
 
 export interface S3Credentials {
@@ -43,17 +51,9 @@ const DRIVER = 's3'
 
 const driverError = (action: string, key: string, cause: unknown) =>
   toDriverError(DRIVER, action, key, cause)
-const MIB = 1024 * 1024
-/** S3 refuses to complete an upload whose parts (all but the last) are smaller than this. */
-const MIN_PART_SIZE = 5 * MIB
-const MAX_PART_SIZE = 5 * 1024 * MIB
-const DEFAULT_PART_SIZE = 8 * MIB
-/** S3's part-number limit: the largest blob a store can hold is MAX_PARTS × partSize. */
-const MAX_PARTS = 10_000
+const MAX_PART_SIZE = 5 * 1024 * 1024 * 1024
 /** S3 keys are at most 1024 bytes; store keys at most 200 characters (all ASCII). */
 const MAX_PREFIX_BYTES = 1024 - 200
-/** Most results are small: the part buffer starts here and doubles only as the data needs it. */
-const INITIAL_BUFFER_BYTES = 64 * 1024
 /** Throttling and server-side hiccups S3 documents as worth retrying. */
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504])
 const RETRY_BASE_DELAY_MS = 100
@@ -330,14 +330,7 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
 
     async put(key: string, body: ReadableStream<Uint8Array>, putOptions?: PutOptions) {
       const signal = putOptions?.signal
-      let objectKey: string
-      try {
-        objectKey = keyOf(key)
-        signal?.throwIfAborted()
-      } catch (err) {
-        discard(body, err)
-        throw err
-      }
+      const objectKey = checkPut(body, signal, () => keyOf(key))
 
       // Everything of this put stops with it: on the caller's abort, or as soon as a part fails
       // (the body is then cancelled at once, not at the next part boundary).
@@ -347,64 +340,42 @@ export function createS3Store(options: S3StoreOptions): BlobStore {
 
       // PutObject needs the length up front and a result's is unknown: so the body is cut into
       // parts. One buffer fills while the previous part is in flight; there are never more.
-      let filling = new Uint8Array(Math.min(INITIAL_BUFFER_BYTES, partSize))
-      let filled = 0
-      let size = 0
       let uploadId: string | undefined
       let partCount = 0
       const etags: string[] = []
       let inFlight: { done: Promise<void>; buffer: Uint8Array<ArrayBuffer> } | undefined
 
-      const sendPart = async (): Promise<void> => {
+      /** Sends one part and answers the buffer to fill next, while this part is in flight. */
+      const sendPart = async (part: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> => {
         const previous = inFlight
         if (previous) await previous.done
         stop.signal.throwIfAborted()
-        if (partCount >= MAX_PARTS) {
-          throw new Error(
-            `[${DRIVER}] blob ${key} is larger than ${MAX_PARTS} parts of ${partSize} bytes`,
-          )
-        }
+        if (partCount >= MAX_PARTS) throw tooManyParts(DRIVER, key, partSize)
         uploadId ??= await createUpload(key, objectKey, stop.signal)
         const partNumber = ++partCount
         // The part's bytes stay untouched until its answer: a retry sends them again.
-        const done = uploadPart(
-          key,
-          objectKey,
-          uploadId,
-          partNumber,
-          filling.subarray(0, filled),
-          stop.signal,
-        ).then((etag) => {
-          etags[partNumber - 1] = etag
-        })
+        const done = uploadPart(key, objectKey, uploadId, partNumber, part, stop.signal).then(
+          (etag) => {
+            etags[partNumber - 1] = etag
+          },
+        )
         // Observed here, so a failure is never unhandled and stops the put at once.
         done.catch((err: unknown) => stop.abort(err))
-        inFlight = { done, buffer: filling }
-        filling = previous?.buffer ?? new Uint8Array(partSize)
-        filled = 0
+        inFlight = { done, buffer: part }
+        return previous?.buffer ?? new Uint8Array(partSize)
       }
 
       try {
-        for await (const chunk of readChunks(body, stop.signal, DRIVER)) {
-          size += chunk.byteLength
-          let offset = 0
-          while (offset < chunk.byteLength) {
-            // A full buffer goes out only once more bytes arrive, so a blob of exactly one part
-            // is a single put, and the last part is never empty.
-            if (filled === partSize) await sendPart()
-            if (filled === filling.byteLength) filling = grow(filling, filled, partSize)
-            // Parts are cut at exact boundaries: R2's S3 API, unlike AWS, refuses unequal parts.
-            const count = Math.min(chunk.byteLength - offset, filling.byteLength - filled)
-            filling.set(chunk.subarray(offset, offset + count), filled)
-            filled += count
-            offset += count
-          }
-        }
+        const { size, rest } = await fillParts(
+          readChunks(body, stop.signal, DRIVER),
+          partSize,
+          sendPart,
+        )
         stop.signal.throwIfAborted()
         if (partCount === 0) {
-          await putObject(key, objectKey, filling.subarray(0, filled))
+          await putObject(key, objectKey, rest)
         } else {
-          await sendPart()
+          await sendPart(rest)
           await inFlight?.done
           stop.signal.throwIfAborted()
           await completeUpload(key, objectKey, uploadId!, etags)
@@ -604,19 +575,4 @@ async function drain(response: Response): Promise<void> {
 
 function bodyOf(response: Response): ReadableStream<Uint8Array> {
   return response.body ?? emptyStream()
-}
-
-/** A larger buffer holding the same first `filled` bytes: doubled, but never beyond `limit`. */
-function grow(
-  buffer: Uint8Array<ArrayBuffer>,
-  filled: number,
-  limit: number,
-): Uint8Array<ArrayBuffer> {
-  const larger = new Uint8Array(Math.min(limit, buffer.byteLength * 2))
-  larger.set(buffer.subarray(0, filled))
-  return larger
-}
-
-function emptyStream(): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
 }

@@ -1,6 +1,6 @@
 /**
- * What every store driver does alike: read a put body chunk by chunk with abort handling, check
- * keys, and word its errors. Portable: Web streams only.
+ * What every store driver does alike: check a put before its body is read, read it chunk by chunk
+ * with abort handling, check keys, make empty bodies, and word its errors. Portable: Web streams.
  */
 import { isValidKey } from './types.ts'
 
@@ -40,6 +40,25 @@ export async function* readChunks(
   }
 }
 
+/**
+ * The checks a put makes before it reads its body: `check` (the key), then the signal. If one
+ * fails, the body is cancelled so its producer is not left waiting. Answers what `check` answers.
+ */
+export function checkPut<T>(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal | undefined,
+  check: () => T,
+): T {
+  try {
+    const checked = check()
+    signal?.throwIfAborted()
+    return checked
+  } catch (err) {
+    discard(body, err)
+    throw err
+  }
+}
+
 /** Cancels a body we will not read, so its producer is not left waiting. */
 export function discard(body: ReadableStream<Uint8Array>, reason: unknown): void {
   if (!body.locked) body.cancel(reason).catch(() => {})
@@ -61,4 +80,8 @@ export function toDriverError(driver: string, action: string, key: string, cause
 
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+export function emptyStream(): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({ start: (controller) => controller.close() })
 }

@@ -5,15 +5,15 @@
 import type { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createGateway, type GatewayApp } from '../../src/app.ts'
-import { createClusterRunner, type ClusterRunner } from '../../src/cluster/cluster-runner.ts'
+import type { ClusterRunner } from '../../src/cluster/cluster-runner.ts'
 import {
   INSTANCE_LOST_MESSAGE,
   startDeadInstanceSweeper,
 } from '../../src/cluster/dead-instance-sweeper.ts'
-import { createRedisLimiter, type RedisLimiter } from '../../src/limiter-redis.ts'
+import type { RedisLimiter } from '../../src/limiter-redis.ts'
 import { toRecordKey, toResultKey } from '../../src/query-id.ts'
 import { createRedisRegistry, type RedisRegistry } from '../../src/registry/redis.ts'
-import { createQueryRunner } from '../../src/runner.ts'
+import { createClusterInstance } from '../../src/runtime/node-cluster.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import type { BlobStore } from '../../src/store/types.ts'
 import {
@@ -88,9 +88,10 @@ function startInstance(
     }
     return toStream(toSqlResponse([{ name: 'X', type: 'INTEGER' }], [['1']]))
   })
-  const limiter = createRedisLimiter({
+  const { limiter, createRunner } = createClusterInstance({
     redis,
     subscriber,
+    registry,
     prefix,
     max: deps.config.maxConcurrentQueries,
     maxPerKey: deps.config.maxConcurrentPerUser,
@@ -98,15 +99,7 @@ function startInstance(
     heartbeatMs,
     instanceId: `instance-${Math.random().toString(36).slice(2)}`,
   })
-  const runner = createClusterRunner({
-    inner: createQueryRunner(deps, limiter),
-    limiter,
-    registry,
-    redis,
-    subscriber,
-    prefix,
-    heartbeatMs,
-  })
+  const runner = createRunner(deps)
   const gateway = createGateway(deps, { runner })
   let dead = false
   const die = async () => {
@@ -142,6 +135,19 @@ function twoInstances(options: { leaseMs?: number; heartbeatMs?: number; max?: n
     a: startInstance(prefix, store, options),
     b: startInstance(prefix, store, options),
   }
+}
+
+/** A dead-instance sweeper run by `instance`, stopped after the test. */
+function startSweeper(instance: Instance, store: BlobStore, intervalMs: number) {
+  const sweeper = startDeadInstanceSweeper({
+    registry: instance.registry,
+    store,
+    logger: instance.deps.logger,
+    now: instance.deps.now,
+    intervalMs,
+  })
+  closers.push(async () => sweeper.stop())
+  return sweeper
 }
 
 async function call(instance: Instance, method: string, path: string, body?: unknown) {
@@ -248,14 +254,7 @@ describe('several instances on one Redis', () => {
 
   it('ends the queries of a dead instance FAILED once their lease lapses, and frees their slot', async () => {
     const { a, b, store } = twoInstances({ leaseMs: 500, max: 1 })
-    const sweeper = startDeadInstanceSweeper({
-      registry: b.registry,
-      store,
-      logger: b.deps.logger,
-      now: b.deps.now,
-      intervalMs: 100,
-    })
-    closers.push(async () => sweeper.stop())
+    startSweeper(b, store, 100)
     const orphan = await submit(a, 'slow orphan')
     await waitFor(
       () => a.calls.size,
@@ -293,14 +292,7 @@ describe('several instances on one Redis', () => {
 
   it('stops a query here when its lease was lost while this instance was silent', async () => {
     const { a, b, store } = twoInstances({ leaseMs: 300, heartbeatMs: 3_600_000 })
-    const sweeper = startDeadInstanceSweeper({
-      registry: b.registry,
-      store,
-      logger: b.deps.logger,
-      now: b.deps.now,
-      intervalMs: 3_600_000,
-    })
-    closers.push(async () => sweeper.stop())
+    const sweeper = startSweeper(b, store, 3_600_000)
     const id = await submit(a, 'slow silent')
     await waitFor(
       () => a.calls.size,
@@ -320,10 +312,7 @@ describe('several instances on one Redis', () => {
   })
 
   it('answers 429 once the queue shared by all instances is full', async () => {
-    const prefix = `c${++namespaces}:`
-    const store = createMemoryStore({ maxBytes: 1024 * 1024 })
-    const a = startInstance(prefix, store, { max: 1 })
-    const b = startInstance(prefix, store, { max: 1 })
+    const { a, b } = twoInstances({ max: 1 })
     a.deps.config.maxQueuedQueries = 2
     b.deps.config.maxQueuedQueries = 2
     await submit(a, 'slow first')

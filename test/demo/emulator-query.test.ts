@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKylinApp } from '../../demo/kylin/app.ts'
 import { openKylinDatabase, type KylinDatabase } from '../../demo/kylin/database.ts'
+import { SQL_RESPONSE_FIELDS } from '../support/sql-response-fields.ts'
 
 const ADMIN = `Basic ${Buffer.from('ADMIN:KYLIN').toString('base64')}`
 
@@ -54,22 +55,7 @@ describe('the SQLResponse', () => {
     })
     expect(response.headers.get('content-type')).toMatch(/^application\/json/)
     const body = (await response.json()) as SqlResponse
-    expect(Object.keys(body)).toEqual([
-      'columnMetas',
-      'results',
-      'cube',
-      'affectedRowCount',
-      'isException',
-      'exceptionMessage',
-      'duration',
-      'totalScanCount',
-      'totalScanBytes',
-      'hitExceptionCache',
-      'storageCacheUsed',
-      'traceUrl',
-      'pushDown',
-      'partial',
-    ])
+    expect(Object.keys(body)).toEqual(SQL_RESPONSE_FIELDS)
     expect(body).toMatchObject({
       isException: false,
       exceptionMessage: null,

@@ -29,22 +29,13 @@ describe('learn_kylin', () => {
     for (const [table, rows] of Object.entries(LEARN_KYLIN_ROWS)) {
       expect(Number(await scalar(db, `select count(*) from "DEFAULT".${table}`)), table).toBe(rows)
     }
-    expect(
-      Number(
-        await scalar(
-          db,
-          `select count(*) from information_schema.columns where table_name = 'KYLIN_CAL_DT'`,
-        ),
-      ),
-    ).toBe(100)
-    expect(
-      Number(
-        await scalar(
-          db,
-          `select count(*) from information_schema.columns where table_name = 'KYLIN_CATEGORY_GROUPINGS'`,
-        ),
-      ),
-    ).toBe(36)
+    for (const [table, columns] of [
+      ['KYLIN_CAL_DT', 100],
+      ['KYLIN_CATEGORY_GROUPINGS', 36],
+    ] as const) {
+      const sql = `select count(*) from information_schema.columns where table_name = '${table}'`
+      expect(Number(await scalar(db, sql)), table).toBe(columns)
+    }
   })
 
   it('joins as kylin_sales_model does: every sale finds its date, category, accounts, countries', async () => {

@@ -3,26 +3,18 @@
  * S3 store (s3rver behind a loopback front). Submit on one, poll on another, download from the
  * third; a killed instance's query ends FAILED; the cluster-wide cap holds under 200 submits.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { INSTANCE_LOST_MESSAGE } from '../../src/cluster/dead-instance-sweeper.ts'
 import { encodeCsvRow } from '../../src/csv/encode.ts'
 import { BASIC, startFakeKylin, toGeneratedRow, type FakeKylin } from '../support/fake-kylin.ts'
+import { startGatewayProcess, type GatewayProcess as Gateway } from '../support/gateway-process.ts'
 import { startRedisServer, type RedisServer } from '../support/redis-server.ts'
 import { startS3Proxy, type S3Proxy } from '../support/s3-proxy.ts'
 import { S3RVER_CREDENTIALS, startS3TestServer, type S3TestServer } from '../support/s3-server.ts'
 
-const ROOT = join(import.meta.dirname, '..', '..')
 const LEASE_MS = 1500
 const MAX_CONCURRENT = 8
 const USERS = [BASIC.ADMIN, BASIC.ANALYST, BASIC.MODELER]
-
-interface Gateway {
-  url: string
-  child: ChildProcess
-  exited: Promise<number | null>
-}
 
 let kylin: FakeKylin
 let redis: RedisServer
@@ -31,38 +23,19 @@ let proxy: S3Proxy
 const gateways: Gateway[] = []
 
 function startGateway(): Promise<Gateway> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/runtime/node.ts', '--port', '0', '--host', '127.0.0.1'],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        KYLIN_UPSTREAM_URL: kylin.url,
-        REGISTRY: 'redis',
-        REDIS_URL: redis.url,
-        CLUSTER_LEASE_MS: String(LEASE_MS),
-        STORE: 's3',
-        S3_ENDPOINT: proxy.endpoint,
-        S3_BUCKET: s3.bucket,
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        MAX_CONCURRENT_QUERIES: String(MAX_CONCURRENT),
-        SHUTDOWN_GRACE_MS: '0',
-        LOG_LEVEL: 'info',
-      },
-    },
-  )
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stderr.on('data', (d) => (out += d))
-    child.stdout.on('data', (d) => {
-      if (out.length < 100_000) out += d
-      const match = /listening on (http:\/\/[^\s,]+)/.exec(out)
-      if (match) resolve({ url: match[1]!, child, exited })
-    })
-    void exited.then(() => reject(new Error(`gateway exited early: ${out}`)))
+  return startGatewayProcess({
+    KYLIN_UPSTREAM_URL: kylin.url,
+    REGISTRY: 'redis',
+    REDIS_URL: redis.url,
+    CLUSTER_LEASE_MS: String(LEASE_MS),
+    STORE: 's3',
+    S3_ENDPOINT: proxy.endpoint,
+    S3_BUCKET: s3.bucket,
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    MAX_CONCURRENT_QUERIES: String(MAX_CONCURRENT),
+    SHUTDOWN_GRACE_MS: '0',
+    LOG_LEVEL: 'info',
   })
 }
 

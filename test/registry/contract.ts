@@ -145,6 +145,9 @@ export function describeRegistryContract(name: string, make: MakeRegistry) {
       expect(refusal).toBeInstanceOf(GatewayError)
       expect(refusal).toMatchObject({ status: 429, errorCode: 'KE-020040002' })
       expect((refusal as GatewayError).headers['Retry-After']).toBe('5')
+      expect((refusal as Error).message).toBe(
+        'All 2 queries the gateway keeps (MAX_QUERIES) are still running, so no new query can be recorded. Please wait for one to finish and try again.',
+      )
       expect(evicted).toEqual([])
       expect(await registry.get('c')).toBeNull()
       expect((await registry.list()).map((r) => r.id).sort()).toEqual(['a', 'b'])

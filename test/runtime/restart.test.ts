@@ -3,7 +3,6 @@
  * come back with the same id, owner, metadata and size, its unfinished queries end FAILED, and
  * SIGTERM lets running queries finish within SHUTDOWN_GRACE_MS, then stops the rest.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,38 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { RESTART_MESSAGE } from '../../src/registry/rebuild.ts'
 import { SHUTDOWN_MESSAGE } from '../../src/runtime/node-gateway.ts'
 import { BASIC, startFakeKylin, type FakeKylin } from '../support/fake-kylin.ts'
-
-const ROOT = join(import.meta.dirname, '..', '..')
-
-interface Gateway {
-  url: string
-  child: ChildProcess
-  exited: Promise<number | null>
-}
+import { startGatewayProcess, type GatewayProcess as Gateway } from '../support/gateway-process.ts'
 
 function startGateway(dataDir: string, upstream: string, graceMs = '1000'): Promise<Gateway> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/runtime/node.ts', '--port', '0', '--host', '127.0.0.1'],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        KYLIN_UPSTREAM_URL: upstream,
-        DATA_DIR: dataDir,
-        SHUTDOWN_GRACE_MS: graceMs,
-      },
-    },
-  )
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve))
-  return new Promise((resolve, reject) => {
-    let out = ''
-    child.stdout.on('data', (d) => {
-      out += d
-      const match = /listening on (http:\/\/[^\s,]+)/.exec(out)
-      if (match) resolve({ url: match[1]!, child, exited })
-    })
-    void exited.then(() => reject(new Error(`gateway exited early: ${out}`)))
+  return startGatewayProcess({
+    KYLIN_UPSTREAM_URL: upstream,
+    DATA_DIR: dataDir,
+    SHUTDOWN_GRACE_MS: graceMs,
   })
 }
 

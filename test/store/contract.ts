@@ -68,6 +68,29 @@ export function failingStreamOf(
   )
 }
 
+/** A stream of `chunks` that records whether it was cancelled. */
+export function trackedStreamOf(chunks: readonly Uint8Array[]): {
+  stream: ReadableStream<Uint8Array>
+  cancelled: () => boolean
+} {
+  let index = 0
+  let wasCancelled = false
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const chunk = chunks[index++]
+        if (chunk) controller.enqueue(chunk)
+        else controller.close()
+      },
+      cancel() {
+        wasCancelled = true
+      },
+    },
+    { highWaterMark: 0 },
+  )
+  return { stream, cancelled: () => wasCancelled }
+}
+
 /** A stream the test drives by hand, recording whether the consumer cancelled it. */
 export function controlledStream(): {
   stream: ReadableStream<Uint8Array>
@@ -129,7 +152,7 @@ function firstDifference(actual: Uint8Array, expected: Uint8Array): number {
 }
 
 /** Reports the first differing offset rather than letting vitest diff megabytes of numbers. */
-function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+export function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
   expect(actual.byteLength).toBe(expected.byteLength)
   expect(firstDifference(actual, expected)).toBe(-1)
 }
@@ -139,7 +162,8 @@ async function getBytes(store: BlobStore, key: string): Promise<Uint8Array | nul
   return object ? readBytes(object.body) : null
 }
 
-async function expectAbsent(store: BlobStore, key: string): Promise<void> {
+/** Neither get, head nor list knows the key. */
+export async function expectAbsent(store: BlobStore, key: string): Promise<void> {
   expect(await store.get(key)).toBeNull()
   expect(await store.head(key)).toBeNull()
   expect(await listKeys(store)).not.toContain(key)
@@ -398,6 +422,24 @@ export function describeStoreContract(
         const result = await readRange(990, size + 50)
         expect(result.size).toBe(size)
         expectSameBytes(result.body, bytes.slice(990))
+      })
+
+      it('answers an empty body with the size for a range starting at or past the end', async () => {
+        await store.put('empty', streamOf([]))
+        await store.put('five', streamOf([new Uint8Array([1, 2, 3, 4, 5])]))
+        for (const [key, start, end, blobSize] of [
+          ['empty', 0, 0, 0],
+          ['empty', 0, 100, 0],
+          ['five', 5, 9, 5],
+          ['five', 3, 2, 5],
+        ] as const) {
+          const object = await store.get(key, { start, end })
+          expect(object?.size).toBe(blobSize)
+          expect((await readBytes(object!.body)).byteLength).toBe(0)
+        }
+        const open = await store.get('five', { start: 2, end: Number.POSITIVE_INFINITY })
+        expect(await readBytes(open!.body)).toEqual(new Uint8Array([3, 4, 5]))
+        expect(await store.get('missing', { start: 3, end: 1 })).toBeNull()
       })
     })
 

@@ -10,6 +10,7 @@ import {
   toGeneratedRow,
   type FakeKylin,
 } from './fake-kylin.ts'
+import { SQL_RESPONSE_FIELDS } from './sql-response-fields.ts'
 
 let fake: FakeKylin
 
@@ -109,22 +110,7 @@ describe('POST /kylin/api/query', () => {
     const body = JSON.parse(text) as Record<string, unknown>
 
     expect(response.status).toBe(200)
-    expect(Object.keys(body)).toEqual([
-      'columnMetas',
-      'results',
-      'cube',
-      'affectedRowCount',
-      'isException',
-      'exceptionMessage',
-      'duration',
-      'totalScanCount',
-      'totalScanBytes',
-      'hitExceptionCache',
-      'storageCacheUsed',
-      'traceUrl',
-      'pushDown',
-      'partial',
-    ])
+    expect(Object.keys(body)).toEqual(SQL_RESPONSE_FIELDS)
     expect(text.indexOf('"results"')).toBeLessThan(text.indexOf('"isException"'))
     expect(body.results).toEqual(KYLIN_SALES_ROWS)
     const cells = (body.results as (string | null)[][]).flat()

@@ -3,7 +3,7 @@
  * headers passed as they are (gzip, ranges, Set-Cookie). Tests only, Node only.
  */
 import { createServer, request } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { listenOnLoopback } from './loopback.ts'
 
 export interface RoundRobin {
   url: string
@@ -40,14 +40,5 @@ export async function startRoundRobin(backends: string[]): Promise<RoundRobin> {
     })
     req.pipe(upstream)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+  return listenOnLoopback(server)
 }

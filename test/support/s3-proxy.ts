@@ -4,8 +4,8 @@
  * Requests go on unsigned: the S3 tests check signing; here only the stored bytes matter.
  */
 import { createServer, type IncomingMessage } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
+import { listenOnLoopback } from './loopback.ts'
 import type { S3TestServer } from './s3-server.ts'
 
 export interface S3Proxy {
@@ -59,14 +59,6 @@ export async function startS3Proxy(s3: S3TestServer): Promise<S3Proxy> {
       res.end(String(error))
     })
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+  const { url, close } = await listenOnLoopback(server)
+  return { endpoint: url, close }
 }
