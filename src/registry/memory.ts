@@ -36,40 +36,43 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
     )
   }
 
-  // Records are copied in and out so callers never share mutable state with the registry,
-  // as they would not with a remote one. (structuredClone was the hot spot of a status poll.)
+  // Records are copied in and frozen, so callers never share mutable state with the registry,
+  // as they would not with a remote one; reads hand out the frozen record without copying it,
+  // since a status poll reads far more often than anything writes.
   return {
     async create(record) {
       if (!records.has(record.id) && records.size >= maxRecords) evictOneFinished()
-      records.set(record.id, copyRecord(record))
+      records.set(record.id, toFrozenCopy(record))
     },
     async get(id) {
-      const record = records.get(id)
-      return record ? copyRecord(record) : null
+      return records.get(id) ?? null
     },
     async update(id, patch) {
       const record = records.get(id, { updateAgeOnGet: false })
       // A finished record is final, as in every registry: a query is never FAILED and SUCCESSFUL.
       if (!record || record.state !== 'RUNNING') return null
-      const next = copyRecord({ ...record, ...patch, id })
+      const next = toFrozenCopy({ ...record, ...patch, id })
       records.set(id, next, { noUpdateTTL: true })
-      return copyRecord(next)
+      return next
     },
     async delete(id) {
       return records.delete(id)
     },
     async list() {
-      return [...records.values()].map(copyRecord)
+      return [...records.values()]
     },
   }
 }
 
-/** A deep copy of a record: plain data, nested at most one level. */
-function copyRecord(record: QueryRecord): QueryRecord {
-  const copy: QueryRecord = { ...record, options: { ...record.options } }
+/** A deep copy of a record, frozen all the way down: plain data, nested at most two levels. */
+function toFrozenCopy(record: QueryRecord): QueryRecord {
+  const copy: QueryRecord = { ...record, options: Object.freeze({ ...record.options }) }
   if (record.metadata) {
-    copy.metadata = { names: [...record.metadata.names], types: [...record.metadata.types] }
+    copy.metadata = Object.freeze({
+      names: Object.freeze([...record.metadata.names]) as string[],
+      types: Object.freeze([...record.metadata.types]) as string[],
+    })
   }
-  if (record.idempotency) copy.idempotency = { ...record.idempotency }
-  return copy
+  if (record.idempotency) copy.idempotency = Object.freeze({ ...record.idempotency })
+  return Object.freeze(copy)
 }
