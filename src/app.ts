@@ -71,7 +71,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     if (!accessLog) return next()
     const started = deps.now()
     await next()
-    // Path only: query strings may carry SQL, and SQL text is never logged at info.
+    // Path only: query strings may carry SQL, and SQL text is never logged.
     deps.logger.debug(
       {
         requestId: c.get('requestId'),
