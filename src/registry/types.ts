@@ -1,5 +1,5 @@
 /**
- * Query records and the Registry contract (in memory now; Redis and Durable Objects later).
+ * Query records and the Registry contract every registry (memory, Redis, Durable Objects) keeps.
  * Portable: plain data only, every method async so remote registries fit the same shape.
  */
 
