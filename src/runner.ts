@@ -8,7 +8,8 @@ import type { Limiter } from './limiter.ts'
 import { NO_METRICS, toUpstreamErrorKind } from './metrics.ts'
 import { toRecordKey, toResultKey } from './query-id.ts'
 import type { QueryRecord, UpstreamQuery } from './registry/types.ts'
-import { toOneLine, transcodeKylinResult } from './upstream/transcode.ts'
+import { toOneLine } from './upstream/kylin-error.ts'
+import { transcodeKylinResult } from './upstream/transcode.ts'
 import type { Credentials } from './upstream/types.ts'
 
 /** How often progress (rows, bytes) is written to the registry while a query runs. */

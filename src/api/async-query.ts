@@ -183,15 +183,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     if (!stopped) {
       throw new GatewayError(409, { id: 'QUERY_NOT_RUNNING' }, { data: 'Query is not running' })
     }
-    return c.body(
-      JSON.stringify({
-        code: '000',
-        data: '',
-        msg: translate('QUERY_STOPPING', c.get('lang'), [id]),
-      }),
-      200,
-      { 'Content-Type': `${c.get('dialect').mediaType};charset=UTF-8` },
-    )
+    return sendEnvelope(c, c.get('dialect'), '', translate('QUERY_STOPPING', c.get('lang'), [id]))
   })
 
   app.delete('/:id', async (c) => {

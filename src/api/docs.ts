@@ -24,7 +24,7 @@ export interface ApiDocsOptions {
 }
 
 /** Same origin only: the page loads nothing from elsewhere, and the browser enforces it. */
-export const DOCS_CONTENT_SECURITY_POLICY = [
+const DOCS_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   // Swagger UI sets style attributes on its elements.

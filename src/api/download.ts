@@ -20,7 +20,7 @@ export interface DownloadOptions {
 }
 
 /** The strong validator of a result: its content hash, or id and size (results never change). */
-export function toEtag(record: QueryRecord): string {
+function toEtag(record: QueryRecord): string {
   return `"${record.sha256 ?? `${record.id}-${record.bytes}`}"`
 }
 

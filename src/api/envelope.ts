@@ -5,12 +5,13 @@
 import type { Context } from 'hono'
 import type { Dialect } from './dialect.ts'
 
-export function toEnvelope(data: unknown) {
-  return { code: '000', data, msg: '' }
+export function toEnvelope(data: unknown, msg = '') {
+  return { code: '000', data, msg }
 }
 
-export function sendEnvelope(c: Context, dialect: Dialect, data: unknown): Response {
-  return c.body(JSON.stringify(toEnvelope(data)), 200, {
+/** `msg` stays empty except where Kylin says something on success (stop). */
+export function sendEnvelope(c: Context, dialect: Dialect, data: unknown, msg = ''): Response {
+  return c.body(JSON.stringify(toEnvelope(data, msg)), 200, {
     'Content-Type': `${dialect.mediaType};charset=UTF-8`,
   })
 }

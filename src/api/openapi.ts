@@ -23,8 +23,8 @@ import { idempotencyKeySchema, olderThanSchema, submitSchema } from './schemas.t
 export const ASYNC_QUERY_PATH = '/kylin/api/async_query'
 
 /** Media types of the legacy dialect (`queryID`) and of Kylin 5's (`query_id`); see dialect.ts. */
-export const LEGACY_MEDIA_TYPES = ['application/json', MEDIA_V2] as const
-export const V4_MEDIA_TYPES = [MEDIA_V4_PUBLIC, MEDIA_V4] as const
+const LEGACY_MEDIA_TYPES = ['application/json', MEDIA_V2] as const
+const V4_MEDIA_TYPES = [MEDIA_V4_PUBLIC, MEDIA_V4] as const
 
 type JsonSchema = Record<string, unknown>
 type Operation = Record<string, unknown>

@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import { UpstreamError } from '../errors.ts'
 import type { UpstreamQuery } from '../registry/types.ts'
-import { JAVA_STACK_FRAME, toOneLine } from './kylin-error.ts'
+import { stripStackFrames, toOneLine } from './kylin-error.ts'
 import type { Credentials, KylinClient, UserIdentity } from './types.ts'
 
 export interface KylinClientOptions {
@@ -390,8 +390,7 @@ function toExcerpt(text: string): string {
   }
   plain = plain.replace(/\s+/g, ' ').trim()
   // From the first Java stack frame on it is noise, and internals do not belong in a status.
-  const frame = JAVA_STACK_FRAME.exec(plain)
-  if (frame) plain = plain.slice(0, frame.index).trim()
+  plain = stripStackFrames(plain).trim()
   return plain.length > MAX_EXCERPT_CHARS ? `${plain.slice(0, MAX_EXCERPT_CHARS - 1)}…` : plain
 }
 

@@ -4,7 +4,7 @@
  */
 
 /** A Java stack frame, with Jetty's `at` or without it (Tomcat's page). */
-export const JAVA_STACK_FRAME =
+const JAVA_STACK_FRAME =
   /\s(?:at\s+)?[\w$]+(?:\.[\w$<>]+)+\((?:[^()\s]+:\d+|Native Method|Unknown Source)\)/
 
 /** Drops newlines as Kylin does when it reads a failure back (lines joined with ""). */
