@@ -50,7 +50,9 @@ export function createLimiter(max: number, maxPerKey = max): Limiter {
   const acquire = (key: string, signal?: AbortSignal) =>
     new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason)
-      if (hasRoom(key) && waiting.length === 0) {
+      // Queued tasks go first, unless each is blocked by its own key's limit: this one's key
+      // may still have room then, and starts at once.
+      if (hasRoom(key) && waiting.every((w) => !hasRoom(w.key))) {
         take(key)
         return resolve()
       }
@@ -69,11 +71,6 @@ export function createLimiter(max: number, maxPerKey = max): Limiter {
       }
       signal?.addEventListener('abort', withdraw, { once: true })
       waiting.push(waiter)
-      // A key with room may still start at once when others in the queue are blocked by theirs.
-      if (hasRoom(key) && waiting.every((w) => w === waiter || !hasRoom(w.key))) {
-        waiting.splice(waiting.indexOf(waiter), 1)
-        waiter.start()
-      }
     })
 
   return {

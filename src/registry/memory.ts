@@ -3,7 +3,7 @@
  * One process only; a shared registry (Redis, Durable Objects) implements the same contract.
  */
 import { LRUCache } from 'lru-cache'
-import { GatewayError } from '../errors.ts'
+import { toRegistryFullError } from './registry-full.ts'
 import type { QueryRecord, Registry } from './types.ts'
 
 export interface MemoryRegistryOptions {
@@ -29,11 +29,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       options.onEvict?.(record)
       return
     }
-    throw new GatewayError(
-      429,
-      { id: 'REGISTRY_FULL', args: [maxRecords] },
-      { errorCode: 'KE-020040002', headers: { 'Retry-After': '5' } },
-    )
+    throw toRegistryFullError(maxRecords)
   }
 
   // Records are copied in and frozen, so callers never share mutable state with the registry,

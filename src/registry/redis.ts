@@ -4,7 +4,6 @@
  */
 import type { Redis } from 'ioredis'
 import { createLuaScript } from '../cluster/redis-client.ts'
-import { GatewayError } from '../errors.ts'
 import type { QueryRecord, QueryState, Registry } from './types.ts'
 import {
   CREATE_LUA,
@@ -14,6 +13,7 @@ import {
   RENEW_LUA,
   UPDATE_LUA,
 } from './redis-lua.ts'
+import { toRegistryFullError } from './registry-full.ts'
 
 const createScript = createLuaScript(CREATE_LUA)
 const getScript = createLuaScript(GET_LUA)
@@ -92,11 +92,7 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       )) as [string, string[]]
       for (const id of evicted) options.onEvict?.(id)
       if (outcome === 'full') {
-        throw new GatewayError(
-          429,
-          { id: 'REGISTRY_FULL', args: [options.maxRecords] },
-          { errorCode: 'KE-020040002', headers: { 'Retry-After': '5' } },
-        )
+        throw toRegistryFullError(options.maxRecords)
       }
       if (record.state === 'RUNNING') held.add(record.id)
       else held.delete(record.id)
@@ -146,7 +142,8 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
         replies.forEach(([error, value], i) => {
           if (error) throw error
           const fields = value as Record<string, string>
-          if (Object.keys(fields).length > 0) records.push(fromFieldObject(fields))
+          const flat = Object.entries(fields).flat()
+          if (flat.length > 0) records.push(fromFields(flat))
           else vanished.push(batch[i]!)
         })
       }
@@ -200,11 +197,5 @@ function toFields(values: Partial<QueryRecord>): string[] {
 function fromFields(flat: string[]): QueryRecord {
   const record: Record<string, unknown> = {}
   for (let i = 0; i < flat.length; i += 2) record[flat[i]!] = JSON.parse(flat[i + 1]!)
-  return record as unknown as QueryRecord
-}
-
-function fromFieldObject(fields: Record<string, string>): QueryRecord {
-  const record: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(fields)) record[name] = JSON.parse(value)
   return record as unknown as QueryRecord
 }

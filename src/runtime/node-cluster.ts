@@ -13,7 +13,6 @@ import {
   type RedisLimiterOptions,
 } from '../limiter-redis.ts'
 import type { Logger } from '../logger.ts'
-import { toRecordKey, toResultKey } from '../query-id.ts'
 import { createRedisRegistry, type RedisRegistry } from '../registry/redis.ts'
 import { toRedactedUrl } from '../redact-url.ts'
 import { createQueryRunner, type QueryRunner } from '../runner.ts'
@@ -33,6 +32,8 @@ export interface NodeClusterOptions {
   store: BlobStore
   logger: Logger
   now: () => number
+  /** Removes the files of a record the registry evicted. */
+  onEvict: (id: string) => void
 }
 
 export interface ClusterInstanceOptions extends RedisLimiterOptions {
@@ -72,11 +73,7 @@ export async function startNodeCluster(
     maxRecords: config.maxQueries,
     recordTtlMs: config.resultRetainMs + 2 * retentionSweepMs + 60_000,
     leaseMs: settings.leaseMs,
-    onEvict: (id) => {
-      void Promise.all([store.delete(toResultKey(id)), store.delete(toRecordKey(id))]).catch(
-        (err: unknown) => logger.warn({ err, queryId: id }, 'evicted result not removed'),
-      )
-    },
+    onEvict: options.onEvict,
   })
   const instance = createClusterInstance({
     redis,

@@ -9,7 +9,6 @@ import { serve, type ServerType } from '@hono/node-server'
 import { pino, type Logger as PinoLogger } from 'pino'
 import { createGateway, type GatewayApp } from '../app.ts'
 import type { Config } from '../config.ts'
-import { ConfigError } from '../errors.ts'
 import type { AppDeps, IncrementalHash } from '../deps.ts'
 import type { Logger } from '../logger.ts'
 import { toRecordKey, toResultKey } from '../query-id.ts'
@@ -102,11 +101,6 @@ export async function startNodeGateway(
   config: Config,
   options: NodeGatewayOptions = {},
 ): Promise<NodeGateway> {
-  if (config.store === 'r2' && !options.store) {
-    throw new ConfigError(
-      'STORE (--store) r2 is only for Cloudflare Workers; use fs, memory or s3 on Node',
-    )
-  }
   // First: a store setting it cannot use stops start-up before anything else is opened.
   const results = options.store
     ? { store: options.store, close: async () => {} }
@@ -118,22 +112,26 @@ export async function startNodeGateway(
     headersTimeoutMs: config.upstreamTimeoutMs,
     bodyTimeoutMs: config.upstreamTimeoutMs,
   })
+  // Whichever registry pushes a record out, its files in the store go with it.
+  const removeEvicted = (id: string) => {
+    void Promise.all([store.delete(toResultKey(id)), store.delete(toRecordKey(id))]).catch(
+      (err: unknown) => logger.warn({ err, queryId: id }, 'evicted result not removed'),
+    )
+  }
   // Redis, when shared by several instances, is the source of truth for records and slots.
   const cluster = config.redis
-    ? await startNodeCluster(config, config.redis, { store, logger, now: Date.now })
+    ? await startNodeCluster(config, config.redis, {
+        store,
+        logger,
+        now: Date.now,
+        onEvict: removeEvicted,
+      })
     : null
   const registry = cluster
     ? cluster.registry
     : createMemoryRegistry({
         maxRecords: config.maxQueries,
-        onEvict: (record) => {
-          void Promise.all([
-            store.delete(toResultKey(record.id)),
-            store.delete(toRecordKey(record.id)),
-          ]).catch((err: unknown) =>
-            logger.warn({ err, queryId: record.id }, 'evicted result not removed'),
-          )
-        },
+        onEvict: (record) => removeEvicted(record.id),
       })
 
   const swaggerUiDist = findSwaggerUiDist()

@@ -32,7 +32,9 @@ export class QueryObject extends DurableObject<WorkerEnv> {
 
   async update(patch: Partial<Omit<QueryRecord, 'id'>>): Promise<QueryRecord | null> {
     const record = await this.read()
-    if (!record) return null
+    // A finished record is final, as the Registry contract says: a late progress update or a
+    // stop racing the end must not change it.
+    if (!record || record.state !== 'RUNNING') return null
     const next: QueryRecord = { ...record, ...patch, id: record.id }
     await this.ctx.storage.put('record', next)
     return next

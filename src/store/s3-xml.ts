@@ -4,7 +4,7 @@
  */
 
 /** The decoded text of every `<tag>…</tag>` in `xml`, in document order. */
-export function readXmlValues(xml: string, tag: string): string[] {
+function readXmlValues(xml: string, tag: string): string[] {
   return readXmlBlocks(xml, tag).map(decodeXmlText)
 }
 
@@ -28,7 +28,7 @@ const NAMED_ENTITIES: Record<string, string> = {
   apos: "'",
 }
 
-export function decodeXmlText(text: string): string {
+function decodeXmlText(text: string): string {
   return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (entity, name: string) => {
     if (name.startsWith('#x')) return safeFromCodePoint(parseInt(name.slice(2), 16), entity)
     if (name.startsWith('#')) return safeFromCodePoint(parseInt(name.slice(1), 10), entity)

@@ -4,6 +4,7 @@
  * SigV4 signer with no dependencies that runs in workerd too, where the AWS SDK is heavy and Node-bound.
  */
 import { AwsV4Signer } from 'aws4fetch'
+import { toHex } from '../sha256.ts'
 import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
 import { isValidKey } from './types.ts'
 import {
@@ -508,8 +509,7 @@ function encodeRfc3986(text: string): string {
 }
 
 async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes))
-  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('')
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)))
 }
 
 /** Exponential backoff with jitter, as AWS recommends: ~100, 200, 400 ms … */

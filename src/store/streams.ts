@@ -68,7 +68,7 @@ export function assertKey(key: string): void {
   if (!isValidKey(key)) throw new Error(`Invalid store key: ${describeKey(key)}`)
 }
 
-export function describeKey(key: unknown): string {
+function describeKey(key: unknown): string {
   const text = String(key)
   return JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text)
 }
