@@ -5,6 +5,7 @@
  */
 import { encodeCsvRow, type Cell } from '../src/csv/encode.ts'
 import { transcodeKylinResult } from '../src/upstream/transcode.ts'
+import { pullStreamOf } from '../test/support/streams.ts'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const CHUNK = 64 * 1024
@@ -64,17 +65,6 @@ function buildBody(): Uint8Array[] {
   return chunks
 }
 
-function toStream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
-  let next = 0
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const chunk = chunks[next++]
-      if (chunk) controller.enqueue(chunk)
-      else controller.close()
-    },
-  })
-}
-
 async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
   const reader = stream.getReader()
   let bytes = 0
@@ -86,12 +76,12 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<number> {
 }
 
 async function baseline(chunks: Uint8Array[]): Promise<number> {
-  return drain(toStream(chunks))
+  return drain(pullStreamOf(chunks))
 }
 
 /** The old path: the whole text, JSON.parse, the reference encoder, TextEncoder per batch. */
 async function jsonParse(chunks: Uint8Array[]): Promise<number> {
-  const text = await new Response(toStream(chunks)).text()
+  const text = await new Response(pullStreamOf(chunks)).text()
   const parsed = JSON.parse(text) as { results: Cell[][] }
   let bytes = 0
   let csv = ''
@@ -106,7 +96,7 @@ async function jsonParse(chunks: Uint8Array[]): Promise<number> {
 }
 
 async function transcoder(chunks: Uint8Array[]): Promise<number> {
-  const { csv, summary } = transcodeKylinResult(toStream(chunks), {
+  const { csv, summary } = transcodeKylinResult(pullStreamOf(chunks), {
     separator: ',',
     includeHeader: true,
   })

@@ -3,7 +3,7 @@
  * headers and bodies never give a 5xx, a crash, a non-envelope error, a leak or a foreign delete.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app.ts'
 import {
   ADMIN,
@@ -14,6 +14,7 @@ import {
   toStream,
   type TestDeps,
 } from '../support/test-deps.ts'
+import { collectUnhandledRejections } from '../support/unhandled-rejections.ts'
 
 const ORIGIN = 'http://gateway.test'
 const BASE = '/kylin/api/async_query'
@@ -638,15 +639,7 @@ async function check(
 
 // ---------------------------------------------------------------------------------------------
 
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => void unhandled.push(reason)
-
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled)
-})
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled)
-})
+const unhandled = collectUnhandledRejections()
 
 interface Stats {
   runs: number

@@ -22,6 +22,7 @@ import {
   type QueryHandler,
 } from '../support/fake-kylin.ts'
 import { startMiniflareR2, type MiniflareR2 } from '../support/miniflare-r2.ts'
+import { collectUnhandledRejections } from '../support/unhandled-rejections.ts'
 
 const TIMEOUT_MS = 1500
 /** Each fault runs this many more times after the first, then memory is compared. */
@@ -466,15 +467,7 @@ async function measureHeap(): Promise<number> {
 
 // ---- unhandled rejections --------------------------------------------------------------------
 
-const unhandled: unknown[] = []
-const onUnhandled = (reason: unknown) => void unhandled.push(reason)
-
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled)
-})
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled)
-})
+const unhandled = collectUnhandledRejections()
 
 // ---- the matrix ------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import {
   toGeneratedRow,
   type FakeKylin,
 } from '../support/fake-kylin.ts'
+import { expectFailedWithKylinMessage } from '../support/query-status.ts'
 
 const V4 = 'application/vnd.apache.kylin-v4-public+json'
 
@@ -144,9 +145,7 @@ describe('node gateway end to end', () => {
   it("ends FAILED with Kylin's own message for a SQL error, and keeps no file", async () => {
     const id = await submit({ sql: 'select * from no_such_table' })
     const status = await waitForEnd(id)
-    expect(status.status).toBe('FAILED')
-    expect(status.info).toContain("Object 'NO_SUCH_TABLE' not found")
-    expect(status.info).not.toContain('\n')
+    expectFailedWithKylinMessage(status, "Object 'NO_SUCH_TABLE' not found")
     const res = await api(`/${id}/result`)
     expect(res.status).toBe(404)
     const files = await import('node:fs/promises').then((fs) => fs.readdir(dataDir))

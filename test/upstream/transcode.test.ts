@@ -11,6 +11,7 @@ import {
   type TranscodeOptions,
   type TranscodeSummary,
 } from '../../src/upstream/transcode.ts'
+import { pullStreamOf } from '../support/streams.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -24,14 +25,7 @@ function toChunkedStream(bytes: Uint8Array, sizes: readonly number[] = [bytes.le
     chunks.push(bytes.slice(offset, offset + size))
     offset += size
   }
-  let next = 0
-  return new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const chunk = chunks[next++]
-      if (chunk) controller.enqueue(chunk)
-      else controller.close()
-    },
-  })
+  return pullStreamOf(chunks)
 }
 
 async function readAll(stream: ReadableStream<Uint8Array>) {
