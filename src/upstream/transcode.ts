@@ -7,8 +7,6 @@ import { GatewayError, UpstreamError } from '../errors.ts'
 import type { ColumnMetadata } from '../registry/types.ts'
 import { isKylinEnvelope, toEnvelopeFailure, toOneLine } from './kylin-error.ts'
 
-export { toOneLine }
-
 export interface TranscodeOptions {
   separator: string
   includeHeader: boolean
@@ -142,6 +140,9 @@ ESCAPED[117] = -2 // u
 
 const isSpace = (b: number) => b === 32 || b === LF || b === CR || b === 9
 
+/** The high surrogate left pending after an escape decoded to `unit`, or 0. */
+const pendingAfter = (unit: number) => (unit >= 0xd800 && unit <= 0xdbff ? unit : 0)
+
 function hexValue(b: number): number {
   if (b >= 48 && b <= 57) return b - 48
   const l = b | 32
@@ -149,14 +150,14 @@ function hexValue(b: number): number {
   return -1
 }
 
-/** Whether `bytes[from, to)` holds `needle` (a separator of 2+ bytes; short cells, so naive). */
-function hasBytes(bytes: Uint8Array, from: number, to: number, needle: Uint8Array): boolean {
+/** Where `bytes[from, to)` holds `needle` (a separator of 2+ bytes; short cells, so naive), or -1. */
+function indexOfBytes(bytes: Uint8Array, from: number, to: number, needle: Uint8Array): number {
   const last = to - needle.length
   outer: for (let i = from; i <= last; i++) {
     for (let k = 0; k < needle.length; k++) if (bytes[i + k] !== needle[k]) continue outer
-    return true
+    return i
   }
-  return false
+  return -1
 }
 
 function describeByte(b: number): string {
@@ -372,6 +373,17 @@ class KylinCsvTranscoder {
     this.cellStart = 0
   }
 
+  /** Writes one byte at `pos` (the state machine's), making room first; returns the next `pos`. */
+  private put(pos: number, b: number): number {
+    if (pos === this.out.length) {
+      this.pos = pos
+      this.makeRoom(1)
+      pos = this.pos
+    }
+    this.out[pos] = b
+    return pos + 1
+  }
+
   private write(bytes: Uint8Array): void {
     if (this.out.length - this.pos < bytes.length) this.makeRoom(bytes.length)
     this.out.set(bytes, this.pos)
@@ -514,25 +526,30 @@ class KylinCsvTranscoder {
    * surrogate does not count, as the reference compares before that replacement.
    */
   private hasSeparator(): boolean {
-    const { out, sep, lone, cellStart } = this
-    if (lone.length === 0) return hasBytes(out, cellStart, this.pos, sep)
-    const last = this.pos - sep.length
-    outer: for (let i = cellStart; i <= last; i++) {
-      for (let k = 0; k < sep.length; k++) if (out[i + k] !== sep[k]) continue outer
+    const { out, sep, lone, cellStart, pos } = this
+    outer: for (let i = indexOfBytes(out, cellStart, pos, sep); i >= 0; ) {
       for (const offset of lone) {
         const at = cellStart + offset
-        if (at < i + sep.length && at + 3 > i) continue outer
+        if (at < i + sep.length && at + 3 > i) {
+          i = indexOfBytes(out, i + 1, pos, sep)
+          continue outer
+        }
       }
       return true
     }
     return false
   }
 
-  /** Flags of a number or boolean cell, whose bytes are plain ASCII. */
-  private scanFlags(): number {
+  /** Ends a null, number or boolean cell (plain ASCII): quoted only if it holds the separator. */
+  private endAsciiCell(): void {
     const { out, sep0 } = this
-    for (let i = this.cellStart; i < this.pos; i++) if (out[i] === sep0) return F_SEP
-    return 0
+    for (let i = this.cellStart; i < this.pos; i++) {
+      if (out[i] === sep0) {
+        this.finishFlaggedCell(F_SEP)
+        break
+      }
+    }
+    this.cellStart = -1
   }
 
   // ---- the fast path ------------------------------------------------------------------------
@@ -692,7 +709,10 @@ class KylinCsvTranscoder {
               }
               if (escaped) {
                 escaped = false
-              } else if (sepSeen && (sepLength === 1 || hasBytes(out, cellStart, pos, sep))) {
+              } else if (
+                sepSeen &&
+                (sepLength === 1 || indexOfBytes(out, cellStart, pos, sep) >= 0)
+              ) {
                 // No escapes, so no quotes inside: quoting is a shift by one.
                 out.copyWithin(cellStart + 1, cellStart, pos)
                 out[cellStart] = QUOTE
@@ -860,6 +880,52 @@ class KylinCsvTranscoder {
     }
   }
 
+  /**
+   * Writes one UTF-16 unit decoded from an escape, as UTF-8, into `out` at `pos`, where `high` is
+   * a high surrogate still pending (or 0): joined with a low surrogate unit, else written as a
+   * lone one. `unit` -1 writes only that; a high surrogate unit writes nothing (the caller keeps
+   * it pending, see `pendingAfter`). Shared by the fast path and the state machine, which make room
+   * for up to 7 bytes first. Returns `flags` with what was written; `this.pos` is the new end.
+   */
+  private writeUnit(pos: number, high: number, unit: number, flags: number): number {
+    const out = this.out
+    const written = pos
+    if (high !== 0) {
+      if (unit >= 0xdc00 && unit <= 0xdfff) {
+        const cp = 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00)
+        out[pos++] = 0xf0 | (cp >> 18)
+        out[pos++] = 0x80 | ((cp >> 12) & 0x3f)
+        out[pos++] = 0x80 | ((cp >> 6) & 0x3f)
+        out[pos++] = 0x80 | (cp & 0x3f)
+        unit = -1
+      } else {
+        pos = this.writeLone(pos)
+        if (this.sepHasReplacement) flags |= F_LONE
+      }
+    }
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      // pending: the next escape may be its low half
+    } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+      pos = this.writeLone(pos)
+      if (this.sepHasReplacement) flags |= F_LONE
+    } else if (unit >= 0x800) {
+      out[pos++] = 0xe0 | (unit >> 12)
+      out[pos++] = 0x80 | ((unit >> 6) & 0x3f)
+      out[pos++] = 0x80 | (unit & 0x3f)
+    } else if (unit >= 0x80) {
+      out[pos++] = 0xc0 | (unit >> 6)
+      out[pos++] = 0x80 | (unit & 0x3f)
+    } else if (unit >= 0) {
+      out[pos++] = unit
+      if (unit === QUOTE) flags |= F_QUOTE
+      else if (unit === LF || unit === CR) flags |= F_CRLF
+    }
+    const sep0 = this.sep0
+    for (let i = written; i < pos; i++) if (out[i] === sep0) flags |= F_SEP
+    this.pos = pos
+    return flags
+  }
+
   /** U+FFFD for a lone surrogate (as TextEncoder writes it), noted when the separator has one. */
   private writeLone(pos: number): number {
     if (this.sepHasReplacement) this.lone.push(pos - this.cellStart)
@@ -902,21 +968,15 @@ class KylinCsvTranscoder {
             }
             // A high surrogate not followed by a low one: JSON.parse keeps it lone, and
             // TextEncoder turns a lone surrogate into U+FFFD.
-            this.pendingHigh = 0
             if (out.length - pos < 3) {
               this.pos = pos
               this.makeRoom(3)
               out = this.out
               pos = this.pos
             }
-            if (this.sepHasReplacement) {
-              this.lone.push(pos - this.cellStart)
-              flags |= F_LONE
-            }
-            out[pos++] = 0xef
-            out[pos++] = 0xbf
-            out[pos++] = 0xbd
-            if (sep0 === 0xef || sep0 === 0xbf || sep0 === 0xbd) flags |= F_SEP
+            flags = this.writeUnit(pos, this.pendingHigh, -1, flags)
+            pos = this.pos
+            this.pendingHigh = 0
           }
           for (;;) {
             const room = out.length - pos
@@ -965,37 +1025,15 @@ class KylinCsvTranscoder {
         }
         case C_ESC: {
           const b = buf[j]!
-          let d: number
-          switch (b) {
-            case QUOTE:
-            case BACKSLASH:
-            case 47: // /
-              d = b
-              break
-            case 98: // b
-              d = 8
-              break
-            case 102: // f
-              d = 12
-              break
-            case 110: // n
-              d = LF
-              break
-            case 114: // r
-              d = CR
-              break
-            case 116: // t
-              d = 9
-              break
-            case 117: // u
-              j++
-              this.hexCount = 0
-              this.hexValue = 0
-              state = C_ESC_U
-              continue main
-            default:
-              this.fail(`an invalid escape \\${String.fromCharCode(b)}`, j)
+          const d = ESCAPED[b]!
+          if (d === -2) {
+            j++
+            this.hexCount = 0
+            this.hexValue = 0
+            state = C_ESC_U
+            continue main
           }
+          if (d < 0) this.fail(`an invalid escape \\${String.fromCharCode(b)}`, j)
           j++
           if (out.length - pos < 4) {
             this.pos = pos
@@ -1003,21 +1041,9 @@ class KylinCsvTranscoder {
             out = this.out
             pos = this.pos
           }
-          if (this.pendingHigh !== 0) {
-            this.pendingHigh = 0
-            if (this.sepHasReplacement) {
-              this.lone.push(pos - this.cellStart)
-              flags |= F_LONE
-            }
-            out[pos++] = 0xef
-            out[pos++] = 0xbf
-            out[pos++] = 0xbd
-            if (sep0 === 0xef || sep0 === 0xbf || sep0 === 0xbd) flags |= F_SEP
-          }
-          out[pos++] = d
-          if (d === QUOTE) flags |= F_QUOTE
-          else if (d === LF || d === CR) flags |= F_CRLF
-          if (d === sep0) flags |= F_SEP
+          flags = this.writeUnit(pos, this.pendingHigh, d, flags)
+          pos = this.pos
+          this.pendingHigh = 0
           state = C_STR
           continue main
         }
@@ -1027,58 +1053,17 @@ class KylinCsvTranscoder {
           j++
           this.hexValue = this.hexValue * 16 + h
           if (++this.hexCount < 4) continue main
-          let unit = this.hexValue
-          state = C_STR
+          const unit = this.hexValue
           if (out.length - pos < 8) {
             this.pos = pos
             this.makeRoom(8)
             out = this.out
             pos = this.pos
           }
-          const start = pos
-          const high = this.pendingHigh
-          if (high !== 0) {
-            this.pendingHigh = 0
-            if (unit >= 0xdc00 && unit <= 0xdfff) {
-              const cp = 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00)
-              out[pos++] = 0xf0 | (cp >> 18)
-              out[pos++] = 0x80 | ((cp >> 12) & 0x3f)
-              out[pos++] = 0x80 | ((cp >> 6) & 0x3f)
-              out[pos++] = 0x80 | (cp & 0x3f)
-              unit = -1
-            } else {
-              if (this.sepHasReplacement) {
-                this.lone.push(pos - this.cellStart)
-                flags |= F_LONE
-              }
-              out[pos++] = 0xef
-              out[pos++] = 0xbf
-              out[pos++] = 0xbd
-            }
-          }
-          if (unit >= 0xd800 && unit <= 0xdbff) {
-            this.pendingHigh = unit
-          } else if (unit >= 0xdc00 && unit <= 0xdfff) {
-            if (this.sepHasReplacement) {
-              this.lone.push(pos - this.cellStart)
-              flags |= F_LONE
-            }
-            out[pos++] = 0xef
-            out[pos++] = 0xbf
-            out[pos++] = 0xbd
-          } else if (unit >= 0x800) {
-            out[pos++] = 0xe0 | (unit >> 12)
-            out[pos++] = 0x80 | ((unit >> 6) & 0x3f)
-            out[pos++] = 0x80 | (unit & 0x3f)
-          } else if (unit >= 0x80) {
-            out[pos++] = 0xc0 | (unit >> 6)
-            out[pos++] = 0x80 | (unit & 0x3f)
-          } else if (unit >= 0) {
-            out[pos++] = unit
-            if (unit === QUOTE) flags |= F_QUOTE
-            else if (unit === LF || unit === CR) flags |= F_CRLF
-          }
-          for (let i = start; i < pos; i++) if (out[i] === sep0) flags |= F_SEP
+          flags = this.writeUnit(pos, this.pendingHigh, unit, flags)
+          pos = this.pos
+          this.pendingHigh = pendingAfter(unit)
+          state = C_STR
           continue main
         }
 
@@ -1092,13 +1077,8 @@ class KylinCsvTranscoder {
           }
           if (b === 93) {
             j++
-            if (pos === out.length) {
-              this.pos = pos
-              this.makeRoom(1)
-              out = this.out
-              pos = this.pos
-            }
-            out[pos++] = LF
+            pos = this.put(pos, LF)
+            out = this.out
             this.rows++
             this.slowRow = false
             state = R_AFTER_ROW
@@ -1120,17 +1100,7 @@ class KylinCsvTranscoder {
           if (state === W_FIRST) {
             if (b === 93) {
               // An empty row: an empty line, as the reference encoder writes it.
-              j++
-              if (pos === out.length) {
-                this.pos = pos
-                this.makeRoom(1)
-                out = this.out
-                pos = this.pos
-              }
-              out[pos++] = LF
-              this.rows++
-              this.slowRow = false
-              state = R_AFTER_ROW
+              state = W_AFTER_CELL
               continue main
             }
           } else {
@@ -1160,34 +1130,20 @@ class KylinCsvTranscoder {
           if (b === 116 || b === 102) {
             this.literal = b === 116 ? LIT_TRUE : LIT_FALSE
             this.literalIndex = 1
-            if (pos === out.length) {
-              this.pos = pos
-              this.makeRoom(1)
-              out = this.out
-              pos = this.pos
-            }
-            out[pos++] = b
             state = C_LIT
-            continue main
-          }
-          if (b === 45 || (b >= 48 && b <= 57)) {
-            if (pos === out.length) {
-              this.pos = pos
-              this.makeRoom(1)
-              out = this.out
-              pos = this.pos
-            }
-            out[pos++] = b
+          } else if (b === 45 || (b >= 48 && b <= 57)) {
             state = b === 45 ? N_SIGN : b === 48 ? N_ZERO : N_INT
-            continue main
-          }
-          if (b === 91 || b === 123) {
+          } else if (b === 91 || b === 123) {
             this.failShape(
               `a cell of "results" (row ${this.rows + 1}) is an ${b === 91 ? 'array' : 'object'}, not a string, number, boolean or null`,
               j - 1,
             )
+          } else {
+            this.fail(`expected a value, found ${describeByte(b)}`, j - 1)
           }
-          this.fail(`expected a value, found ${describeByte(b)}`, j - 1)
+          pos = this.put(pos, b)
+          out = this.out
+          continue main
         }
         case C_LIT: {
           const b = buf[j]!
@@ -1197,24 +1153,14 @@ class KylinCsvTranscoder {
           }
           j++
           if (literal !== LIT_NULL) {
-            if (pos === out.length) {
-              this.pos = pos
-              this.makeRoom(1)
-              out = this.out
-              pos = this.pos
-            }
-            out[pos++] = b
+            pos = this.put(pos, b)
+            out = this.out
           }
           if (++this.literalIndex < literal.length) continue main
-          if (literal !== LIT_NULL) {
-            this.pos = pos
-            flags = this.scanFlags()
-            if (flags !== 0) this.finishFlaggedCell(flags)
-            out = this.out
-            pos = this.pos
-            flags = 0
-          }
-          this.cellStart = -1
+          this.pos = pos
+          this.endAsciiCell()
+          out = this.out
+          pos = this.pos
           state = W_AFTER_CELL
           continue main
         }
@@ -1261,13 +1207,8 @@ class KylinCsvTranscoder {
           }
           if (next >= 0) {
             j++
-            if (pos === out.length) {
-              this.pos = pos
-              this.makeRoom(1)
-              out = this.out
-              pos = this.pos
-            }
-            out[pos++] = b
+            pos = this.put(pos, b)
+            out = this.out
             state = next
             continue main
           }
@@ -1276,12 +1217,9 @@ class KylinCsvTranscoder {
           }
           // The number ended at b, which the row state reads next.
           this.pos = pos
-          flags = this.scanFlags()
-          if (flags !== 0) this.finishFlaggedCell(flags)
+          this.endAsciiCell()
           out = this.out
           pos = this.pos
-          flags = 0
-          this.cellStart = -1
           state = W_AFTER_CELL
           continue main
         }
