@@ -2,7 +2,7 @@
  * The export benchmark's data set: `bench_<n>` is n deterministic Kylin-sales-like rows × 10
  * columns, pre-rendered as a Kylin 2.x `SQLResponse` body in ~1 MiB Buffers. Bench only, Node only.
  */
-import { encodeCsvRow, type Cell } from '../src/csv/encode.ts'
+import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
 
 /** What a correct export of the body must produce; counted with the project's reference encoder. */
 export interface Expectation {

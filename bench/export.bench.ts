@@ -10,7 +10,7 @@ import { constants as bufferConstants } from 'node:buffer'
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { Agent, fetch } from 'undici'
-import { encodeCsvRow, type Cell } from '../src/csv/encode.ts'
+import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
 import type { Expectation } from './dataset.ts'
 import { readMemory, spawnChild, type Child } from './processes.ts'
 

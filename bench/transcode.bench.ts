@@ -3,8 +3,8 @@
  * copy-free stream read and JSON.parse + the reference encoder. Run: npx tsx bench/transcode.bench.ts
  * (ROWS=…, RUNS=…, ONLY=transcoder to profile one pass). Node; figures are medians after a warm-up.
  */
-import { encodeCsvRow, type Cell } from '../src/csv/encode.ts'
-import { transcodeKylinResult } from '../src/upstream/transcode.ts'
+import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
+import { transcodeKylinResult } from '../src/export/kylin-json-to-csv.ts'
 import { pullStreamOf } from '../test/support/streams.ts'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)

@@ -2,9 +2,9 @@
  * `npm run demo`: the Kylin emulator and the gateway in one process, the gateway pointed at the
  * emulator, then the curl commands to try. Ctrl-C stops both. Node only; runs from source (tsx).
  */
-import { parseConfig } from '../src/config.ts'
+import { parseConfig } from '../src/config/config.ts'
 import { ConfigError } from '../src/errors.ts'
-import { startNodeGateway, type NodeGateway } from '../src/runtime/node-gateway.ts'
+import { startNodeGateway, type NodeGateway } from '../src/runtime/node/gateway.ts'
 import { DEMO_HELP, parseDemoSettings, type DemoSettings } from './demo-settings.ts'
 import { startKylinEmulator, type KylinEmulator } from './kylin/server.ts'
 import { formatTryIt } from './try-it.ts'

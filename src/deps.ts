@@ -2,19 +2,13 @@
  * AppDeps: everything the portable app needs from its runtime, passed in so tests and each
  * runtime (Node, Workers) wire their own. Nothing here imports a runtime.
  */
-import type { Config } from './config.ts'
+import type { Config } from './config/config.ts'
 import type { Logger } from './logger.ts'
-import type { GatewayMetrics } from './metrics.ts'
+import type { IncrementalHash } from './sha256.ts'
+import type { GatewayMetrics } from './ops/metrics.ts'
 import type { Registry } from './registry/types.ts'
 import type { BlobStore } from './store/types.ts'
 import type { KylinClient } from './upstream/types.ts'
-
-/** An incremental digest; Node passes node:crypto, Workers `crypto.DigestStream`. */
-export interface IncrementalHash {
-  update(chunk: Uint8Array): void
-  /** Lower-case hex of the digest of everything passed to `update`. */
-  digest(): Promise<string>
-}
 
 export interface AppDeps {
   config: Config

@@ -3,7 +3,7 @@
  * Portable. Handlers throw; only `toErrorResponse` (wired to `app.onError`) builds error bodies.
  */
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { translate, type Language, type MessageId } from './api/i18n.ts'
+import { translate, type Language, type MessageId } from './i18n.ts'
 
 /** A catalogue message (translated per request) or a literal text (e.g. the upstream's own). */
 export type Message = { id: MessageId; args?: (string | number)[] } | { text: string }

@@ -1,7 +1,13 @@
 /**
  * SHA-256 as lower-case hex, for cache keys and request fingerprints. Portable.
  */
-import type { IncrementalHash } from './deps.ts'
+
+/** An incremental digest; Node passes node:crypto, Workers `crypto.DigestStream`. */
+export interface IncrementalHash {
+  update(chunk: Uint8Array): void
+  /** Lower-case hex of the digest of everything passed to `update`. */
+  digest(): Promise<string>
+}
 
 export function toHex(bytes: Uint8Array): string {
   let hex = ''

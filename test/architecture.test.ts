@@ -10,20 +10,13 @@ const SRC = join(import.meta.dirname, '..', 'src')
 
 /** Files allowed to touch Node: the runtime entries and Node-only drivers. */
 const NODE_ONLY = [
-  /^runtime\/node[^/]*\.ts$/,
-  /^runtime\/undici-fetch\.ts$/,
+  /^runtime\/node\/[^/]+\.ts$/,
   /^store\/fs\.ts$/,
   // The Redis pieces of REGISTRY=redis (ioredis speaks TCP through node:net).
-  /^registry\/redis\.ts$/,
-  /^limiter-redis\.ts$/,
   /^cluster\/[^/]+\.ts$/,
 ]
 /** Files allowed to touch Workers: the Worker entry, its Durable Object and the R2 driver. */
-const WORKER_ONLY = [
-  /^runtime\/worker[^/]*\.ts$/,
-  /^runtime\/cloudflare-workers\.d\.ts$/,
-  /^store\/r2\.ts$/,
-]
+const WORKER_ONLY = [/^runtime\/workers\/[^/]+\.ts$/, /^store\/r2\.ts$/]
 
 const NODE_BOUND = [
   /^node:/,
@@ -75,16 +68,16 @@ describe('architecture', () => {
     expect(portable.map((f) => f.name)).toEqual(
       expect.arrayContaining([
         'app.ts',
-        'runner.ts',
+        'queries/runner.ts',
         'store/memory.ts',
         'registry/durable-object.ts',
       ]),
     )
     expect(files.map((f) => f.name)).toEqual(
       expect.arrayContaining([
-        'runtime/node.ts',
+        'runtime/node/main.ts',
         'store/fs.ts',
-        'runtime/worker.ts',
+        'runtime/workers/worker.ts',
         'store/r2.ts',
       ]),
     )

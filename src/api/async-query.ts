@@ -4,16 +4,16 @@
  */
 import { Hono, type Context } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import type { AppEnv } from '../app-env.ts'
+import type { AppEnv } from './app-env.ts'
 import { BadRequestError, ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
-import type { GatewayMetrics } from '../metrics.ts'
-import { toResultKey } from '../query-id.ts'
-import type { QueryService, SubmitInput } from '../queries.ts'
+import type { GatewayMetrics } from '../ops/metrics.ts'
+import { toResultKey } from '../domain/query-id.ts'
+import type { QueryService, SubmitInput } from '../queries/query-service.ts'
 import type { BlobStore } from '../store/types.ts'
-import type { QueryRecord } from '../registry/types.ts'
+import type { QueryRecord } from '../domain/query.ts'
 import { sendDownload } from './download.ts'
 import { sendEnvelope } from './envelope.ts'
-import { translate } from './i18n.ts'
+import { translate } from '../i18n.ts'
 import { idempotencyKeySchema, olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
 
 export interface AsyncQueryRoutesOptions {

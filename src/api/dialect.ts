@@ -2,7 +2,7 @@
  * The three async-query dialects, chosen by `Accept`: the legacy shape (plain JSON and KAP v2,
  * `queryID`) and the Kylin 5 shape (v4 / v4-public, `query_id`). Portable.
  */
-import type { MessageId } from './i18n.ts'
+import type { MessageId } from '../i18n.ts'
 
 export const MEDIA_V2 = 'application/vnd.apache.kylin-v2+json'
 export const MEDIA_V4 = 'application/vnd.apache.kylin-v4+json'

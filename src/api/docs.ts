@@ -3,7 +3,7 @@
  * swagger-ui-dist's files come from a source each runtime provides; the core reads no files.
  */
 import { Hono } from 'hono'
-import type { AppEnv } from '../app-env.ts'
+import type { AppEnv } from './app-env.ts'
 import { NotFoundError } from '../errors.ts'
 import { getOpenApiDocument } from './openapi.ts'
 

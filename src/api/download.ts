@@ -3,11 +3,11 @@
  * single byte ranges (206 / 416), If-None-Match, If-Range, and gzip on the fly. Portable.
  */
 import type { Context } from 'hono'
-import type { AppEnv } from '../app-env.ts'
+import type { AppEnv } from './app-env.ts'
 import { GatewayError, NotFoundError } from '../errors.ts'
-import { countBytes, NO_METRICS, type GatewayMetrics } from '../metrics.ts'
-import { toResultKey } from '../query-id.ts'
-import type { QueryRecord } from '../registry/types.ts'
+import { countBytes, NO_METRICS, type GatewayMetrics } from '../ops/metrics.ts'
+import { toResultKey } from '../domain/query-id.ts'
+import type { QueryRecord } from '../domain/query.ts'
 import type { BlobStore, ByteRange } from '../store/types.ts'
 
 export interface DownloadOptions {

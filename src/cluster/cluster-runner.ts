@@ -3,10 +3,10 @@
  * It renews the leases of this instance's queries, and carries stops to whichever runs them.
  */
 import type { Redis } from 'ioredis'
-import type { RedisLimiter } from '../limiter-redis.ts'
+import type { RedisLimiter } from './redis-limiter.ts'
 import { createSilentLogger, type Logger } from '../logger.ts'
-import type { RedisRegistry } from '../registry/redis.ts'
-import type { QueryRunner } from '../runner.ts'
+import type { RedisRegistry } from './redis-registry.ts'
+import type { QueryRunner } from '../queries/runner.ts'
 
 /** The reason given to a local query whose lease was taken from it (it ends as recorded). */
 const LEASE_LOST_REASON = 'The query lost its lease: another instance has ended it.'

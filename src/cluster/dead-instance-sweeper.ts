@@ -3,9 +3,9 @@
  * only (the Redis registry). Every instance sweeps; the registry's script makes each end once.
  */
 import type { AppDeps } from '../deps.ts'
-import { toRecordKey, toResultKey } from '../query-id.ts'
-import type { RedisRegistry } from '../registry/redis.ts'
-import { writeRecordFile } from '../runner.ts'
+import { toRecordKey, toResultKey } from '../domain/query-id.ts'
+import type { RedisRegistry } from './redis-registry.ts'
+import { writeRecordFile } from '../registry/record-file.ts'
 
 export const INSTANCE_LOST_MESSAGE =
   'The gateway instance running this query stopped before it finished; no result was kept. Please submit it again.'

@@ -1,14 +1,14 @@
 /**
- * A registry and a runner over one Durable Object per query (Workers). Portable: it sees the
+ * A registry over one Durable Object per query (Workers). Portable: it sees the
  * objects only through `QueryObjectApi`, which the Worker entry builds from the namespace.
  */
-import { toRecordKey } from '../query-id.ts'
-import type { QueryRunner } from '../runner.ts'
+import { toRecordKey } from '../domain/query-id.ts'
 import type { BlobStore } from '../store/types.ts'
-import type { Credentials } from '../upstream/types.ts'
-import type { QueryRecord, Registry, UpstreamQuery } from './types.ts'
+import type { Credentials } from '../domain/caller.ts'
+import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
+import type { Registry } from './types.ts'
 
-/** The RPC methods of a query's Durable Object (src/runtime/worker-query-object.ts). */
+/** The RPC methods of a query's Durable Object (src/runtime/workers/query-object.ts). */
 export interface QueryObjectApi {
   create(record: QueryRecord): Promise<void>
   read(): Promise<QueryRecord | null>
@@ -45,18 +45,5 @@ export function createDurableObjectRegistry(options: DurableObjectRegistryOption
       }
       return records
     },
-  }
-}
-
-/** Runs each query inside its own object, so it outlives the request that submitted it. */
-export function createDurableObjectRunner(objects: QueryObjectDirectory): QueryRunner {
-  return {
-    start: (record, query, credentials) => objects(record.id).start(record, query, credentials),
-    abort: (id, reason) => objects(id).abort(reason),
-    // Workers have no process to shut down: each query lives in its own object.
-    abortAll: async () => {},
-    // Spread over many objects and isolates: not known here.
-    active: 0,
-    queued: 0,
   }
 }

@@ -4,7 +4,8 @@
  */
 import { LRUCache } from 'lru-cache'
 import { toRegistryFullError } from './registry-full.ts'
-import type { QueryRecord, Registry } from './types.ts'
+import type { QueryRecord } from '../domain/query.ts'
+import type { Registry } from './types.ts'
 
 export interface MemoryRegistryOptions {
   /** Records kept at most; the least recently used finished ones go first, never a running one. */

@@ -2,16 +2,14 @@
  * Rebuilds the registry from the records kept beside the results (fs store after a restart).
  * Portable. Finished queries come back as they were; one that was RUNNING ends FAILED.
  */
-import type { AppDeps } from '../deps.ts'
-import { isQueryId, toRecordKey, toResultKey } from '../query-id.ts'
-import { writeRecordFile } from '../runner.ts'
-import type { QueryRecord } from './types.ts'
+import type { BlobStore } from '../store/types.ts'
+import { isQueryId, toRecordKey, toResultKey } from '../domain/query-id.ts'
+import { readRecordFile, writeRecordFile } from './record-file.ts'
+import type { Registry } from './types.ts'
+import type { QueryRecord } from '../domain/query.ts'
 
 export const RESTART_MESSAGE =
   'The gateway restarted before the query finished; no result was kept. Please submit it again.'
-
-/** A record file is small; anything larger is not one of ours. */
-const MAX_RECORD_BYTES = 1024 * 1024
 
 export interface RebuildSummary {
   /** SUCCESSFUL and FAILED queries restored as they were. */
@@ -22,15 +20,17 @@ export interface RebuildSummary {
   dropped: number
 }
 
-export async function rebuildRegistry(
-  deps: Pick<AppDeps, 'store' | 'registry' | 'now'>,
-): Promise<RebuildSummary> {
+export async function rebuildRegistry(deps: {
+  store: BlobStore
+  registry: Registry
+  now: () => number
+}): Promise<RebuildSummary> {
   const summary: RebuildSummary = { restored: 0, interrupted: 0, dropped: 0 }
   const records: QueryRecord[] = []
   for await (const key of deps.store.list()) {
     const id = key.slice(0, -'.json'.length)
     if (!key.endsWith('.json') || !isQueryId(id)) continue
-    const record = await readRecord(deps, id)
+    const record = await readRecordFile(deps.store, id)
     if (record) records.push(record)
     else {
       await deps.store.delete(key)
@@ -68,27 +68,4 @@ export async function rebuildRegistry(
     summary.restored++
   }
   return summary
-}
-
-async function readRecord(deps: Pick<AppDeps, 'store'>, id: string): Promise<QueryRecord | null> {
-  const blob = await deps.store.get(toRecordKey(id))
-  if (!blob) return null
-  if (blob.size > MAX_RECORD_BYTES) {
-    await blob.body.cancel()
-    return null
-  }
-  try {
-    const record = JSON.parse(await new Response(blob.body).text()) as Partial<QueryRecord>
-    const valid =
-      record.id === id &&
-      typeof record.owner === 'string' &&
-      typeof record.project === 'string' &&
-      (record.state === 'RUNNING' || record.state === 'SUCCESSFUL' || record.state === 'FAILED') &&
-      typeof record.options?.separator === 'string' &&
-      typeof record.createdAt === 'number' &&
-      typeof record.bytes === 'number'
-    return valid ? (record as QueryRecord) : null
-  } catch {
-    return null
-  }
 }

@@ -1,53 +1,8 @@
 /**
- * Query records and the Registry contract every registry (memory, Redis, Durable Objects) keeps.
- * Portable: plain data only, every method async so remote registries fit the same shape.
+ * The Registry contract every registry (memory, Redis, Durable Objects) keeps.
+ * Portable: every method async so remote registries fit the same shape.
  */
-
-/** Internal states. A query the registry does not know is MISSING to clients. */
-export type QueryState = 'RUNNING' | 'SUCCESSFUL' | 'FAILED'
-
-export interface ResultOptions {
-  separator: string
-  includeHeader: boolean
-  fileName: string
-}
-
-export interface UpstreamQuery {
-  sql: string
-  project: string
-  offset: number
-  limit: number
-  acceptPartial: boolean
-}
-
-export interface ColumnMetadata {
-  names: string[]
-  types: string[]
-}
-
-export interface QueryRecord {
-  id: string
-  /** Username of the submitter, as the upstream reported it. */
-  owner: string
-  project: string
-  options: ResultOptions
-  state: QueryState
-  /** The failure message (FAILED only), newlines already dropped. */
-  error?: string
-  metadata?: ColumnMetadata
-  /** Rows and bytes written so far (RUNNING) or in total (SUCCESSFUL). */
-  rows: number
-  bytes: number
-  /** The submit's Idempotency-Key and a hash of its request, when one was sent. */
-  idempotency?: { key: string; requestHash: string }
-  /** SHA-256 (hex) of the stored CSV, computed on the way through. */
-  sha256?: string
-  /** Whether the upstream answered with a partial result. */
-  partial?: boolean
-  createdAt: number
-  updatedAt: number
-  finishedAt?: number
-}
+import type { QueryRecord } from '../domain/query.ts'
 
 export interface Registry {
   /** Adds a record; a bounded registry rejects (429) when every record it holds is RUNNING. */

@@ -4,9 +4,10 @@
  */
 import { z } from 'zod'
 import { UpstreamError } from '../errors.ts'
-import type { UpstreamQuery } from '../registry/types.ts'
+import type { UpstreamQuery } from '../domain/query.ts'
 import { stripStackFrames, toOneLine } from './kylin-error.ts'
-import type { Credentials, KylinClient, UserIdentity } from './types.ts'
+import type { Credentials, UserIdentity } from '../domain/caller.ts'
+import type { KylinClient } from './types.ts'
 
 export interface KylinClientOptions {
   /** The upstream's origin (plus any path prefix before `/kylin`), no trailing slash. */

@@ -2,19 +2,8 @@
  * The upstream Kylin client contract: the sync query call and the identity check.
  * Portable: implementations receive `fetch`; Node passes undici's, Workers the global one.
  */
-import type { UpstreamQuery } from '../registry/types.ts'
-
-/** The caller's own credentials, forwarded to the upstream unchanged. */
-export interface Credentials {
-  authorization?: string
-  cookie?: string
-}
-
-export interface UserIdentity {
-  username: string
-  authorities: string[]
-  isAdmin: boolean
-}
+import type { Credentials, UserIdentity } from '../domain/caller.ts'
+import type { UpstreamQuery } from '../domain/query.ts'
 
 export interface KylinClient {
   /**

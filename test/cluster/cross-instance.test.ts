@@ -10,10 +10,10 @@ import {
   INSTANCE_LOST_MESSAGE,
   startDeadInstanceSweeper,
 } from '../../src/cluster/dead-instance-sweeper.ts'
-import type { RedisLimiter } from '../../src/limiter-redis.ts'
-import { toRecordKey, toResultKey } from '../../src/query-id.ts'
-import { createRedisRegistry, type RedisRegistry } from '../../src/registry/redis.ts'
-import { createClusterInstance } from '../../src/runtime/node-cluster.ts'
+import type { RedisLimiter } from '../../src/cluster/redis-limiter.ts'
+import { toRecordKey, toResultKey } from '../../src/domain/query-id.ts'
+import { createRedisRegistry, type RedisRegistry } from '../../src/cluster/redis-registry.ts'
+import { createClusterInstance } from '../../src/runtime/node/cluster.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
 import type { BlobStore } from '../../src/store/types.ts'
 import {

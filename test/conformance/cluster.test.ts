@@ -3,8 +3,8 @@
  * redis-server), STORE=s3 (s3rver behind a loopback front), and a round-robin balancer in front,
  * so consecutive calls of one case (submit, status, download, delete) land on different instances.
  */
-import { parseConfig } from '../../src/config.ts'
-import { startNodeGateway } from '../../src/runtime/node-gateway.ts'
+import { parseConfig } from '../../src/config/config.ts'
+import { startNodeGateway } from '../../src/runtime/node/gateway.ts'
 import { startFakeKylin } from '../support/fake-kylin.ts'
 import { startRedisServer } from '../support/redis-server.ts'
 import { startRoundRobin } from '../support/round-robin.ts'

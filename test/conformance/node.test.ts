@@ -2,8 +2,8 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseConfig } from '../../src/config.ts'
-import { startNodeGateway } from '../../src/runtime/node-gateway.ts'
+import { parseConfig } from '../../src/config/config.ts'
+import { startNodeGateway } from '../../src/runtime/node/gateway.ts'
 import { startFakeKylin } from '../support/fake-kylin.ts'
 import { describeConformance } from './suite.ts'
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { request as httpRequest } from 'node:http'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { encodeCsvRow } from '../../src/csv/encode.ts'
+import { encodeCsvRow } from '../../src/export/csv/encode.ts'
 import { BASIC, KYLIN_SALES_ROWS, toGeneratedRow, type FakeKylin } from '../support/fake-kylin.ts'
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
 

@@ -9,9 +9,9 @@ import { basename, join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config.ts'
-import { encodeCsvRow } from '../../src/csv/encode.ts'
-import { startNodeGateway, type NodeGateway } from '../../src/runtime/node-gateway.ts'
+import { parseConfig } from '../../src/config/config.ts'
+import { encodeCsvRow } from '../../src/export/csv/encode.ts'
+import { startNodeGateway, type NodeGateway } from '../../src/runtime/node/gateway.ts'
 import { createR2Store } from '../../src/store/r2.ts'
 import {
   BASIC,

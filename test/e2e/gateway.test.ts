@@ -11,9 +11,9 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig, type Config } from '../../src/config.ts'
-import { startNodeGateway, type NodeGateway } from '../../src/runtime/node-gateway.ts'
-import { encodeCsvRow } from '../../src/csv/encode.ts'
+import { parseConfig, type Config } from '../../src/config/config.ts'
+import { startNodeGateway, type NodeGateway } from '../../src/runtime/node/gateway.ts'
+import { encodeCsvRow } from '../../src/export/csv/encode.ts'
 import {
   BASIC,
   KYLIN_SALES_ROWS,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { INSTANCE_LOST_MESSAGE } from '../../src/cluster/dead-instance-sweeper.ts'
-import { encodeCsvRow } from '../../src/csv/encode.ts'
+import { encodeCsvRow } from '../../src/export/csv/encode.ts'
 import { BASIC, startFakeKylin, toGeneratedRow, type FakeKylin } from '../support/fake-kylin.ts'
 import { startGatewayProcess, type GatewayProcess as Gateway } from '../support/gateway-process.ts'
 import { startRedisServer, type RedisServer } from '../support/redis-server.ts'

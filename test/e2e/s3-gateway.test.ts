@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config.ts'
-import { encodeCsvRow } from '../../src/csv/encode.ts'
-import { startNodeGateway, type NodeGateway } from '../../src/runtime/node-gateway.ts'
+import { parseConfig } from '../../src/config/config.ts'
+import { encodeCsvRow } from '../../src/export/csv/encode.ts'
+import { startNodeGateway, type NodeGateway } from '../../src/runtime/node/gateway.ts'
 import { BASIC, startFakeKylin, toGeneratedRow, type FakeKylin } from '../support/fake-kylin.ts'
 import { startS3TestServer, type S3TestServer } from '../support/s3-server.ts'
 

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { GatewayError } from '../../src/errors.ts'
-import type { QueryRecord, QueryState, Registry } from '../../src/registry/types.ts'
+import type { QueryRecord, QueryState } from '../../src/domain/query.ts'
+import type { Registry } from '../../src/registry/types.ts'
 
 export interface RegistryUnderTest {
   registry: Registry

@@ -1,5 +1,5 @@
 /**
- * The Node gateway as a child process (src/runtime/node.ts through tsx) on a free loopback port,
+ * The Node gateway as a child process (src/runtime/node/main.ts through tsx) on a free loopback port,
  * resolved once it says where it listens. Tests only, Node only.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -20,7 +20,7 @@ export interface GatewayProcess {
 export function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/runtime/node.ts', '--port', '0', '--host', '127.0.0.1'],
+    ['--import', 'tsx', 'src/runtime/node/main.ts', '--port', '0', '--host', '127.0.0.1'],
     { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } },
   )
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve))

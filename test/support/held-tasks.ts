@@ -2,7 +2,7 @@
  * Limiter tasks that record when they start and then hold their slot until the test releases
  * them by name, so a test can see which queued task a freed slot goes to. Portable.
  */
-import type { Limiter } from '../../src/limiter.ts'
+import type { Limiter } from '../../src/queries/limiter.ts'
 
 export interface HeldTasks {
   /** Names of the tasks that have started, in order. */

@@ -2,15 +2,16 @@
  * AppDeps for in-process HTTP tests: memory store and registry, a scripted KylinClient,
  * a fixed clock and ids, and a `defer` whose background work a test can wait for.
  */
-import { parseConfig, type Config } from '../../src/config.ts'
+import { parseConfig, type Config } from '../../src/config/config.ts'
 import type { AppDeps } from '../../src/deps.ts'
 import { UpstreamError } from '../../src/errors.ts'
 import { createSilentLogger } from '../../src/logger.ts'
 import { createMemoryRegistry } from '../../src/registry/memory.ts'
-import type { UpstreamQuery } from '../../src/registry/types.ts'
-import { createSha256 } from '../../src/runtime/node-gateway.ts'
+import type { UpstreamQuery } from '../../src/domain/query.ts'
+import { createSha256 } from '../../src/runtime/node/gateway.ts'
 import { createMemoryStore } from '../../src/store/memory.ts'
-import type { Credentials, KylinClient, UserIdentity } from '../../src/upstream/types.ts'
+import type { Credentials, UserIdentity } from '../../src/domain/caller.ts'
+import type { KylinClient } from '../../src/upstream/types.ts'
 
 export const basic = (user: string, password: string) =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`

@@ -5,8 +5,8 @@
 import { fetch as undiciFetch, MockAgent } from 'undici'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { UpstreamError } from '../../src/errors.ts'
-import type { UpstreamQuery } from '../../src/registry/types.ts'
-import { createUndiciFetch } from '../../src/runtime/undici-fetch.ts'
+import type { UpstreamQuery } from '../../src/domain/query.ts'
+import { createUndiciFetch } from '../../src/runtime/node/undici-fetch.ts'
 import { createKylinClient, type KylinClientOptions } from '../../src/upstream/client.ts'
 import { BASIC, startFakeKylin, type FakeKylin } from '../support/fake-kylin.ts'
 

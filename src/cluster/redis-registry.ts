@@ -1,0 +1,202 @@
+/**
+ * The Registry contract on Redis, shared by every gateway instance. Node only (ioredis).
+ * A record is a hash of JSON-encoded fields; each change is one Lua script (redis-registry-lua.ts).
+ */
+import type { Redis } from 'ioredis'
+import { createLuaScript } from './redis-client.ts'
+import type { QueryRecord, QueryState } from '../domain/query.ts'
+import type { Registry } from '../registry/types.ts'
+import {
+  CREATE_LUA,
+  DELETE_LUA,
+  FAIL_EXPIRED_LUA,
+  GET_LUA,
+  RENEW_LUA,
+  UPDATE_LUA,
+} from './redis-registry-lua.ts'
+import { toRegistryFullError } from '../registry/registry-full.ts'
+
+const createScript = createLuaScript(CREATE_LUA)
+const getScript = createLuaScript(GET_LUA)
+const updateScript = createLuaScript(UPDATE_LUA)
+const deleteScript = createLuaScript(DELETE_LUA)
+const renewScript = createLuaScript(RENEW_LUA)
+const failExpiredScript = createLuaScript(FAIL_EXPIRED_LUA)
+
+/** Records read per round trip by `list`. */
+const LIST_BATCH = 500
+
+export interface RedisRegistryOptions {
+  redis: Redis
+  /** Put before every key, e.g. `kag:`. */
+  prefix: string
+  /** Records kept at most; the least recently used finished ones go first, never a running one. */
+  maxRecords: number
+  /**
+   * How long a finished record stays after its last change. A safety net: the retention sweep
+   * deletes records with their results before this, so it should be longer than RESULT_RETAIN.
+   */
+  recordTtlMs: number
+  /** How long a RUNNING record's lease lasts unless its instance renews it. */
+  leaseMs: number
+  /** Called with the id of a record evicted by the bound, so its blobs can be removed too. */
+  onEvict?: (id: string) => void
+}
+
+/** A query whose lease could not be renewed, and its state now (`null`: deleted). */
+export interface LostLease {
+  id: string
+  state: QueryState | null
+}
+
+export interface RedisRegistry extends Registry {
+  /**
+   * Renews the lease of every RUNNING record this registry object created (this instance's
+   * queries, queued or running); answers, and forgets, those that hold none any more.
+   */
+  renewLeases(): Promise<LostLease[]>
+  /** Whether this registry object holds the lease of `id`: the query is this instance's. */
+  holds(id: string): boolean
+  /**
+   * Ends FAILED with `message` every RUNNING query whose lease expired (its instance stopped
+   * renewing it); atomic per record, so a query that finished meanwhile is left alone.
+   */
+  failExpired(message: string, now: number): Promise<QueryRecord[]>
+}
+
+export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistry {
+  const { redis, prefix } = options
+  // Held from the moment the record exists, not from when the query starts: a submit may
+  // still be writing the record file when a short lease would otherwise lapse.
+  const held = new Set<string>()
+  const keys = {
+    record: (id: string) => `${prefix}q:${id}`,
+    index: `${prefix}index`,
+    seq: `${prefix}seq`,
+    running: `${prefix}running`,
+  }
+
+  return {
+    async create(record) {
+      const [outcome, evicted] = (await createScript.run(
+        redis,
+        [keys.record(record.id), keys.index, keys.seq, keys.running],
+        [
+          record.id,
+          options.maxRecords,
+          options.leaseMs,
+          options.recordTtlMs,
+          prefix,
+          record.state,
+          ...toFields(record),
+        ],
+      )) as [string, string[]]
+      for (const id of evicted) options.onEvict?.(id)
+      if (outcome === 'full') {
+        throw toRegistryFullError(options.maxRecords)
+      }
+      if (record.state === 'RUNNING') held.add(record.id)
+      else held.delete(record.id)
+    },
+
+    async get(id) {
+      const fields = (await getScript.run(
+        redis,
+        [keys.record(id), keys.index, keys.seq],
+        [id],
+      )) as string[]
+      return fields.length > 0 ? fromFields(fields) : null
+    },
+
+    async update(id, patch) {
+      const { id: _ignored, ...rest } = patch as Partial<QueryRecord>
+      const fields = (await updateScript.run(
+        redis,
+        [keys.record(id), keys.index, keys.seq, keys.running],
+        [id, options.recordTtlMs, ...toFields(rest)],
+      )) as string[] | null
+      if (!fields) return null
+      const record = fromFields(fields)
+      if (record.state !== 'RUNNING') held.delete(id)
+      return record
+    },
+
+    async delete(id) {
+      held.delete(id)
+      const removed = await deleteScript.run(
+        redis,
+        [keys.record(id), keys.index, keys.running],
+        [id],
+      )
+      return removed === 1
+    },
+
+    async list() {
+      const ids = await redis.zrange(keys.index, '0', '-1')
+      const records: QueryRecord[] = []
+      const vanished: string[] = []
+      for (let start = 0; start < ids.length; start += LIST_BATCH) {
+        const batch = ids.slice(start, start + LIST_BATCH)
+        const pipeline = redis.pipeline()
+        for (const id of batch) pipeline.hgetall(keys.record(id))
+        const replies = (await pipeline.exec()) ?? []
+        replies.forEach(([error, value], i) => {
+          if (error) throw error
+          const fields = value as Record<string, string>
+          const flat = Object.entries(fields).flat()
+          if (flat.length > 0) records.push(fromFields(flat))
+          else vanished.push(batch[i]!)
+        })
+      }
+      // Finished records leave by TTL; their index entries are tidied here.
+      if (vanished.length > 0) await redis.zrem(keys.index, ...vanished)
+      return records
+    },
+
+    holds: (id) => held.has(id),
+
+    async renewLeases() {
+      if (held.size === 0) return []
+      const lost = (await renewScript.run(
+        redis,
+        [keys.running],
+        [options.leaseMs, prefix, ...held],
+      )) as string[]
+      const answer: LostLease[] = []
+      for (let i = 0; i < lost.length; i += 2) {
+        const state = lost[i + 1] ? (JSON.parse(lost[i + 1]!) as QueryState) : null
+        held.delete(lost[i]!)
+        answer.push({ id: lost[i]!, state })
+      }
+      return answer
+    },
+
+    async failExpired(message, now) {
+      const failed = (await failExpiredScript.run(
+        redis,
+        [keys.running],
+        [
+          prefix,
+          options.recordTtlMs,
+          ...toFields({ state: 'FAILED', error: message, updatedAt: now, finishedAt: now }),
+        ],
+      )) as string[][]
+      return failed.map(fromFields)
+    },
+  }
+}
+
+/** field, JSON value, field, JSON value, … for HSET; undefined fields are left out. */
+function toFields(values: Partial<QueryRecord>): string[] {
+  const fields: string[] = []
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined) fields.push(name, JSON.stringify(value))
+  }
+  return fields
+}
+
+function fromFields(flat: string[]): QueryRecord {
+  const record: Record<string, unknown> = {}
+  for (let i = 0; i < flat.length; i += 2) record[flat[i]!] = JSON.parse(flat[i + 1]!)
+  return record as unknown as QueryRecord
+}

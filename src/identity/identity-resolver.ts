@@ -1,0 +1,145 @@
+/**
+ * Who is calling: the upstream's /kylin/api/user/authentication, cached briefly per credential.
+ * Portable. The cache key is a SHA-256 of the credential, so no credential is kept in memory.
+ */
+import { LRUCache } from 'lru-cache'
+import { GatewayError, UnauthorizedError, UpstreamError } from '../errors.ts'
+import type { IncrementalHash } from '../sha256.ts'
+import { NO_METRICS, toUpstreamErrorKind, type GatewayMetrics } from '../ops/metrics.ts'
+import { sha256Hex } from '../sha256.ts'
+import type { Credentials, UserIdentity } from '../domain/caller.ts'
+import type { KylinClient } from '../upstream/types.ts'
+
+export interface IdentityResolverOptions {
+  kylin: KylinClient
+  /** How long a verified identity is trusted; 0 asks the upstream every time. */
+  ttlMs: number
+  /** Identities cached at most. */
+  maxEntries?: number
+  /** The runtime's SHA-256 for cache keys (Web Crypto when absent). */
+  createHash?: () => IncrementalHash
+  /** A synchronous SHA-256 hex, preferred when given: it runs on every status poll. */
+  hashText?: (text: string) => string
+  /** Counts look-ups, misses, upstream call times and failures. */
+  metrics?: GatewayMetrics
+}
+
+export interface IdentityResolver {
+  /** The caller's identity; throws 401 for missing or rejected credentials. */
+  resolve(credentials: Credentials): Promise<UserIdentity>
+  /**
+   * The identity when it is cached and fresh and the key can be computed synchronously, else
+   * `undefined` (then call `resolve`). Lets a status poll pass without awaiting anything.
+   */
+  peek(credentials: Credentials): UserIdentity | undefined
+}
+
+export function toCredentials(headers: Headers): Credentials {
+  const credentials: Credentials = {}
+  const authorization = headers.get('authorization')
+  const cookie = headers.get('cookie')
+  if (authorization) credentials.authorization = authorization
+  if (cookie) credentials.cookie = cookie
+  return credentials
+}
+
+export function createIdentityResolver(options: IdentityResolverOptions): IdentityResolver {
+  const metrics = options.metrics ?? NO_METRICS
+  const kylin =
+    metrics === NO_METRICS ? options.kylin : measureAuthentication(options.kylin, metrics)
+  // fetchMethod also folds concurrent look-ups of one credential into a single upstream call.
+  const cache = new LRUCache<string, UserIdentity, Credentials>({
+    max: options.maxEntries ?? 10_000,
+    ttl: Math.max(options.ttlMs, 1),
+    fetchMethod: async (_key, _stale, { context, signal }) => {
+      metrics.countIdentityMiss()
+      const identity = await kylin.authenticate(context, signal)
+      if (!identity) throw new UnauthorizedError({ id: 'BAD_CREDENTIALS' })
+      return identity
+    },
+  })
+
+  const toText = (credentials: Credentials) =>
+    `${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`
+
+  return {
+    peek(credentials) {
+      if (!options.hashText || options.ttlMs === 0) return undefined
+      if (!credentials.authorization && !credentials.cookie) return undefined
+      const cached = cache.get(options.hashText(toText(credentials)))
+      if (cached) metrics.countIdentityLookup()
+      return cached
+    },
+    async resolve(credentials) {
+      if (!credentials.authorization && !credentials.cookie) {
+        throw new UnauthorizedError({ id: 'UNAUTHORIZED' })
+      }
+      // The one count on every authenticated request (status polls included).
+      metrics.countIdentityLookup()
+      if (options.ttlMs === 0) {
+        metrics.countIdentityMiss()
+        return ask(kylin, credentials)
+      }
+      const text = toText(credentials)
+      const key = options.hashText
+        ? options.hashText(text)
+        : await sha256Hex(text, options.createHash)
+      // A fresh identity is answered without the promise machinery of fetch (status polls).
+      const cached = cache.get(key)
+      if (cached) return cached
+      try {
+        const identity = await cache.fetch(key, { context: credentials })
+        if (!identity) throw new UnauthorizedError({ id: 'BAD_CREDENTIALS' })
+        return identity
+      } catch (error) {
+        throw toAuthError(error)
+      }
+    },
+  }
+}
+
+/** Times each identity call and counts its upstream failures (only misses reach it). */
+function measureAuthentication(kylin: KylinClient, metrics: GatewayMetrics): KylinClient {
+  return {
+    query: (query, credentials, signal) => kylin.query(query, credentials, signal),
+    async authenticate(credentials, signal) {
+      const started = performance.now()
+      try {
+        return await kylin.authenticate(credentials, signal)
+      } catch (error) {
+        const kind = signal?.aborted ? null : toUpstreamErrorKind(error)
+        if (kind) metrics.countUpstreamError('authentication', kind)
+        throw error
+      } finally {
+        metrics.observeUpstreamCall('authentication', (performance.now() - started) / 1000)
+      }
+    },
+  }
+}
+
+async function ask(kylin: KylinClient, credentials: Credentials): Promise<UserIdentity> {
+  let identity: UserIdentity | null
+  try {
+    identity = await kylin.authenticate(credentials)
+  } catch (error) {
+    throw toAuthError(error)
+  }
+  if (!identity) throw new UnauthorizedError({ id: 'BAD_CREDENTIALS' })
+  return identity
+}
+
+function toAuthError(error: unknown): GatewayError {
+  if (error instanceof UpstreamError) {
+    return new GatewayError(
+      502,
+      { id: 'UPSTREAM_AUTH_UNAVAILABLE', args: [error.message] },
+      { cause: error },
+    )
+  }
+  if (error instanceof GatewayError) return error
+  return new GatewayError(
+    502,
+    { id: 'UPSTREAM_AUTH_UNAVAILABLE', args: [String(error)] },
+    { cause: error },
+  )
+}

@@ -1,0 +1,122 @@
+/**
+ * Readiness (/readyz): the upstream answers HTTP at all, and the store takes a write. Portable.
+ * Each check is bounded by a timeout; a report is reused briefly so a flood never reaches Kylin.
+ */
+import { toRedactedUrl } from '../redact-url.ts'
+import type { BlobStore } from '../store/types.ts'
+
+/** An empty blob, written and deleted again; not a query key, so no rebuild or listing uses it. */
+export const READINESS_PROBE_KEY = '_readyz-probe'
+
+export interface ReadinessOptions {
+  upstreamUrl: string
+  fetch: typeof fetch
+  store: BlobStore
+  /** Milliseconds since the epoch, for the cache. */
+  now: () => number
+  /** Each check gives up after this long (default 2 s). */
+  timeoutMs?: number
+  /** How long a report is reused (default 5 s). */
+  cacheMs?: number
+}
+
+export interface CheckResult {
+  ok: boolean
+  ms: number
+  /** What the upstream answered (any HTTP status counts as reachable). */
+  status?: number
+  /** Why the check failed. */
+  error?: string
+}
+
+export interface ReadinessReport {
+  ready: boolean
+  checks: { upstream: CheckResult; store: CheckResult }
+}
+
+export interface ReadinessCheck {
+  check(): Promise<ReadinessReport>
+}
+
+export function createReadinessCheck(options: ReadinessOptions): ReadinessCheck {
+  const timeoutMs = options.timeoutMs ?? 2000
+  const cacheMs = options.cacheMs ?? 5000
+  // The promise is cached, so concurrent probes share one round of checks.
+  let cached: { at: number; report: Promise<ReadinessReport> } | undefined
+
+  async function checkUpstream(): Promise<CheckResult> {
+    // Without credentials Kylin answers 401 at once: proof it is up, at no cost to it.
+    const url = `${options.upstreamUrl}/kylin/api/user/authentication`
+    return timed(async (signal) => {
+      const response = await options.fetch(url, { method: 'GET', redirect: 'manual', signal })
+      await response.body?.cancel().catch(() => {})
+      return { status: response.status }
+    }, timeoutMs)
+  }
+
+  async function checkStore(): Promise<CheckResult> {
+    return timed(async (signal) => {
+      const empty = new ReadableStream<Uint8Array>({ start: (c) => c.close() })
+      await options.store.put(READINESS_PROBE_KEY, empty, { signal })
+      await options.store.delete(READINESS_PROBE_KEY)
+      return {}
+    }, timeoutMs)
+  }
+
+  async function run(): Promise<ReadinessReport> {
+    const [upstream, store] = await Promise.all([checkUpstream(), checkStore()])
+    return { ready: upstream.ok && store.ok, checks: { upstream, store } }
+  }
+
+  return {
+    check() {
+      const now = options.now()
+      if (!cached || now - cached.at >= cacheMs) cached = { at: now, report: run() }
+      return cached.report
+    },
+  }
+}
+
+async function timed(
+  work: (signal: AbortSignal) => Promise<{ status?: number }>,
+  timeoutMs: number,
+): Promise<CheckResult> {
+  const started = performance.now()
+  const signal = AbortSignal.timeout(timeoutMs)
+  const elapsed = () => Math.round(performance.now() - started)
+  try {
+    // The race also bounds work that ignores the signal.
+    const outcome = await Promise.race([
+      work(signal),
+      new Promise<never>((_, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      }),
+    ])
+    return { ok: true, ms: elapsed(), ...outcome }
+  } catch (error) {
+    const text = signal.aborted ? `no answer within ${timeoutMs} ms` : describeFailure(error)
+    return { ok: false, ms: elapsed(), error: text }
+  }
+}
+
+/** fetch hides the useful part (`ECONNREFUSED`) in its cause; credentials in a URL never show. */
+function describeFailure(error: unknown): string {
+  let current: unknown = error
+  let message = ''
+  for (let depth = 0; depth < 5 && current instanceof Object; depth++) {
+    const {
+      code,
+      message: text,
+      cause,
+    } = current as {
+      code?: unknown
+      message?: unknown
+      cause?: unknown
+    }
+    if (typeof code === 'string' && code) return code
+    if (typeof text === 'string' && text && text !== 'fetch failed') message = text
+    current = cause
+  }
+  // undici quotes the URL it refused, user:password included.
+  return toRedactedUrl(message) || 'failed'
+}

@@ -1,0 +1,182 @@
+/**
+ * The query service behind the routes: submit, look up with ownership rules, delete.
+ * Portable. Ownership follows Kylin 5: the submitter or an admin (ROLE_ADMIN) may act on a query.
+ */
+import { LRUCache } from 'lru-cache'
+import type { MessageId } from '../i18n.ts'
+import type { AppDeps } from '../deps.ts'
+import { ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
+import { isQueryId, toRecordKey, toResultKey } from '../domain/query-id.ts'
+import { sha256Hex } from '../sha256.ts'
+import type { QueryRecord, ResultOptions, UpstreamQuery } from '../domain/query.ts'
+import { writeRecordFile } from '../registry/record-file.ts'
+import type { QueryRunner } from './runner.ts'
+import type { Credentials, UserIdentity } from '../domain/caller.ts'
+
+/** When to try again after a 429 or 503, in seconds. */
+const RETRY_AFTER = { 'Retry-After': '5' }
+
+export interface SubmitInput {
+  query: UpstreamQuery
+  options: ResultOptions
+  /** The client's Idempotency-Key: the same key and request from the same user, the same query. */
+  idempotencyKey?: string
+}
+
+/** What a refused caller gets: Kylin's message, and the `data` Kylin sends with it. */
+export interface Denial {
+  message: MessageId
+  data: unknown
+}
+
+export interface QueryService {
+  submit(identity: UserIdentity, credentials: Credentials, input: SubmitInput): Promise<QueryRecord>
+  /** The record, or `null` when unknown (or in another project); 403 when not the caller's. */
+  find(
+    identity: UserIdentity,
+    id: string,
+    denial: Denial,
+    project?: string,
+  ): Promise<QueryRecord | null>
+  /** Like `find`, but unknown → 404, and anything not SUCCESSFUL → 404 too (Kylin's rule). */
+  findSuccessful(
+    identity: UserIdentity,
+    id: string,
+    denial: Denial,
+    project?: string,
+  ): Promise<QueryRecord>
+  /** Stops a queued or running query; it ends FAILED with `reason`. `false` if not running. */
+  stop(record: QueryRecord, reason: string): Promise<boolean>
+  /** From now on submits answer 503: the gateway is shutting down. */
+  drain(): void
+  /** Removes one query, its result and its record; a running one is stopped. */
+  remove(record: QueryRecord): Promise<void>
+  /**
+   * Removes every query matching `filter`; returns how many. Without a filter it also clears
+   * blobs no record points at (left by eviction or an earlier process), as Kylin empties the dir.
+   */
+  removeAll(filter?: (record: QueryRecord) => boolean): Promise<number>
+}
+
+export function createQueryService(
+  deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId' | 'config'>,
+  runner: QueryRunner,
+): QueryService {
+  let draining = false
+  /** owner + key → query id; a miss falls back to the registry (e.g. after a restart). */
+  const keys = new LRUCache<string, string>({ max: deps.config.maxQueries })
+
+  async function findByKey(owner: string, key: string): Promise<QueryRecord | null> {
+    const id = keys.get(`${owner}\n${key}`)
+    if (id) {
+      const record = await deps.registry.get(id)
+      if (record) return record
+    }
+    const records = await deps.registry.list()
+    const found = records.find((r) => r.owner === owner && r.idempotency?.key === key) ?? null
+    if (found) keys.set(`${owner}\n${key}`, found.id)
+    return found
+  }
+  const isVisible = (record: QueryRecord | null, project?: string): record is QueryRecord =>
+    record !== null && (!project || project === record.project)
+
+  async function find(identity: UserIdentity, id: string, denial: Denial, project?: string) {
+    if (!isQueryId(id)) return null
+    const record = await deps.registry.get(id)
+    if (!isVisible(record, project)) return null
+    if (record.owner !== identity.username && !identity.isAdmin) {
+      throw new ForbiddenError({ id: denial.message }, { code: '401', data: denial.data })
+    }
+    return record
+  }
+
+  async function remove(record: QueryRecord) {
+    await runner.abort(record.id, 'The query was deleted before it finished.')
+    await deps.registry.delete(record.id)
+    await Promise.all([
+      deps.store.delete(toResultKey(record.id)),
+      deps.store.delete(toRecordKey(record.id)),
+    ])
+  }
+
+  return {
+    async submit(identity, credentials, input) {
+      if (draining) throw new GatewayError(503, { id: 'SHUTTING_DOWN' }, { headers: RETRY_AFTER })
+      // A queue shared by several instances is counted now, across all of them.
+      const queued = runner.countQueued ? await runner.countQueued() : runner.queued
+      if (queued >= deps.config.maxQueuedQueries) {
+        throw new GatewayError(
+          429,
+          { id: 'QUEUE_FULL' },
+          { errorCode: 'KE-020040002', headers: RETRY_AFTER },
+        )
+      }
+      const idempotency = input.idempotencyKey
+        ? { key: input.idempotencyKey, requestHash: await hashRequest(input) }
+        : undefined
+      if (idempotency) {
+        const earlier = await findByKey(identity.username, idempotency.key)
+        if (earlier) {
+          if (earlier.idempotency?.requestHash === idempotency.requestHash) return earlier
+          throw new GatewayError(409, { id: 'IDEMPOTENCY_CONFLICT' })
+        }
+      }
+      const now = deps.now()
+      const record: QueryRecord = {
+        id: deps.newId(),
+        owner: identity.username,
+        project: input.query.project,
+        options: input.options,
+        state: 'RUNNING',
+        rows: 0,
+        bytes: 0,
+        createdAt: now,
+        updatedAt: now,
+        ...(idempotency ? { idempotency } : {}),
+      }
+      await deps.registry.create(record)
+      // On disk before the submit is answered: a crash after this point is remembered as such.
+      await writeRecordFile(deps, record)
+      if (idempotency) keys.set(`${record.owner}\n${idempotency.key}`, record.id)
+      await runner.start(record, input.query, credentials)
+      return record
+    },
+    find,
+    async findSuccessful(identity, id, denial, project) {
+      const record = await find(identity, id, denial, project)
+      if (!record) {
+        throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
+      }
+      if (record.state !== 'SUCCESSFUL') {
+        throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-020040001' })
+      }
+      return record
+    },
+    remove,
+    stop: (record, reason) => runner.abort(record.id, reason),
+    drain() {
+      draining = true
+    },
+    async removeAll(filter) {
+      const records = await deps.registry.list()
+      let removed = 0
+      for (const record of records) {
+        if (filter && !filter(record)) continue
+        await remove(record)
+        removed++
+      }
+      if (!filter) {
+        for await (const key of deps.store.list()) {
+          const id = key.slice(0, key.indexOf('.'))
+          if (!(await deps.registry.get(id))) await deps.store.delete(key)
+        }
+      }
+      return removed
+    },
+  }
+}
+
+/** What makes two submits the same request: the query and how its result is written. */
+function hashRequest(input: SubmitInput): Promise<string> {
+  return sha256Hex(JSON.stringify([input.query, input.options]))
+}

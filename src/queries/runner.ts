@@ -1,0 +1,209 @@
+/**
+ * Runs one query: upstream sync call → transcoder → store → registry.
+ * Portable. Bounded by a limiter; a failure of any step ends FAILED with no blob left behind.
+ */
+import type { AppDeps } from '../deps.ts'
+import { GatewayError } from '../errors.ts'
+import type { Limiter } from './limiter.ts'
+import { NO_METRICS, toUpstreamErrorKind } from '../ops/metrics.ts'
+import { toRecordKey, toResultKey } from '../domain/query-id.ts'
+import { writeRecordFile } from '../registry/record-file.ts'
+import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
+import { toOneLine } from '../upstream/kylin-error.ts'
+import { transcodeKylinResult } from '../export/kylin-json-to-csv.ts'
+import type { Credentials } from '../domain/caller.ts'
+
+/** How often progress (rows, bytes) is written to the registry while a query runs. */
+const PROGRESS_INTERVAL_MS = 500
+
+/**
+ * Where queries run. On Node, in this process (`createQueryRunner`); on Workers, in the query's
+ * Durable Object, so a query outlives the request that submitted it.
+ */
+export interface QueryRunner {
+  /** Hands the query to the background; resolves once it is queued, not when it ends. */
+  start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void>
+  /** Aborts a queued or running query (its late result is discarded); `false` if not running. */
+  abort(id: string, reason: string): Promise<boolean>
+  /** Stops every query of this runner (shutdown); each ends FAILED with `reason`. */
+  abortAll(reason: string): Promise<void>
+  /** Queries running upstream here, and waiting for a slot (0 where not known). */
+  readonly active: number
+  readonly queued: number
+  /** Queries waiting for a slot, asked now, where the queue is shared by several instances. */
+  countQueued?(): Promise<number>
+}
+
+type RunnerDeps = Pick<
+  AppDeps,
+  'kylin' | 'store' | 'registry' | 'logger' | 'defer' | 'now' | 'config' | 'createHash' | 'metrics'
+>
+
+export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunner {
+  const running = new Map<string, AbortController>()
+  const metrics = deps.metrics ?? NO_METRICS
+
+  async function execute(record: QueryRecord, query: UpstreamQuery, credentials: Credentials) {
+    const { id } = record
+    const controller = new AbortController()
+    // Started when the upstream call starts, not while the query waits in the queue.
+    let timeout: AbortSignal | undefined
+    running.set(id, controller)
+    const log = deps.logger.child({ queryId: id })
+    const started = deps.now()
+    try {
+      await limiter.run(
+        async () => {
+          if (!(await deps.registry.get(id)))
+            throw new Error('The query was deleted before it ran.')
+          timeout = AbortSignal.timeout(deps.config.upstreamTimeoutMs)
+          const signal = AbortSignal.any([controller.signal, timeout])
+          // A monotonic clock for a duration; deps.now is wall time (and fixed in tests).
+          const called = performance.now()
+          let body: ReadableStream<Uint8Array>
+          try {
+            body = await deps.kylin.query(query, credentials, signal)
+          } finally {
+            metrics.observeUpstreamCall('query', (performance.now() - called) / 1000)
+          }
+          let lastProgress = deps.now()
+          const transcoding = transcodeKylinResult(body, {
+            separator: record.options.separator,
+            includeHeader: record.options.includeHeader,
+            onProgress: (rows, bytes) => {
+              const now = deps.now()
+              if (now - lastProgress < PROGRESS_INTERVAL_MS) return
+              lastProgress = now
+              void deps.registry.update(id, { rows, bytes, updatedAt: now })
+            },
+          })
+          const hash = deps.createHash()
+          const maxBytes = deps.config.maxResultBytes
+          let size = 0
+          const hashed = transcoding.csv.pipeThrough(
+            new TransformStream<Uint8Array, Uint8Array>({
+              transform(chunk, controller) {
+                size += chunk.byteLength
+                if (size > maxBytes) {
+                  throw new GatewayError(413, {
+                    text: `The result is larger than MAX_RESULT_BYTES (${maxBytes} bytes); no result was kept. Narrow the query or ask the operator to raise the limit.`,
+                  })
+                }
+                hash.update(chunk)
+                controller.enqueue(chunk)
+              },
+            }),
+          )
+          const stored = await deps.store.put(toResultKey(id), hashed, { signal })
+          const summary = await transcoding.summary
+          const sha256 = await hash.digest()
+          const finishedAt = deps.now()
+          const done = await deps.registry.update(id, {
+            state: 'SUCCESSFUL',
+            metadata: summary.metadata,
+            rows: summary.rows,
+            bytes: stored.size,
+            partial: summary.partial,
+            sha256,
+            updatedAt: finishedAt,
+            finishedAt,
+          })
+          if (!done || controller.signal.aborted) {
+            // Deleted while it ran: the late result must not reappear.
+            await deps.store.delete(toResultKey(id))
+            return
+          }
+          await writeRecordFile(deps, done)
+          if (!(await removeFilesIfDeleted(deps, id))) return
+          metrics.countExport(summary.rows, stored.size)
+          metrics.countFinishedQuery('SUCCESSFUL')
+          log.info(
+            { rows: summary.rows, bytes: stored.size, ms: finishedAt - started },
+            'query succeeded',
+          )
+        },
+        controller.signal,
+        record.owner,
+      )
+    } catch (error) {
+      await deps.store.delete(toResultKey(id)).catch(() => {})
+      const message = toFailureMessage(
+        error,
+        controller.signal,
+        timeout,
+        deps.config.upstreamTimeoutMs,
+      )
+      const finishedAt = deps.now()
+      const failed = await deps.registry.update(id, {
+        state: 'FAILED',
+        error: message,
+        updatedAt: finishedAt,
+        finishedAt,
+      })
+      if (failed) {
+        await writeRecordFile(deps, failed)
+          .then(() => removeFilesIfDeleted(deps, id))
+          .catch(() => {})
+        metrics.countFinishedQuery('FAILED')
+      } else await removeFilesIfDeleted(deps, id).catch(() => {})
+      // A stop, a delete or a shutdown is ours, not the upstream's; our own timeout is its.
+      const kind = timeout?.aborted
+        ? 'timeout'
+        : controller.signal.aborted
+          ? null
+          : toUpstreamErrorKind(error)
+      if (kind) metrics.countUpstreamError('query', kind)
+      // Kylin's messages quote the SQL ("while executing SQL: …"), and SQL stays out of info logs.
+      log.info({ ms: finishedAt - started }, 'query failed')
+      log.debug({ error: message }, 'query failure')
+    } finally {
+      running.delete(id)
+    }
+  }
+
+  return {
+    async start(record, query, credentials) {
+      deps.defer(() => execute(record, query, credentials))
+    },
+    async abortAll(reason) {
+      for (const controller of running.values()) controller.abort(new Error(reason))
+    },
+    async abort(id, reason) {
+      const controller = running.get(id)
+      if (!controller) return false
+      controller.abort(new Error(reason))
+      return true
+    },
+    get active() {
+      return limiter.active
+    },
+    get queued() {
+      return limiter.queued
+    },
+  }
+}
+
+/**
+ * After a query's last write: a delete that ran meanwhile (here or on another instance) may have
+ * removed the files before they were written, so they are removed again. `true`: still there.
+ */
+async function removeFilesIfDeleted(deps: Pick<AppDeps, 'store' | 'registry'>, id: string) {
+  if (await deps.registry.get(id)) return true
+  await Promise.all([deps.store.delete(toResultKey(id)), deps.store.delete(toRecordKey(id))])
+  return false
+}
+
+function toFailureMessage(
+  error: unknown,
+  stopped: AbortSignal,
+  timeout: AbortSignal | undefined,
+  timeoutMs: number,
+): string {
+  if (stopped.aborted && stopped.reason instanceof Error) return stopped.reason.message
+  if (timeout?.aborted) {
+    return `The query did not finish within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS), so the gateway stopped it; no result was kept.`
+  }
+  if (error instanceof GatewayError) return toOneLine(error.message)
+  const text = error instanceof Error ? error.message : String(error)
+  return toOneLine(`The query failed in the gateway: ${text}`)
+}

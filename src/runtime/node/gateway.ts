@@ -1,0 +1,240 @@
+/**
+ * Node wiring: config → pino, undici, store driver, registry, app, HTTP server. Node only.
+ * `startNodeGateway` is what the CLI entry and the end-to-end tests start.
+ */
+import { createHash, hash, randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { serve, type ServerType } from '@hono/node-server'
+import { pino, type Logger as PinoLogger } from 'pino'
+import { createGateway, type GatewayApp } from '../../app.ts'
+import type { Config } from '../../config/config.ts'
+import type { AppDeps } from '../../deps.ts'
+import type { IncrementalHash } from '../../sha256.ts'
+import type { Logger } from '../../logger.ts'
+import { toRecordKey, toResultKey } from '../../domain/query-id.ts'
+import { toRedactedUrl } from '../../redact-url.ts'
+import { createMemoryRegistry } from '../../registry/memory.ts'
+import { rebuildRegistry } from '../../registry/rebuild.ts'
+import type { BlobStore } from '../../store/types.ts'
+import { createKylinClient } from '../../upstream/client.ts'
+import { createNodeDocsAssets, findSwaggerUiDist } from './docs-assets.ts'
+import { startNodeCluster } from './cluster.ts'
+import { createMetricsHandler, createPrometheusMetrics } from './metrics.ts'
+import { createNodeStore, describeS3Store } from './store.ts'
+import { createUndiciFetch } from './undici-fetch.ts'
+
+export const SHUTDOWN_MESSAGE =
+  'The gateway shut down before the query finished; no result was kept. Please submit it again.'
+
+/** package.json's version; the file sits two levels up from both src/runtime and dist/runtime. */
+export const GATEWAY_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+).version
+
+/** Which store, and where its results go; never its credentials. */
+function describeStore(config: Config, store: BlobStore): string {
+  if (store.name === 'fs') return `fs (${resolve(config.dataDir)})`
+  if (store.name === 'memory') return `memory (${config.memoryStoreMaxBytes} bytes)`
+  if (store.name === 's3' && config.s3) return describeS3Store(config.s3)
+  return store.name
+}
+
+export interface NodeGateway {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string
+  gateway: GatewayApp
+  store: BlobStore
+  logger: PinoLogger
+  /**
+   * Shuts down: no new queries, up to `graceMs` for running ones to finish, the rest stopped
+   * (FAILED), then sockets and the upstream pool closed.
+   */
+  close(graceMs?: number): Promise<void>
+}
+
+export interface NodeGatewayOptions {
+  /** Where logs go (default stdout); tests pass a stream to read them. */
+  logDestination?: NodeJS.WritableStream
+  /**
+   * A store built by the caller instead of the one STORE names; tests use it to run a Node
+   * gateway on an R2 bucket (Miniflare), which STORE=r2 alone cannot reach from Node.
+   */
+  store?: BlobStore
+}
+
+export function createNodeLogger(config: Config, destination?: NodeJS.WritableStream): PinoLogger {
+  return pino(
+    {
+      level: config.logLevel,
+      base: { service: 'kylin-async-gateway' },
+      // Credentials must never reach a log, whatever object a caller passes.
+      redact: {
+        paths: [
+          'authorization',
+          'cookie',
+          '*.authorization',
+          '*.cookie',
+          'headers.authorization',
+          'headers.cookie',
+          'credentials',
+          '*.credentials',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination ?? pino.destination({ sync: false }),
+  )
+}
+
+/** node:crypto's SHA-256 runs at native speed, well above the export's wire speed. */
+export function createSha256(): IncrementalHash {
+  const hash = createHash('sha256')
+  return {
+    update: (chunk) => void hash.update(chunk),
+    digest: async () => hash.digest('hex'),
+  }
+}
+
+export async function startNodeGateway(
+  config: Config,
+  options: NodeGatewayOptions = {},
+): Promise<NodeGateway> {
+  // First: a store setting it cannot use stops start-up before anything else is opened.
+  const results = options.store
+    ? { store: options.store, close: async () => {} }
+    : createNodeStore(config)
+  const store = results.store
+  const logger = createNodeLogger(config, options.logDestination)
+  const upstream = createUndiciFetch({
+    connectTimeoutMs: 10_000,
+    headersTimeoutMs: config.upstreamTimeoutMs,
+    bodyTimeoutMs: config.upstreamTimeoutMs,
+  })
+  // Whichever registry pushes a record out, its files in the store go with it.
+  const removeEvicted = (id: string) => {
+    void Promise.all([store.delete(toResultKey(id)), store.delete(toRecordKey(id))]).catch(
+      (err: unknown) => logger.warn({ err, queryId: id }, 'evicted result not removed'),
+    )
+  }
+  // Redis, when shared by several instances, is the source of truth for records and slots.
+  const cluster = config.redis
+    ? await startNodeCluster(config, config.redis, {
+        store,
+        logger,
+        now: Date.now,
+        onEvict: removeEvicted,
+      })
+    : null
+  const registry = cluster
+    ? cluster.registry
+    : createMemoryRegistry({
+        maxRecords: config.maxQueries,
+        onEvict: (record) => removeEvicted(record.id),
+      })
+
+  const swaggerUiDist = findSwaggerUiDist()
+  if (!swaggerUiDist) logger.warn('swagger-ui-dist is not installed; /docs only links the document')
+  const prometheus = createPrometheusMetrics()
+  const background = new Set<Promise<void>>()
+  const deps: AppDeps = {
+    config,
+    store,
+    registry,
+    kylin: createKylinClient({ baseUrl: config.upstreamUrl, fetch: upstream.fetch }),
+    fetch: upstream.fetch,
+    logger: logger as unknown as Logger,
+    defer: (task) => {
+      const promise = task().catch((err: unknown) =>
+        logger.error({ err }, 'background task failed'),
+      )
+      background.add(promise)
+      void promise.finally(() => background.delete(promise))
+    },
+    now: Date.now,
+    newId: randomUUID,
+    createHash: createSha256,
+    hashText: (text) => hash('sha256', text, 'hex'),
+    metrics: prometheus.metrics,
+  }
+  const gateway = createGateway(deps, {
+    docsAssets: swaggerUiDist ? createNodeDocsAssets(swaggerUiDist) : undefined,
+    // REGISTRY=redis: queries run here under cluster-wide limits, with leases and remote stops.
+    ...(cluster ? { runner: cluster.createRunner(deps) } : {}),
+  })
+
+  prometheus.watchQueue(gateway)
+  // Node only: Workers have no process to describe, and each isolate would count alone.
+  gateway.app.get('/metrics', createMetricsHandler(prometheus.registry, config.metricsToken))
+
+  // Before serving: results of an earlier process come back, its unfinished queries end FAILED.
+  // (Not with Redis: its records outlive any one process, and leases fail what a process left.)
+  const rebuilt = cluster ? null : await rebuildRegistry({ store, registry, now: Date.now })
+  if (rebuilt && rebuilt.restored + rebuilt.interrupted + rebuilt.dropped > 0) {
+    logger.info(rebuilt, 'registry rebuilt from the store')
+  }
+
+  // Retention: Kylin deletes results older than its retain days on a schedule; so do we.
+  const sweep = setInterval(
+    () => {
+      gateway
+        .removeExpired()
+        .then((removed) => removed > 0 && logger.info({ removed }, 'expired results removed'))
+        .catch((err: unknown) => logger.warn({ err }, 'retention sweep failed'))
+    },
+    Math.min(config.resultRetainMs, 3_600_000),
+  )
+  sweep.unref()
+
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: gateway.app.fetch, hostname: config.host, port: config.port }, () =>
+      resolve(s),
+    )
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const upstreamShown = toRedactedUrl(config.upstreamUrl)
+  const storeShown = describeStore(config, store)
+  logger.info(
+    {
+      version: GATEWAY_VERSION,
+      listen: `${config.host}:${port}`,
+      upstream: upstreamShown,
+      store: storeShown,
+      metricsToken: config.metricsToken !== '',
+    },
+    `kylin-async-gateway ${GATEWAY_VERSION} listening on ${url}, upstream ${upstreamShown}, store ${storeShown}`,
+  )
+
+  return {
+    url,
+    gateway,
+    store,
+    logger,
+    async close(graceMs = 0) {
+      clearInterval(sweep)
+      gateway.drain()
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      if (graceMs > 0 && background.size > 0) {
+        await Promise.race([
+          Promise.allSettled([...background]),
+          new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+        ])
+      }
+      // What did not finish in the grace period ends FAILED (recorded beside its blob), not lost.
+      await gateway.stopAll(SHUTDOWN_MESSAGE)
+      await Promise.allSettled([...background])
+      // Idle keep-alive sockets would otherwise hold server.close() open.
+      if ('closeAllConnections' in server) server.closeAllConnections()
+      await closed
+      await upstream.close()
+      await cluster?.close()
+      await results.close()
+      logger.flush()
+    },
+  }
+}

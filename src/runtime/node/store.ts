@@ -1,0 +1,68 @@
+/**
+ * The result store the Node runtime uses, picked by STORE: fs, memory or s3. Node only: the s3
+ * store sends its requests through an undici pool of its own, closed with the gateway.
+ */
+import type { Config, S3Settings } from '../../config/config.ts'
+import { ConfigError } from '../../errors.ts'
+import { createFsStore } from '../../store/fs.ts'
+import { createMemoryStore } from '../../store/memory.ts'
+import { createS3Store } from '../../store/s3.ts'
+import { messageOf } from '../../store/streams.ts'
+import type { BlobStore } from '../../store/types.ts'
+import { createUndiciFetch } from './undici-fetch.ts'
+
+export interface NodeStore {
+  store: BlobStore
+  close(): Promise<void>
+}
+
+/** Long enough for a service that assembles a large multipart upload before it answers. */
+const S3_HEADERS_TIMEOUT_MS = 5 * 60_000
+/** A stall between two body chunks; a download paused by a slow client does not count. */
+const S3_BODY_TIMEOUT_MS = 2 * 60_000
+
+export function createNodeStore(config: Config): NodeStore {
+  switch (config.store) {
+    case 'fs':
+      return {
+        store: createFsStore({ dir: config.dataDir }),
+        close: async () => {},
+      }
+    case 'memory':
+      return {
+        store: createMemoryStore({ maxBytes: config.memoryStoreMaxBytes }),
+        close: async () => {},
+      }
+    case 's3':
+      return createNodeS3Store(config)
+    case 'r2':
+      throw new ConfigError(
+        'STORE (--store) r2 is only for Cloudflare Workers; use fs, memory or s3 on Node',
+      )
+  }
+}
+
+function createNodeS3Store(config: Config): NodeStore {
+  const settings = config.s3
+  if (!settings) throw new ConfigError('S3_BUCKET (--s3-bucket) is required with STORE=s3')
+  const pool = createUndiciFetch({
+    connectTimeoutMs: 10_000,
+    headersTimeoutMs: S3_HEADERS_TIMEOUT_MS,
+    bodyTimeoutMs: S3_BODY_TIMEOUT_MS,
+  })
+  let store: BlobStore
+  try {
+    store = createS3Store({ ...settings, fetch: pool.fetch })
+  } catch (err) {
+    void pool.close()
+    // e.g. a prefix S3 cannot address: one line at start-up, like any other bad setting.
+    throw new ConfigError(`STORE (--store) s3: ${messageOf(err)}`)
+  }
+  return { store, close: () => pool.close() }
+}
+
+/** Where an s3 store keeps results, for the start-up line: never a credential. */
+export function describeS3Store(settings: S3Settings): string {
+  const where = settings.endpoint ?? `AWS S3 ${settings.region}`
+  return `s3 (s3://${settings.bucket}/${settings.prefix} at ${where})`
+}

@@ -1,0 +1,107 @@
+/**
+ * What the Worker entry and the query Durable Object share: bindings → config, R2 store,
+ * upstream client, console logger, SHA-256 via DigestStream. Workers only.
+ */
+import type { DurableObjectNamespace, Fetcher, R2Bucket } from '@cloudflare/workers-types'
+import type { DocsAssetSource } from '../../api/docs.ts'
+import { parseConfig, type Config } from '../../config/config.ts'
+import type { IncrementalHash } from '../../sha256.ts'
+import { toHex } from '../../sha256.ts'
+import { createConsoleLogger, type Logger } from '../../logger.ts'
+import type { QueryObjectApi, QueryObjectDirectory } from '../../registry/durable-object.ts'
+import { createR2Store } from '../../store/r2.ts'
+import type { BlobStore } from '../../store/types.ts'
+import { createKylinClient } from '../../upstream/client.ts'
+import type { KylinClient } from '../../upstream/types.ts'
+
+export interface WorkerEnv {
+  /** R2 bucket of results (wrangler.toml `r2_buckets`). */
+  RESULTS: R2Bucket
+  /** One Durable Object per query (wrangler.toml `durable_objects`). */
+  QUERIES: DurableObjectNamespace
+  /** Bucket name shown in `result_path` (`r2://<name>/<key>`). */
+  RESULTS_BUCKET_NAME?: string
+  /** swagger-ui-dist as static assets for /docs (wrangler.toml `[assets]`). */
+  ASSETS?: Fetcher
+  /** Settings as Worker vars / secrets, the same names as on Node. */
+  [setting: string]: unknown
+}
+
+export interface WorkerParts {
+  config: Config
+  store: BlobStore
+  kylin: KylinClient
+  logger: Logger
+  objects: QueryObjectDirectory
+}
+
+/** Worker vars may be numbers or booleans in wrangler.toml; settings are parsed from text. */
+function toSettings(env: WorkerEnv): Record<string, string | undefined> {
+  const settings: Record<string, string | undefined> = {}
+  for (const [name, value] of Object.entries(env)) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      settings[name] = String(value)
+    }
+  }
+  // Results live in R2 on Workers whatever STORE says; the fs store needs a disk.
+  settings.STORE = 'r2'
+  return settings
+}
+
+export function createWorkerParts(env: WorkerEnv): WorkerParts {
+  const config = parseConfig(toSettings(env))
+  return {
+    config,
+    store: createR2Store({
+      bucket: env.RESULTS,
+      bucketName: env.RESULTS_BUCKET_NAME ?? 'kylin-async-results',
+    }),
+    // The global fetch, called unbound: workerd rejects `this` other than globalThis.
+    kylin: createKylinClient({
+      baseUrl: config.upstreamUrl,
+      fetch: (input, init) => fetch(input, init),
+    }),
+    logger: createConsoleLogger(config.logLevel, { service: 'kylin-async-gateway' }),
+    objects: (id) => env.QUERIES.get(env.QUERIES.idFromName(id)) as unknown as QueryObjectApi,
+  }
+}
+
+interface DigestStreamLike extends WritableStream<Uint8Array> {
+  readonly digest: Promise<ArrayBuffer>
+}
+
+/** SHA-256 with workerd's native `crypto.DigestStream`, fed as chunks pass by. */
+export function createDigestHash(): IncrementalHash {
+  const DigestStream = (
+    crypto as unknown as { DigestStream: new (algorithm: string) => DigestStreamLike }
+  ).DigestStream
+  const stream = new DigestStream('SHA-256')
+  const writer = stream.getWriter()
+  let failure: unknown
+  return {
+    update(chunk) {
+      writer.write(chunk).catch((error: unknown) => (failure ??= error))
+    },
+    async digest() {
+      await writer.close()
+      if (failure) throw failure
+      return toHex(new Uint8Array(await stream.digest))
+    },
+  }
+}
+
+/**
+ * /docs assets from the `[assets]` binding. With `run_worker_first` nothing there is served
+ * directly: only the files the core asks for, by name, at the directory's root.
+ */
+export function createWorkerDocsAssets(assets: Fetcher): DocsAssetSource {
+  return async (file, request) => {
+    const url = new URL(`/${file}`, request.url)
+    const answer = await assets.fetch(url.href, {
+      method: request.method,
+      headers: request.headers as unknown as Record<string, string>,
+    })
+    // workers-types and the DOM name the same Response differently.
+    return answer as unknown as Response
+  }
+}

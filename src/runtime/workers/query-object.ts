@@ -1,0 +1,127 @@
+/**
+ * The Durable Object of one query: it holds the record and runs the query (upstream →
+ * transcoder → R2), so any isolate answers consistently and the query outlives its submit
+ * request. An alarm ends a query whose runner vanished as FAILED. Workers only.
+ */
+import { DurableObject } from 'cloudflare:workers'
+import { createLimiter } from '../../queries/limiter.ts'
+import { toRecordKey, toResultKey } from '../../domain/query-id.ts'
+import type { QueryRecord, UpstreamQuery } from '../../domain/query.ts'
+import type { Registry } from '../../registry/types.ts'
+import { createQueryRunner, type QueryRunner } from '../../queries/runner.ts'
+import { writeRecordFile } from '../../registry/record-file.ts'
+import type { Credentials } from '../../domain/caller.ts'
+import { createDigestHash, createWorkerParts, type WorkerEnv } from './deps.ts'
+
+/** Time past the upstream timeout before the alarm calls a silent query lost (≤ 1 minute). */
+const toAlarmGraceMs = (upstreamTimeoutMs: number) => Math.min(60_000, upstreamTimeoutMs)
+
+export const RUNNER_LOST =
+  'The gateway lost this query before it finished (its Durable Object was restarted); no result was kept. Please submit it again.'
+
+export class QueryObject extends DurableObject<WorkerEnv> {
+  /** Set while this instance runs the query; gone if the object was evicted or restarted. */
+  private runner: QueryRunner | undefined
+  private runningId: string | undefined
+
+  async create(record: QueryRecord): Promise<void> {
+    await this.ctx.storage.put('record', record)
+  }
+
+  async read(): Promise<QueryRecord | null> {
+    return (await this.ctx.storage.get<QueryRecord>('record')) ?? null
+  }
+
+  async update(patch: Partial<Omit<QueryRecord, 'id'>>): Promise<QueryRecord | null> {
+    const record = await this.read()
+    // A finished record is final, as the Registry contract says: a late progress update or a
+    // stop racing the end must not change it.
+    if (!record || record.state !== 'RUNNING') return null
+    const next: QueryRecord = { ...record, ...patch, id: record.id }
+    await this.ctx.storage.put('record', next)
+    return next
+  }
+
+  async remove(): Promise<boolean> {
+    const record = await this.read()
+    if (record && this.runningId === record.id) {
+      await this.runner?.abort(record.id, 'The query was deleted before it finished.')
+    }
+    await this.ctx.storage.deleteAlarm()
+    await this.ctx.storage.deleteAll()
+    return record !== null
+  }
+
+  async start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void> {
+    const parts = createWorkerParts(this.env)
+    // The runner sees this object's own record through the Registry contract.
+    const registry: Registry = {
+      create: (r) => this.create(r),
+      get: async () => this.read(),
+      update: async (_id, patch) => this.update(patch),
+      delete: async () => this.remove(),
+      list: async () => {
+        const own = await this.read()
+        return own ? [own] : []
+      },
+    }
+    const runner = createQueryRunner(
+      {
+        config: parts.config,
+        store: parts.store,
+        registry,
+        kylin: parts.kylin,
+        logger: parts.logger,
+        // Keeps the object working after the RPC that started the query has returned.
+        defer: (task) => this.ctx.waitUntil(task().finally(() => this.finish(record.id))),
+        now: Date.now,
+        createHash: createDigestHash,
+      },
+      createLimiter(1),
+    )
+    this.runner = runner
+    this.runningId = record.id
+    const { upstreamTimeoutMs } = parts.config
+    await this.ctx.storage.setAlarm(
+      Date.now() + upstreamTimeoutMs + toAlarmGraceMs(upstreamTimeoutMs),
+    )
+    await runner.start(record, query, credentials)
+  }
+
+  async abort(reason: string): Promise<boolean> {
+    if (!this.runner || !this.runningId) return false
+    return this.runner.abort(this.runningId, reason)
+  }
+
+  /** Fires only if the query did not finish in time: a lost runner ends FAILED, not RUNNING. */
+  async alarm(): Promise<void> {
+    const record = await this.read()
+    if (!record || record.state !== 'RUNNING') return
+    const parts = createWorkerParts(this.env)
+    if (this.runningId === record.id) {
+      // Still running here: the runner's own timeout ends it; look again later.
+      await this.ctx.storage.setAlarm(Date.now() + toAlarmGraceMs(parts.config.upstreamTimeoutMs))
+      return
+    }
+    await parts.store.delete(toResultKey(record.id)).catch(() => {})
+    const failed = await this.update({
+      state: 'FAILED',
+      error: RUNNER_LOST,
+      updatedAt: Date.now(),
+      finishedAt: Date.now(),
+    })
+    if (failed) await writeRecordFile(parts, failed).catch(() => {})
+  }
+
+  private async finish(id: string): Promise<void> {
+    if (this.runningId !== id) return
+    this.runner = undefined
+    this.runningId = undefined
+    const record = await this.read()
+    if (record && record.state !== 'RUNNING') await this.ctx.storage.deleteAlarm()
+    if (!record)
+      await createWorkerParts(this.env)
+        .store.delete(toRecordKey(id))
+        .catch(() => {})
+  }
+}
