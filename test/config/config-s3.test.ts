@@ -1,6 +1,7 @@
 /** STORE=s3 settings: what they become, and one clear line for each thing missing or wrong. */
 import { describe, expect, it } from 'vitest'
-import { formatHelp, parseConfig } from '../../src/config/config.ts'
+import { parseConfig } from '../../src/config/config.ts'
+import { formatHelp } from '../../src/config/help.ts'
 import { ConfigError } from '../../src/errors.ts'
 import { startNodeGateway } from '../../src/runtime/node/gateway.ts'
 

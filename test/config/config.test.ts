@@ -1,6 +1,8 @@
 /** Settings: defaults, coercion, and one clear line for every bad value. */
 import { describe, expect, it } from 'vitest'
-import { formatHelp, parseConfig, SETTINGS } from '../../src/config/config.ts'
+import { parseConfig } from '../../src/config/config.ts'
+import { formatHelp } from '../../src/config/help.ts'
+import { SETTINGS } from '../../src/config/settings.ts'
 import { ConfigError } from '../../src/errors.ts'
 
 const base = { KYLIN_UPSTREAM_URL: 'http://kylin:7070/' }

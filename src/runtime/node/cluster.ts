@@ -3,7 +3,8 @@
  * query leases, the sweeper of dead instances, and cross-instance stops. Node only.
  */
 import { randomUUID } from 'node:crypto'
-import type { Config, RedisSettings } from '../../config/config.ts'
+import type { RedisSettings } from '../../config/cluster-settings.ts'
+import type { Config } from '../../config/config.ts'
 import { createClusterRunner, type ClusterRunner } from '../../cluster/cluster-runner.ts'
 import { startDeadInstanceSweeper } from '../../cluster/dead-instance-sweeper.ts'
 import { closeRedis, connectRedis } from '../../cluster/redis-client.ts'

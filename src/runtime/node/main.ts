@@ -4,7 +4,9 @@
  */
 import { parseArgs } from 'node:util'
 import { ConfigError } from '../../errors.ts'
-import { formatHelp, parseConfig, SETTINGS } from '../../config/config.ts'
+import { parseConfig } from '../../config/config.ts'
+import { formatHelp } from '../../config/help.ts'
+import { SETTINGS } from '../../config/settings.ts'
 import { GATEWAY_VERSION, startNodeGateway } from './gateway.ts'
 
 function readSettings(argv: string[]): Record<string, string | undefined> | 'help' | 'version' {

@@ -2,7 +2,8 @@
  * The result store the Node runtime uses, picked by STORE: fs, memory or s3. Node only: the s3
  * store sends its requests through an undici pool of its own, closed with the gateway.
  */
-import type { Config, S3Settings } from '../../config/config.ts'
+import type { Config } from '../../config/config.ts'
+import type { S3Settings } from '../../config/store-settings.ts'
 import { ConfigError } from '../../errors.ts'
 import { createFsStore } from '../../store/fs.ts'
 import { createMemoryStore } from '../../store/memory.ts'

@@ -1,0 +1,61 @@
+/**
+ * Settings: how many queries run and wait, how long they and their results last, how large they grow.
+ * Portable: part of the table that drives the schema, the CLI flags and `--help`.
+ */
+import { z } from 'zod'
+import { integer, toMilliseconds } from './values.ts'
+
+export const QUERY_SETTINGS = {
+  MAX_CONCURRENT_QUERIES: {
+    flag: 'max-concurrent-queries',
+    schema: integer(1, 1000),
+    default: '4',
+    help: 'Upstream queries running at once; more wait in a queue and stay RUNNING',
+  },
+  MAX_CONCURRENT_PER_USER: {
+    flag: 'max-concurrent-per-user',
+    schema: integer(0, 1000),
+    default: '0',
+    help: 'Upstream queries one user may run at once; 0 means one fewer than MAX_CONCURRENT_QUERIES (at least 1)',
+  },
+  MAX_QUEUED_QUERIES: {
+    flag: 'max-queued-queries',
+    schema: integer(0),
+    default: '1000',
+    help: 'Queries waiting for a slot at most; past it a submit answers 429 with Retry-After',
+  },
+  MAX_RESULT_BYTES: {
+    flag: 'max-result-bytes',
+    schema: integer(1),
+    default: String(50 * 1024 ** 3),
+    help: 'Largest CSV result kept; a larger one ends FAILED',
+  },
+  SHUTDOWN_GRACE_MS: {
+    flag: 'shutdown-grace-ms',
+    schema: integer(0),
+    default: '10000',
+    help: 'On SIGTERM / SIGINT, how long running queries may finish before they are stopped',
+  },
+  RESULT_RETAIN: {
+    flag: 'result-retain',
+    schema: z
+      .string()
+      .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration like 7d, 12h, 30m, 90s or 500ms')
+      .transform(toMilliseconds)
+      .pipe(z.number().int().min(1000, 'must be at least 1s')),
+    default: '7d',
+    help: 'How long finished results are kept (Kylin: 7d); older ones are deleted on a schedule',
+  },
+  MAX_QUERIES: {
+    flag: 'max-queries',
+    schema: integer(1),
+    default: '10000',
+    help: 'Query records kept in the registry; the least recently used finished ones go first (more than MAX_CONCURRENT_QUERIES + MAX_QUEUED_QUERIES)',
+  },
+  UPSTREAM_TIMEOUT_MS: {
+    flag: 'upstream-timeout-ms',
+    schema: integer(1),
+    default: String(30 * 60 * 1000),
+    help: 'Longest an upstream query may take, from request to last byte',
+  },
+} as const
