@@ -2,14 +2,14 @@
  * The query service behind the routes: submit, look up with ownership rules, delete.
  * Portable. Ownership follows Kylin 5: the submitter or an admin (ROLE_ADMIN) may act on a query.
  */
-import { LRUCache } from 'lru-cache'
 import type { MessageId } from '../i18n.ts'
 import type { AppDeps } from '../deps.ts'
 import { ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
 import { isQueryId, toRecordKey, toResultKey } from '../domain/query-id.ts'
-import { sha256Hex } from '../sha256.ts'
+import { mayAccess } from '../identity/ownership.ts'
 import type { QueryRecord, ResultOptions, UpstreamQuery } from '../domain/query.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
+import { createIdempotencyKeys, hashRequest } from './idempotency.ts'
 import type { QueryRunner } from './runner.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
 
@@ -63,20 +63,7 @@ export function createQueryService(
   runner: QueryRunner,
 ): QueryService {
   let draining = false
-  /** owner + key → query id; a miss falls back to the registry (e.g. after a restart). */
-  const keys = new LRUCache<string, string>({ max: deps.config.maxQueries })
-
-  async function findByKey(owner: string, key: string): Promise<QueryRecord | null> {
-    const id = keys.get(`${owner}\n${key}`)
-    if (id) {
-      const record = await deps.registry.get(id)
-      if (record) return record
-    }
-    const records = await deps.registry.list()
-    const found = records.find((r) => r.owner === owner && r.idempotency?.key === key) ?? null
-    if (found) keys.set(`${owner}\n${key}`, found.id)
-    return found
-  }
+  const idempotencyKeys = createIdempotencyKeys(deps.registry, deps.config.maxQueries)
   const isVisible = (record: QueryRecord | null, project?: string): record is QueryRecord =>
     record !== null && (!project || project === record.project)
 
@@ -84,7 +71,7 @@ export function createQueryService(
     if (!isQueryId(id)) return null
     const record = await deps.registry.get(id)
     if (!isVisible(record, project)) return null
-    if (record.owner !== identity.username && !identity.isAdmin) {
+    if (!mayAccess(identity, record)) {
       throw new ForbiddenError({ id: denial.message }, { code: '401', data: denial.data })
     }
     return record
@@ -112,10 +99,13 @@ export function createQueryService(
         )
       }
       const idempotency = input.idempotencyKey
-        ? { key: input.idempotencyKey, requestHash: await hashRequest(input) }
+        ? {
+            key: input.idempotencyKey,
+            requestHash: await hashRequest(input.query, input.options),
+          }
         : undefined
       if (idempotency) {
-        const earlier = await findByKey(identity.username, idempotency.key)
+        const earlier = await idempotencyKeys.find(identity.username, idempotency.key)
         if (earlier) {
           if (earlier.idempotency?.requestHash === idempotency.requestHash) return earlier
           throw new GatewayError(409, { id: 'IDEMPOTENCY_CONFLICT' })
@@ -137,7 +127,7 @@ export function createQueryService(
       await deps.registry.create(record)
       // On disk before the submit is answered: a crash after this point is remembered as such.
       await writeRecordFile(deps, record)
-      if (idempotency) keys.set(`${record.owner}\n${idempotency.key}`, record.id)
+      if (idempotency) idempotencyKeys.remember(record.owner, idempotency.key, record.id)
       await runner.start(record, input.query, credentials)
       return record
     },
@@ -174,9 +164,4 @@ export function createQueryService(
       return removed
     },
   }
-}
-
-/** What makes two submits the same request: the query and how its result is written. */
-function hashRequest(input: SubmitInput): Promise<string> {
-  return sha256Hex(JSON.stringify([input.query, input.options]))
 }
