@@ -3,7 +3,7 @@
  * modules or read `process`. This scans every source file's imports and globals.
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { dirname, join, normalize, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const SRC = join(import.meta.dirname, '..', 'src')
@@ -62,6 +62,57 @@ const files = listSources(SRC).map((path) => ({
 const isNodeOnly = (name: string) => NODE_ONLY.some((pattern) => pattern.test(name))
 const isWorkerOnly = (name: string) => WORKER_ONLY.some((pattern) => pattern.test(name))
 const portable = files.filter((f) => !isNodeOnly(f.name) && !isWorkerOnly(f.name))
+
+/**
+ * Rule 2 of the house, dependencies flow one way: each part of src/ sits on a layer, and a file
+ * imports only from its own part or from a lower layer. Top first; a part is a folder or a file
+ * of src/'s root.
+ */
+const LAYERS = [
+  ['runtime'],
+  ['app.ts'],
+  ['api', 'cluster'],
+  ['queries'],
+  ['identity', 'export'],
+  ['deps.ts'],
+  ['ops', 'registry'],
+  ['store', 'upstream', 'config'],
+  ['errors.ts'],
+  ['domain', 'i18n.ts', 'logger.ts', 'redact-url.ts', 'sha256.ts'],
+]
+const partOf = (name: string) => name.split('/')[0]!
+const layerOf = (part: string) => LAYERS.findIndex((parts) => parts.includes(part))
+
+/** The files of src/ a file imports, by their names relative to src/. */
+function localImportsOf(file: { name: string; source: string }): string[] {
+  return importsOf(file.source)
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => normalize(join(dirname(file.name), spec)).replaceAll('\\', '/'))
+}
+
+/** A loop of imports, as the file names that make it, or `null` when there is none. */
+function findCycle(graph: Map<string, string[]>): string[] | null {
+  const state = new Map<string, 'open' | 'done'>()
+  const path: string[] = []
+  const visit = (name: string): string[] | null => {
+    if (state.get(name) === 'done') return null
+    if (state.get(name) === 'open') return [...path.slice(path.indexOf(name)), name]
+    state.set(name, 'open')
+    path.push(name)
+    for (const next of graph.get(name) ?? []) {
+      const cycle = visit(next)
+      if (cycle) return cycle
+    }
+    path.pop()
+    state.set(name, 'done')
+    return null
+  }
+  for (const name of graph.keys()) {
+    const cycle = visit(name)
+    if (cycle) return cycle
+  }
+  return null
+}
 
 describe('architecture', () => {
   it('finds the sources it checks', () => {
@@ -132,6 +183,38 @@ describe('architecture', () => {
       )
       expect(bad, file.name).toEqual([])
     }
+  })
+
+  it.each(files.map((f) => [f.name, f]))(
+    '%s imports only its own part or lower layers',
+    (name, file) => {
+      const layer = layerOf(partOf(name))
+      expect(layer, `${name} is on no layer of LAYERS`).toBeGreaterThanOrEqual(0)
+      const upward = localImportsOf(file).filter((target) => {
+        const part = partOf(target)
+        return part !== partOf(name) && layerOf(part) <= layer
+      })
+      expect(upward).toEqual([])
+    },
+  )
+
+  it('no import loops', () => {
+    const graph = new Map(files.map((f) => [f.name, localImportsOf(f)]))
+    expect(findCycle(graph)).toBeNull()
+  })
+
+  it('the layer and loop checks catch a violation', () => {
+    expect(
+      localImportsOf({ name: 'store/s3.ts', source: "import { x } from '../app.ts'\n" }),
+    ).toEqual(['app.ts'])
+    expect(layerOf('app.ts')).toBeLessThan(layerOf('store'))
+    const loop = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+    ])
+    expect(findCycle(loop)).toEqual(['a.ts', 'b.ts', 'c.ts', 'a.ts'])
+    expect(findCycle(new Map([['a.ts', ['b.ts']]]))).toBeNull()
   })
 
   it('the scanner itself catches a violation', () => {
