@@ -3,6 +3,7 @@
  * Portable: `parseConfig` takes a plain record; runtimes pass `process.env` or the Worker `env`.
  */
 import { ConfigError } from '../errors.ts'
+import { toRedactedUrl } from '../redact-url.ts'
 import { toRedisSettings, type RedisSettings } from './cluster-settings.ts'
 import { flagOf, SECRET_SETTINGS, SETTINGS, settingsSchema } from './settings.ts'
 import { toS3Settings, type S3Settings } from './store-settings.ts'
@@ -11,6 +12,10 @@ export interface Config {
   upstreamUrl: string
   port: number
   host: string
+  /** The Node server's idle keep-alive, header and request timeouts. */
+  keepAliveTimeoutMs: number
+  headersTimeoutMs: number
+  requestTimeoutMs: number
   store: 'fs' | 'memory' | 'r2' | 's3'
   dataDir: string
   memoryStoreMaxBytes: number
@@ -54,7 +59,7 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
         ? 'is required'
         : SECRET_SETTINGS.has(name)
           ? `has a bad value: ${issue?.message}`
-          : `has a bad value ${JSON.stringify(given)}: ${issue?.message}`
+          : `has a bad value ${JSON.stringify(toRedactedUrl(given))}: ${issue?.message}`
     throw new ConfigError(`${name} (--${flagOf(name)}) ${what}`)
   }
   const c = parsed.data
@@ -67,10 +72,20 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
         `must be more than MAX_CONCURRENT_QUERIES + MAX_QUEUED_QUERIES (${inFlight})`,
     )
   }
+  // Node refuses to start a server whose header timeout outlasts its request timeout.
+  if (c.REQUEST_TIMEOUT_MS > 0 && c.HEADERS_TIMEOUT_MS > c.REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      `HEADERS_TIMEOUT_MS (--headers-timeout-ms) has a bad value ${JSON.stringify(input.HEADERS_TIMEOUT_MS)}: ` +
+        `must be at most REQUEST_TIMEOUT_MS (${c.REQUEST_TIMEOUT_MS})`,
+    )
+  }
   return {
     upstreamUrl: c.KYLIN_UPSTREAM_URL,
     port: c.PORT,
     host: c.HOST,
+    keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeoutMs: c.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     store: c.STORE,
     dataDir: c.DATA_DIR,
     memoryStoreMaxBytes: c.MEMORY_STORE_MAX_BYTES,

@@ -17,6 +17,11 @@ export function toMilliseconds(text: string): number {
 
 export const upstreamUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  // fetch refuses a URL with credentials, and the gateway calls Kylin with each caller's own.
+  .refine((url) => {
+    const { username, password } = new URL(url)
+    return username === '' && password === ''
+  }, "must not carry a user or password (user:password@): the gateway calls Kylin with each caller's own credentials")
   .transform((url) => url.replace(/\/+$/, ''))
 
 /** One row of a settings table. */

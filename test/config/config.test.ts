@@ -13,6 +13,9 @@ describe('parseConfig', () => {
       upstreamUrl: 'http://kylin:7070',
       port: 8080,
       host: '0.0.0.0',
+      keepAliveTimeoutMs: 65_000,
+      headersTimeoutMs: 66_000,
+      requestTimeoutMs: 300_000,
       store: 'fs',
       dataDir: './data',
       memoryStoreMaxBytes: 512 * 1024 * 1024,
@@ -70,6 +73,32 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...limits, MAX_QUERIES: '101' }).maxQueries).toBe(101)
     // Raising the queue past the default registry size is caught too.
     expect(() => parseConfig({ ...base, MAX_QUEUED_QUERIES: '20000' })).toThrow(ConfigError)
+  })
+
+  it('refuses an upstream URL with credentials, and never echoes them', () => {
+    let error: unknown
+    try {
+      parseConfig({ KYLIN_UPSTREAM_URL: 'http://svc:s3cr3t-pw@kylin:7070' })
+    } catch (e) {
+      error = e
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    const message = (error as Error).message
+    expect(message).toContain('KYLIN_UPSTREAM_URL (--upstream) has a bad value')
+    expect(message).toContain('must not carry a user or password')
+    expect(message).not.toContain('s3cr3t-pw')
+    expect(message).not.toContain('svc')
+    expect(() => parseConfig({ KYLIN_UPSTREAM_URL: 'http://svc@kylin:7070' })).toThrow(
+      'must not carry a user or password',
+    )
+  })
+
+  it('keeps the header timeout within the request timeout, as Node requires', () => {
+    expect(() =>
+      parseConfig({ ...base, HEADERS_TIMEOUT_MS: '70000', REQUEST_TIMEOUT_MS: '60000' }),
+    ).toThrow('HEADERS_TIMEOUT_MS (--headers-timeout-ms) has a bad value "70000"')
+    const unlimited = parseConfig({ ...base, HEADERS_TIMEOUT_MS: '70000', REQUEST_TIMEOUT_MS: '0' })
+    expect(unlimited.requestTimeoutMs).toBe(0)
   })
 
   it('reads RESULT_RETAIN as Kylin-style durations', () => {

@@ -189,8 +189,19 @@ export async function startNodeGateway(
   sweep.unref()
 
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: gateway.app.fetch, hostname: config.host, port: config.port }, () =>
-      resolve(s),
+    const s = serve(
+      {
+        fetch: gateway.app.fetch,
+        hostname: config.host,
+        port: config.port,
+        // Above a load balancer's idle timeout, so it never reuses a connection closed here.
+        serverOptions: {
+          keepAliveTimeout: config.keepAliveTimeoutMs,
+          headersTimeout: config.headersTimeoutMs,
+          requestTimeout: config.requestTimeoutMs,
+        },
+      },
+      () => resolve(s),
     )
   })
   const address = server.address()
