@@ -105,9 +105,9 @@ describe('GET /readyz on Node', () => {
 describe('start-up', () => {
   it('logs where it listens, the upstream and the store, with no credential or token', async () => {
     const logs: string[] = []
-    const upstream = kylin.url.replace('http://', 'http://ops:hunter2@')
+    // An upstream URL with credentials never gets this far (config refuses it at start).
     const gateway = await startGateway(
-      { KYLIN_UPSTREAM_URL: upstream, METRICS_TOKEN: 'token-never-logged', STORE: 'memory' },
+      { KYLIN_UPSTREAM_URL: kylin.url, METRICS_TOKEN: 'token-never-logged', STORE: 'memory' },
       logs,
     )
     const version = (
@@ -117,13 +117,12 @@ describe('start-up', () => {
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((l) => /listening on/.test(String(l.msg)))
     expect(line).toBeDefined()
-    const shownUpstream = kylin.url.replace('http://', 'http://[redacted]@')
+    const shownUpstream = kylin.url
     expect(line!.msg).toBe(
       `kylin-async-gateway ${version} listening on ${gateway.url}, upstream ${shownUpstream}, store memory (536870912 bytes)`,
     )
     expect(line).toMatchObject({ version, upstream: shownUpstream, metricsToken: true })
     const all = logs.join('')
-    expect(all).not.toContain('hunter2')
     expect(all).not.toContain('token-never-logged')
   })
 
