@@ -13,6 +13,28 @@ end
 local function touch(index, seq, id)
   redis.call('ZADD', index, redis.call('INCR', seq), id)
 end
+-- The Idempotency-Key index entry of a record (prefix .. 'idem:' .. sha1(owner \\n key)), or nil.
+local function idem_key(prefix, record_key)
+  local raw = redis.call('HGET', record_key, 'idempotency')
+  if not raw then return nil end
+  local owner = cjson.decode(redis.call('HGET', record_key, 'owner'))
+  return prefix .. 'idem:' .. redis.sha1hex(owner .. '\\n' .. cjson.decode(raw).key)
+end
+-- A record key is prefix .. 'q:' .. id.
+local function prefix_of(record_key, id)
+  return string.sub(record_key, 1, #record_key - #id - 2)
+end
+-- Removes a record's index entry, if it still points at this record.
+local function drop_idem(prefix, record_key, id)
+  local key = idem_key(prefix, record_key)
+  if key and redis.call('GET', key) == id then redis.call('DEL', key) end
+end
+-- A finished record and its index entry expire together.
+local function expire_with_idem(prefix, record_key, ttl)
+  redis.call('PEXPIRE', record_key, ttl)
+  local key = idem_key(prefix, record_key)
+  if key then redis.call('PEXPIRE', key, ttl) end
+end
 `
 
 /**
@@ -31,6 +53,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
     if #batch == 0 then break end
     for _, other in ipairs(batch) do
       if need > 0 and not redis.call('ZSCORE', KEYS[4], other) then
+        drop_idem(prefix, prefix .. 'q:' .. other, other)
         redis.call('DEL', prefix .. 'q:' .. other)
         redis.call('ZREM', KEYS[2], other)
         evicted[#evicted + 1] = other
@@ -42,13 +65,16 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   end
   if need > 0 then return {'full', evicted} end
 end
+drop_idem(prefix, KEYS[1], id)
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 7))
+local idem = idem_key(prefix, KEYS[1])
+if idem then redis.call('SET', idem, id) end
 if ARGV[6] == 'RUNNING' then
   redis.call('ZADD', KEYS[4], now_ms() + lease, id)
 else
   redis.call('ZREM', KEYS[4], id)
-  redis.call('PEXPIRE', KEYS[1], ttl)
+  expire_with_idem(prefix, KEYS[1], ttl)
 end
 touch(KEYS[2], KEYS[3], id)
 return {'ok', evicted}
@@ -71,14 +97,15 @@ if redis.call('HGET', KEYS[1], 'state') ~= RUNNING then return false end
 if #ARGV >= 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
 if redis.call('HGET', KEYS[1], 'state') ~= RUNNING then
   redis.call('ZREM', KEYS[4], ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  expire_with_idem(prefix_of(KEYS[1], ARGV[1]), KEYS[1], ARGV[2])
 end
 touch(KEYS[2], KEYS[3], ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 `
 
 /** KEYS: record, index, running. ARGV: id. 1 when the record was there. */
-export const DELETE_LUA = `
+export const DELETE_LUA = `${PRELUDE}
+drop_idem(prefix_of(KEYS[1], ARGV[1]), KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 return redis.call('DEL', KEYS[1])
@@ -115,7 +142,7 @@ for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[1], id)
   if redis.call('HGET', key, 'state') == RUNNING then
     redis.call('HSET', key, unpack(ARGV, 3))
-    redis.call('PEXPIRE', key, ARGV[2])
+    expire_with_idem(ARGV[1], key, ARGV[2])
     failed[#failed + 1] = redis.call('HGETALL', key)
   end
 end

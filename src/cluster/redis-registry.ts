@@ -2,6 +2,7 @@
  * The Registry contract on Redis, shared by every gateway instance. Node only (ioredis).
  * A record is a hash of JSON-encoded fields; each change is one Lua script (redis-registry-lua.ts).
  */
+import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { createLuaScript } from './redis-client.ts'
 import type { QueryRecord, QueryState } from '../domain/query.ts'
@@ -76,6 +77,15 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
     running: `${prefix}running`,
   }
 
+  async function readRecord(id: string): Promise<QueryRecord | null> {
+    const fields = (await getScript.run(
+      redis,
+      [keys.record(id), keys.index, keys.seq],
+      [id],
+    )) as string[]
+    return fields.length > 0 ? fromFields(fields) : null
+  }
+
   return {
     async create(record) {
       const [outcome, evicted] = (await createScript.run(
@@ -99,14 +109,7 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       else held.delete(record.id)
     },
 
-    async get(id) {
-      const fields = (await getScript.run(
-        redis,
-        [keys.record(id), keys.index, keys.seq],
-        [id],
-      )) as string[]
-      return fields.length > 0 ? fromFields(fields) : null
-    },
+    get: readRecord,
 
     async update(id, patch) {
       const { id: _ignored, ...rest } = patch as Partial<QueryRecord>
@@ -151,6 +154,15 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       // Finished records leave by TTL; their index entries are tidied here.
       if (vanished.length > 0) await redis.zrem(keys.index, ...vanished)
       return records
+    },
+
+    async findByIdempotencyKey(owner, key) {
+      // The entry is written, expired and removed with its record inside the scripts.
+      const entry = `${prefix}idem:${createHash('sha1').update(`${owner}\n${key}`).digest('hex')}`
+      const id = await redis.get(entry)
+      if (id === null) return null
+      const record = await readRecord(id)
+      return record && record.owner === owner && record.idempotency?.key === key ? record : null
     },
 
     holds: (id) => held.has(id),

@@ -1,38 +1,22 @@
 /**
- * Idempotency-Key on submit: the same key and request from the same user get the same query.
- * Portable. Keys are remembered in a bounded cache; a miss asks the registry (after a restart).
+ * Idempotency-Key on submit: the same key and request from the same user get the same query, the
+ * same key with another request a 409. Portable; the registry finds a key through its own index.
  */
-import { LRUCache } from 'lru-cache'
 import type { QueryRecord, ResultOptions, UpstreamQuery } from '../domain/query.ts'
+import { GatewayError } from '../errors.ts'
 import type { Registry } from '../registry/types.ts'
 import { sha256Hex } from '../sha256.ts'
 
-export interface IdempotencyKeys {
-  /** The query an owner submitted earlier under `key`, or `null`. */
-  find(owner: string, key: string): Promise<QueryRecord | null>
-  remember(owner: string, key: string, id: string): void
-}
-
-export function createIdempotencyKeys(registry: Registry, max: number): IdempotencyKeys {
-  /** owner + key → query id. */
-  const keys = new LRUCache<string, string>({ max })
-  const toEntry = (owner: string, key: string) => `${owner}\n${key}`
-  return {
-    async find(owner, key) {
-      const id = keys.get(toEntry(owner, key))
-      if (id) {
-        const record = await registry.get(id)
-        if (record) return record
-      }
-      const records = await registry.list()
-      const found = records.find((r) => r.owner === owner && r.idempotency?.key === key) ?? null
-      if (found) keys.set(toEntry(owner, key), found.id)
-      return found
-    },
-    remember(owner, key, id) {
-      keys.set(toEntry(owner, key), id)
-    },
-  }
+/** The query an earlier submit of this request made under `idempotency.key`, or `null`. */
+export async function findEarlierSubmit(
+  registry: Registry,
+  owner: string,
+  idempotency: { key: string; requestHash: string },
+): Promise<QueryRecord | null> {
+  const earlier = await registry.findByIdempotencyKey(owner, idempotency.key)
+  if (!earlier) return null
+  if (earlier.idempotency?.requestHash === idempotency.requestHash) return earlier
+  throw new GatewayError(409, { id: 'IDEMPOTENCY_CONFLICT' })
 }
 
 /** What makes two submits the same request: the query and how its result is written. */

@@ -9,7 +9,7 @@ import { isQueryId, toRecordKey, toResultKey } from '../domain/query-id.ts'
 import { mayAccess } from '../identity/ownership.ts'
 import type { QueryRecord, ResultOptions, UpstreamQuery } from '../domain/query.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
-import { createIdempotencyKeys, hashRequest } from './idempotency.ts'
+import { findEarlierSubmit, hashRequest } from './idempotency.ts'
 import type { QueryRunner } from './runner.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
 
@@ -63,7 +63,6 @@ export function createQueryService(
   runner: QueryRunner,
 ): QueryService {
   let draining = false
-  const idempotencyKeys = createIdempotencyKeys(deps.registry, deps.config.maxQueries)
   const isVisible = (record: QueryRecord | null, project?: string): record is QueryRecord =>
     record !== null && (!project || project === record.project)
 
@@ -105,11 +104,8 @@ export function createQueryService(
           }
         : undefined
       if (idempotency) {
-        const earlier = await idempotencyKeys.find(identity.username, idempotency.key)
-        if (earlier) {
-          if (earlier.idempotency?.requestHash === idempotency.requestHash) return earlier
-          throw new GatewayError(409, { id: 'IDEMPOTENCY_CONFLICT' })
-        }
+        const earlier = await findEarlierSubmit(deps.registry, identity.username, idempotency)
+        if (earlier) return earlier
       }
       const now = deps.now()
       const record: QueryRecord = {
@@ -127,7 +123,6 @@ export function createQueryService(
       await deps.registry.create(record)
       // On disk before the submit is answered: a crash after this point is remembered as such.
       await writeRecordFile(deps, record)
-      if (idempotency) idempotencyKeys.remember(record.owner, idempotency.key, record.id)
       await runner.start(record, input.query, credentials)
       return record
     },

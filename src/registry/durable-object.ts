@@ -16,7 +16,15 @@ export interface QueryObjectApi {
   remove(): Promise<boolean>
   start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void>
   abort(reason: string): Promise<boolean>
+  /** As the index object of an Idempotency-Key: remember, read or drop the query id. */
+  pointTo(id: string): Promise<void>
+  pointer(): Promise<string | null>
+  dropPointer(id: string): Promise<void>
 }
+
+/** The object that indexes one owner's Idempotency-Key: a name no query id can take. */
+export const toIdempotencyObjectName = (owner: string, key: string) =>
+  `idempotency:${JSON.stringify([owner, key])}`
 
 /** Finds the object of a query id (`namespace.get(namespace.idFromName(id))`). */
 export type QueryObjectDirectory = (id: string) => QueryObjectApi
@@ -30,10 +38,30 @@ export interface DurableObjectRegistryOptions {
 export function createDurableObjectRegistry(options: DurableObjectRegistryOptions): Registry {
   const { objects, store } = options
   return {
-    create: (record) => objects(record.id).create(record),
+    async create(record) {
+      await objects(record.id).create(record)
+      const { idempotency } = record
+      if (idempotency) {
+        await objects(toIdempotencyObjectName(record.owner, idempotency.key)).pointTo(record.id)
+      }
+    },
     get: (id) => objects(id).read(),
     update: (id, patch) => objects(id).update(patch),
-    delete: (id) => objects(id).remove(),
+    async delete(id) {
+      const record = await objects(id).read()
+      if (record?.idempotency) {
+        const name = toIdempotencyObjectName(record.owner, record.idempotency.key)
+        await objects(name).dropPointer(id)
+      }
+      return objects(id).remove()
+    },
+    async findByIdempotencyKey(owner, key) {
+      const id = await objects(toIdempotencyObjectName(owner, key)).pointer()
+      if (id === null) return null
+      const record = await objects(id).read()
+      // The pointer outlives a record its object dropped on its own: check it still matches.
+      return record && record.owner === owner && record.idempotency?.key === key ? record : null
+    },
     async list() {
       const records: QueryRecord[] = []
       for await (const key of store.list()) {

@@ -20,6 +20,15 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
   // runs (its result would then land with no record, and its status turn MISSING), so `create`
   // makes room itself first and lru-cache never reaches its bound.
   const records = new LRUCache<string, QueryRecord>({ max: maxRecords })
+  /** owner + Idempotency-Key → query id, for the records that carry a key. */
+  const byIdempotencyKey = new Map<string, string>()
+  const toIndexKey = (owner: string, key: string) => `${owner}\n${key}`
+
+  function forget(record: QueryRecord): void {
+    if (!record.idempotency) return
+    const indexKey = toIndexKey(record.owner, record.idempotency.key)
+    if (byIdempotencyKey.get(indexKey) === record.id) byIdempotencyKey.delete(indexKey)
+  }
 
   function evictOneFinished(): void {
     // From the least recently used on.
@@ -27,6 +36,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       const record = records.peek(id)
       if (!record || record.state === 'RUNNING') continue
       records.delete(id)
+      forget(record)
       options.onEvict?.(record)
       return
     }
@@ -39,7 +49,12 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
   return {
     async create(record) {
       if (!records.has(record.id) && records.size >= maxRecords) evictOneFinished()
+      const previous = records.peek(record.id)
+      if (previous) forget(previous)
       records.set(record.id, toFrozenCopy(record))
+      if (record.idempotency) {
+        byIdempotencyKey.set(toIndexKey(record.owner, record.idempotency.key), record.id)
+      }
     },
     async get(id) {
       return records.get(id) ?? null
@@ -53,10 +68,16 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       return next
     },
     async delete(id) {
+      const record = records.peek(id)
+      if (record) forget(record)
       return records.delete(id)
     },
     async list() {
       return [...records.values()]
+    },
+    async findByIdempotencyKey(owner, key) {
+      const id = byIdempotencyKey.get(toIndexKey(owner, key))
+      return id === undefined ? null : (records.get(id) ?? null)
     },
   }
 }

@@ -16,4 +16,9 @@ export interface Registry {
   /** Removes a record; `false` when it was not there. */
   delete(id: string): Promise<boolean>
   list(): Promise<QueryRecord[]>
+  /**
+   * The record `owner` submitted with Idempotency-Key `key`, or `null`: a look-up through an
+   * index, so its cost does not grow with the number of records.
+   */
+  findByIdempotencyKey(owner: string, key: string): Promise<QueryRecord | null>
 }

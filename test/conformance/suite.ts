@@ -258,6 +258,39 @@ export function describeConformance(runtime: string, start: () => Promise<Confor
       expect(((await res.json()) as Envelope).msg).toContain('sql is required')
     })
 
+    it('answers a repeated Idempotency-Key with the same query, 409 for another request, per user', async () => {
+      const key = `conformance-${Date.now()}`
+      const post = (sql: string, auth: string) =>
+        api('', {
+          method: 'POST',
+          auth,
+          headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
+          body: JSON.stringify({ sql, project: 'learn_kylin' }),
+        })
+      const first = (await (
+        await post('select * from kylin_sales', BASIC.ANALYST)
+      ).json()) as Envelope<Status>
+      const again = (await (
+        await post('select * from kylin_sales', BASIC.ANALYST)
+      ).json()) as Envelope<Status>
+      expect(again.data.queryID).toBe(first.data.queryID)
+      const conflict = await post('select 1', BASIC.ANALYST)
+      expect(conflict.status).toBe(409)
+      expect(((await conflict.json()) as Envelope).msg).toContain('Idempotency-Key')
+      // Another user's key of the same name is theirs alone.
+      const other = (await (
+        await post('select * from kylin_sales', BASIC.MODELER)
+      ).json()) as Envelope<Status>
+      expect(other.data.queryID).not.toBe(first.data.queryID)
+      // Once the query is deleted, the key starts a new one.
+      await waitForEnd(first.data.queryID!)
+      expect((await api(`/${first.data.queryID}`, { method: 'DELETE' })).status).toBe(200)
+      const fresh = (await (
+        await post('select * from kylin_sales', BASIC.ANALYST)
+      ).json()) as Envelope<Status>
+      expect(fresh.data.queryID).not.toBe(first.data.queryID)
+    })
+
     it('deletes one query (owner) and all queries (admin only)', async () => {
       const id = await submit({ sql: 'select * from kylin_sales' })
       await waitForEnd(id)

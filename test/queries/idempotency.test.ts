@@ -1,45 +1,49 @@
-/** Idempotency-Key look-ups: by owner and key, from the cache or, on a miss, the registry. */
+/** Idempotency-Key on submit: the earlier query for the same request, a 409 for another. */
 import { describe, expect, it } from 'vitest'
 import type { QueryRecord } from '../../src/domain/query.ts'
-import { createIdempotencyKeys, hashRequest } from '../../src/queries/idempotency.ts'
+import { GatewayError } from '../../src/errors.ts'
+import { findEarlierSubmit, hashRequest } from '../../src/queries/idempotency.ts'
 import { createMemoryRegistry } from '../../src/registry/memory.ts'
 
 const options = { separator: ',', includeHeader: false, fileName: 'result' }
 const query = { sql: 'select 1', project: 'p', offset: 0, limit: 0, acceptPartial: false }
 
-function toRecord(id: string, owner: string, key?: string): QueryRecord {
-  return {
-    id,
-    owner,
-    project: 'p',
-    options,
-    state: 'RUNNING',
-    rows: 0,
-    bytes: 0,
-    createdAt: 1,
-    updatedAt: 1,
-    ...(key ? { idempotency: { key, requestHash: 'h' } } : {}),
-  }
-}
+const toRecord = (id: string, owner: string, key: string, requestHash: string): QueryRecord => ({
+  id,
+  owner,
+  project: 'p',
+  options,
+  state: 'RUNNING',
+  rows: 0,
+  bytes: 0,
+  createdAt: 1,
+  updatedAt: 1,
+  idempotency: { key, requestHash },
+})
 
 describe('queries/idempotency', () => {
-  it('finds a query by its owner and key in the registry, and no other user’s', async () => {
+  it('answers the earlier query for the same request, nothing for a new key or another user', async () => {
     const registry = createMemoryRegistry({ maxRecords: 10 })
-    await registry.create(toRecord('a', 'ANALYST', 'k1'))
-    const keys = createIdempotencyKeys(registry, 10)
-    expect((await keys.find('ANALYST', 'k1'))?.id).toBe('a')
-    expect(await keys.find('MODELER', 'k1')).toBeNull()
-    expect(await keys.find('ANALYST', 'k2')).toBeNull()
+    await registry.create(toRecord('a', 'ANALYST', 'k1', 'h1'))
+    const earlier = await findEarlierSubmit(registry, 'ANALYST', { key: 'k1', requestHash: 'h1' })
+    expect(earlier?.id).toBe('a')
+    expect(
+      await findEarlierSubmit(registry, 'ANALYST', { key: 'k2', requestHash: 'h1' }),
+    ).toBeNull()
+    expect(
+      await findEarlierSubmit(registry, 'MODELER', { key: 'k1', requestHash: 'h1' }),
+    ).toBeNull()
   })
 
-  it('remembers a key it was told, and forgets it once the query is gone', async () => {
+  it('refuses the same key with another request: 409', async () => {
     const registry = createMemoryRegistry({ maxRecords: 10 })
-    await registry.create(toRecord('b', 'ANALYST'))
-    const keys = createIdempotencyKeys(registry, 10)
-    keys.remember('ANALYST', 'k', 'b')
-    expect((await keys.find('ANALYST', 'k'))?.id).toBe('b')
-    await registry.delete('b')
-    expect(await keys.find('ANALYST', 'k')).toBeNull()
+    await registry.create(toRecord('a', 'ANALYST', 'k1', 'h1'))
+    const refusal = await findEarlierSubmit(registry, 'ANALYST', {
+      key: 'k1',
+      requestHash: 'h2',
+    }).catch((error: unknown) => error)
+    expect(refusal).toBeInstanceOf(GatewayError)
+    expect(refusal).toMatchObject({ status: 409 })
   })
 
   it('hashes the query and its result options, so any difference is another request', async () => {

@@ -173,5 +173,44 @@ export function describeRegistryContract(name: string, make: MakeRegistry) {
       expect(evicted).toEqual(['b'])
       expect(await registry.get('a')).toMatchObject({ state: 'RUNNING' })
     })
+
+    it('finds a record by its owner and Idempotency-Key, and no other', async () => {
+      const { registry } = await make(10)
+      const keyed = (id: string, owner: string, key: string): QueryRecord => ({
+        ...makeRecord(id),
+        owner,
+        idempotency: { key, requestHash: `hash-${id}` },
+      })
+      await registry.create(keyed('a', 'ANALYST', 'nightly'))
+      await registry.create(keyed('b', 'MODELER', 'nightly'))
+      await registry.create(makeRecord('c'))
+      expect((await registry.findByIdempotencyKey('ANALYST', 'nightly'))?.id).toBe('a')
+      expect((await registry.findByIdempotencyKey('MODELER', 'nightly'))?.id).toBe('b')
+      expect(await registry.findByIdempotencyKey('ADMIN', 'nightly')).toBeNull()
+      expect(await registry.findByIdempotencyKey('ANALYST', 'other')).toBeNull()
+      // Still found once finished, and gone with the record.
+      await registry.update('a', { state: 'SUCCESSFUL' })
+      expect(await registry.findByIdempotencyKey('ANALYST', 'nightly')).toMatchObject({
+        id: 'a',
+        state: 'SUCCESSFUL',
+      })
+      await registry.delete('a')
+      expect(await registry.findByIdempotencyKey('ANALYST', 'nightly')).toBeNull()
+      // A new query may take the key again.
+      await registry.create(keyed('d', 'ANALYST', 'nightly'))
+      expect((await registry.findByIdempotencyKey('ANALYST', 'nightly'))?.id).toBe('d')
+    })
+
+    it('forgets the Idempotency-Key of a record evicted by the bound', async () => {
+      const { registry, evicted } = await make(2)
+      await registry.create({
+        ...makeRecord('a', 'SUCCESSFUL'),
+        idempotency: { key: 'k', requestHash: 'h' },
+      })
+      await registry.create(makeRecord('b'))
+      await registry.create(makeRecord('c'))
+      expect(evicted).toEqual(['a'])
+      expect(await registry.findByIdempotencyKey('ADMIN', 'k')).toBeNull()
+    })
   })
 }

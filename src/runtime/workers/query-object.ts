@@ -52,6 +52,18 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     return record !== null
   }
 
+  async pointTo(id: string): Promise<void> {
+    await this.ctx.storage.put('pointer', id)
+  }
+
+  async pointer(): Promise<string | null> {
+    return (await this.ctx.storage.get<string>('pointer')) ?? null
+  }
+
+  async dropPointer(id: string): Promise<void> {
+    if ((await this.pointer()) === id) await this.ctx.storage.delete('pointer')
+  }
+
   async start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void> {
     const parts = createWorkerParts(this.env)
     // The runner sees this object's own record through the Registry contract.
@@ -64,6 +76,7 @@ export class QueryObject extends DurableObject<WorkerEnv> {
         const own = await this.read()
         return own ? [own] : []
       },
+      findByIdempotencyKey: async () => null,
     }
     const runner = createQueryRunner(
       {
