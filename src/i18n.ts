@@ -70,6 +70,10 @@ const CATALOG = {
     en: 'All %s queries the gateway keeps (MAX_QUERIES) are still running, so no new query can be recorded. Please wait for one to finish and try again.',
     cn: '网关保存的全部 %s 个查询（MAX_QUERIES）都仍在运行，无法记录新查询。请等待某个查询结束后重试。',
   },
+  NOT_RECORDED: {
+    en: 'The gateway could not record the query, so nothing was queued: its %s refused a write (%s). Please try again later.',
+    cn: '网关无法记录该查询，因此未排队：其%s拒绝写入（%s）。请稍后重试。',
+  },
   SHUTTING_DOWN: {
     en: 'The gateway is shutting down and takes no new queries. Please submit again shortly.',
     cn: '网关正在关闭，不再接受新查询。请稍后重新提交。',

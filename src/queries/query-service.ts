@@ -9,6 +9,8 @@ import { isQueryId, toRecordKey, toResultKey } from '../domain/query-id.ts'
 import { mayAccess } from '../identity/ownership.ts'
 import type { QueryRecord, ResultOptions, UpstreamQuery } from '../domain/query.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
+import { toRedactedUrl } from '../redact-url.ts'
+import { toOneLine } from '../upstream/kylin-error.ts'
 import { findEarlierSubmit, hashRequest } from './idempotency.ts'
 import type { QueryRunner } from './runner.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
@@ -120,9 +122,15 @@ export function createQueryService(
         updatedAt: now,
         ...(idempotency ? { idempotency } : {}),
       }
-      await deps.registry.create(record)
+      await deps.registry.create(record).catch((error: unknown) => {
+        throw toNotRecordedError('registry', error)
+      })
       // On disk before the submit is answered: a crash after this point is remembered as such.
-      await writeRecordFile(deps, record)
+      // A record that cannot be kept is no query at all: it would stay RUNNING with no runner.
+      await writeRecordFile(deps, record).catch(async (error: unknown) => {
+        await deps.registry.delete(record.id).catch(() => {})
+        throw toNotRecordedError('result store', error)
+      })
       await runner.start(record, input.query, credentials)
       return record
     },
@@ -159,4 +167,17 @@ export function createQueryService(
       return removed
     },
   }
+}
+
+/** 503 for a submit whose record could not be kept; a GatewayError (e.g. registry full) as is. */
+function toNotRecordedError(where: string, error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  const cause =
+    typeof code === 'string' && code ? code : toOneLine(toRedactedUrl(String(message ?? error)))
+  return new GatewayError(
+    503,
+    { id: 'NOT_RECORDED', args: [where, cause.slice(0, 200)] },
+    { headers: RETRY_AFTER, cause: error },
+  )
 }
