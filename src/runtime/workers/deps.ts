@@ -10,12 +10,13 @@ import { toHex } from '../../sha256.ts'
 import { createConsoleLogger, type Logger } from '../../logger.ts'
 import type { QueryObjectApi, QueryObjectDirectory } from '../../registry/durable-object.ts'
 import { createR2Store } from '../../store/r2.ts'
+import { createS3Store } from '../../store/s3.ts'
 import type { BlobStore } from '../../store/types.ts'
 import { createKylinClient } from '../../upstream/client.ts'
 import type { KylinClient } from '../../upstream/types.ts'
 
 export interface WorkerEnv {
-  /** R2 bucket of results (wrangler.toml `r2_buckets`). */
+  /** R2 bucket of results (wrangler.toml `r2_buckets`); unused with STORE=s3. */
   RESULTS: R2Bucket
   /** One Durable Object per query (wrangler.toml `durable_objects`). */
   QUERIES: DurableObjectNamespace
@@ -43,8 +44,8 @@ function toSettings(env: WorkerEnv): Record<string, string | undefined> {
       settings[name] = String(value)
     }
   }
-  // Results live in R2 on Workers whatever STORE says; the fs store needs a disk.
-  settings.STORE = 'r2'
+  // Results live in R2 on Workers unless STORE=s3 names a bucket; fs and memory need a process.
+  settings.STORE = settings.STORE === 's3' ? 's3' : 'r2'
   return settings
 }
 
@@ -52,10 +53,13 @@ export function createWorkerParts(env: WorkerEnv): WorkerParts {
   const config = parseConfig(toSettings(env))
   return {
     config,
-    store: createR2Store({
-      bucket: env.RESULTS,
-      bucketName: env.RESULTS_BUCKET_NAME ?? 'kylin-async-results',
-    }),
+    store: config.s3
+      ? // aws4fetch signs with Web Crypto; requests go through the global fetch, unbound.
+        createS3Store({ ...config.s3, fetch: (input, init) => fetch(input, init) })
+      : createR2Store({
+          bucket: env.RESULTS,
+          bucketName: env.RESULTS_BUCKET_NAME ?? 'kylin-async-results',
+        }),
     // The global fetch, called unbound: workerd rejects `this` other than globalThis.
     kylin: createKylinClient({
       baseUrl: config.upstreamUrl,
