@@ -6,7 +6,10 @@ import type { QueryObjectDirectory } from '../registry/durable-object.ts'
 import type { QueryRunner } from './runner.ts'
 
 /** Runs each query inside its own object, so it outlives the request that submitted it. */
-export function createDurableObjectRunner(objects: QueryObjectDirectory): QueryRunner {
+export function createDurableObjectRunner(
+  objects: QueryObjectDirectory,
+  countQueued?: () => Promise<number>,
+): QueryRunner {
   return {
     start: (record, query, credentials) => objects(record.id).start(record, query, credentials),
     abort: (id, reason) => objects(id).abort(reason),
@@ -15,5 +18,7 @@ export function createDurableObjectRunner(objects: QueryObjectDirectory): QueryR
     // Spread over many objects and isolates: not known here.
     active: 0,
     queued: 0,
+    // Where a limiter object holds the queue, it counts for MAX_QUEUED_QUERIES.
+    ...(countQueued ? { countQueued } : {}),
   }
 }

@@ -40,7 +40,10 @@ export function toWorkerOptions(
     host: '127.0.0.1',
     port: 0,
     r2Buckets: ['RESULTS'],
-    durableObjects: { QUERIES: { className: 'QueryObject', useSQLite: true } },
+    durableObjects: {
+      QUERIES: { className: 'QueryObject', useSQLite: true },
+      LIMITER: { className: 'LimiterObject', useSQLite: true },
+    },
     bindings,
   }
 }

@@ -8,6 +8,7 @@ import { parseConfig, type Config } from '../../config/config.ts'
 import type { IncrementalHash } from '../../sha256.ts'
 import { toHex } from '../../sha256.ts'
 import { createConsoleLogger, type Logger } from '../../logger.ts'
+import type { Limiter } from '../../queries/limiter.ts'
 import type { QueryObjectApi, QueryObjectDirectory } from '../../registry/durable-object.ts'
 import { createR2Store } from '../../store/r2.ts'
 import { createS3Store } from '../../store/s3.ts'
@@ -20,6 +21,8 @@ export interface WorkerEnv {
   RESULTS: R2Bucket
   /** One Durable Object per query (wrangler.toml `durable_objects`). */
   QUERIES: DurableObjectNamespace
+  /** The one object that caps concurrent queries across isolates (wrangler.toml). */
+  LIMITER: DurableObjectNamespace
   /** Bucket name shown in `result_path` (`r2://<name>/<key>`). */
   RESULTS_BUCKET_NAME?: string
   /** swagger-ui-dist as static assets for /docs (wrangler.toml `[assets]`). */
@@ -34,6 +37,17 @@ export interface WorkerParts {
   kylin: KylinClient
   logger: Logger
   objects: QueryObjectDirectory
+  /** A stub is bound to the request that made it: ask for one per use. */
+  limiter(): LimiterObjectApi
+}
+
+/** The RPC methods of the limiter object (limiter-object.ts). */
+export interface LimiterObjectApi {
+  acquire(id: string, owner: string, leaseMs: number): Promise<void>
+  withdraw(id: string): Promise<void>
+  release(id: string): Promise<void>
+  countQueued(): Promise<number>
+  countActive(): Promise<number>
 }
 
 /** Worker vars may be numbers or booleans in wrangler.toml; settings are parsed from text. */
@@ -67,6 +81,8 @@ export function createWorkerParts(env: WorkerEnv): WorkerParts {
     }),
     logger: createConsoleLogger(config.logLevel, { service: 'kylin-async-gateway' }),
     objects: (id) => env.QUERIES.get(env.QUERIES.idFromName(id)) as unknown as QueryObjectApi,
+    limiter: () =>
+      env.LIMITER.get(env.LIMITER.idFromName('limiter')) as unknown as LimiterObjectApi,
   }
 }
 
@@ -107,5 +123,42 @@ export function createWorkerDocsAssets(assets: Fetcher): DocsAssetSource {
     })
     // workers-types and the DOM name the same Response differently.
     return answer as unknown as Response
+  }
+}
+
+/**
+ * The Limiter a query's object runs under: a slot of the limiter object, taken before the
+ * upstream call and given back after, whatever happens. Held at most `leaseMs`, should this
+ * object vanish without giving it back.
+ */
+export function createLimiterClient(
+  limiter: LimiterObjectApi,
+  id: string,
+  leaseMs: number,
+): Limiter {
+  return {
+    async run(task, signal, key = '') {
+      signal?.throwIfAborted()
+      const withdraw = () => void limiter.withdraw(id).catch(() => {})
+      signal?.addEventListener('abort', withdraw, { once: true })
+      try {
+        await limiter.acquire(id, key, leaseMs)
+      } catch (error) {
+        // Withdrawn because this query was stopped: the stop's own reason says why.
+        signal?.throwIfAborted()
+        throw error
+      } finally {
+        signal?.removeEventListener('abort', withdraw)
+      }
+      try {
+        signal?.throwIfAborted()
+        return await task()
+      } finally {
+        await limiter.release(id).catch(() => {})
+      }
+    },
+    // Counted in the limiter object, across isolates; see `countQueued`.
+    active: 0,
+    queued: 0,
   }
 }

@@ -4,14 +4,13 @@
  * request. An alarm ends a query whose runner vanished as FAILED. Workers only.
  */
 import { DurableObject } from 'cloudflare:workers'
-import { createLimiter } from '../../queries/limiter.ts'
 import { toRecordKey, toResultKey } from '../../domain/query-id.ts'
 import type { QueryRecord, UpstreamQuery } from '../../domain/query.ts'
 import type { Registry } from '../../registry/types.ts'
 import { createQueryRunner, type QueryRunner } from '../../queries/runner.ts'
 import { writeRecordFile } from '../../registry/record-file.ts'
 import type { Credentials } from '../../domain/caller.ts'
-import { createDigestHash, createWorkerParts, type WorkerEnv } from './deps.ts'
+import { createDigestHash, createLimiterClient, createWorkerParts, type WorkerEnv } from './deps.ts'
 
 /** Time past the upstream timeout before the alarm calls a silent query lost (≤ 1 minute). */
 const toAlarmGraceMs = (upstreamTimeoutMs: number) => Math.min(60_000, upstreamTimeoutMs)
@@ -90,7 +89,13 @@ export class QueryObject extends DurableObject<WorkerEnv> {
         now: Date.now,
         createHash: createDigestHash,
       },
-      createLimiter(1),
+      // The cluster-wide cap: a slot of the limiter object, held at most as long as the alarm
+      // below lets this query live.
+      createLimiterClient(
+        parts.limiter(),
+        record.id,
+        parts.config.upstreamTimeoutMs + 2 * toAlarmGraceMs(parts.config.upstreamTimeoutMs),
+      ),
     )
     this.runner = runner
     this.runningId = record.id
@@ -117,6 +122,10 @@ export class QueryObject extends DurableObject<WorkerEnv> {
       return
     }
     await parts.store.delete(toResultKey(record.id)).catch(() => {})
+    await parts
+      .limiter()
+      .release(record.id)
+      .catch(() => {})
     const failed = await this.update({
       state: 'FAILED',
       error: RUNNER_LOST,

@@ -14,6 +14,7 @@ import {
   type WorkerEnv,
 } from './deps.ts'
 
+export { LimiterObject } from './limiter-object.ts'
 export { QueryObject } from './query-object.ts'
 
 /**
@@ -40,7 +41,7 @@ function getGateway(env: WorkerEnv): GatewayApp {
       createHash: createDigestHash,
     },
     {
-      runner: createDurableObjectRunner(parts.objects),
+      runner: createDurableObjectRunner(parts.objects, () => parts.limiter().countQueued()),
       compressDownloads: false,
       docsAssets: env.ASSETS ? createWorkerDocsAssets(env.ASSETS) : undefined,
     },
