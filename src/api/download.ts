@@ -1,7 +1,10 @@
 /**
  * Result downloads as a file server would send them: Content-Length, a strong ETag, HEAD,
  * single byte ranges (206 / 416), If-None-Match, If-Range, and gzip on the fly. Portable.
+ * Own Range parser: range-parser 1.3.0 answers 416 to an over-long suffix and to `5-1`.
  */
+import { encodeExtended } from 'content-disposition'
+import fresh from 'fresh'
 import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
 import { GatewayError, NotFoundError } from '../errors.ts'
@@ -116,12 +119,13 @@ function toGzipEtag(etag: string): string {
   return `${etag.slice(0, -1)}-gzip"`
 }
 
+/**
+ * If-None-Match alone, compared weakly (W/"x" matches "x"). If-Modified-Since and the request's
+ * Cache-Control stay out of `fresh` on purpose: only a matching ETag earns a 304.
+ */
 function matchesAny(header: string | undefined, etags: string[]): boolean {
   if (!header) return false
-  if (header.trim() === '*') return true
-  // If-None-Match uses weak comparison: W/"x" matches "x".
-  const tags = header.split(',').map((t) => t.trim().replace(/^W\//, ''))
-  return tags.some((tag) => etags.includes(tag))
+  return etags.some((etag) => fresh({ 'if-none-match': header }, { etag }))
 }
 
 /**
@@ -145,6 +149,7 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
   return { start, end }
 }
 
+/** Own: negotiator 1.1 takes `*` for gzip and knows no x-gzip; here gzip only when named. */
 function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false
   return header.split(',').some((part) => {
@@ -155,11 +160,15 @@ function acceptsGzip(header: string | undefined): boolean {
   })
 }
 
-/** `attachment` with an ASCII fallback and RFC 5987 `filename*` for other characters. */
+/**
+ * `attachment` with a quoted ASCII `filename` (as Kylin sends it, so not the bare token form that
+ * content-disposition's own formatter picks) and RFC 8187 `filename*` for other characters.
+ */
 export function toContentDisposition(name: string): string {
   // A lone surrogate cannot be percent-encoded; records from before the schema check may hold one.
   const fileName = name.replace(/\p{Cs}/gu, '\uFFFD')
-  if (/^[\x20-\x7e]*$/.test(fileName)) return `attachment; filename="${fileName}"`
   const ascii = fileName.replace(/[^\x20-\x7e]/g, '_')
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`
+  // Such records may hold a quote or a backslash too: escaped, the header still parses.
+  const plain = `attachment; filename="${ascii.replace(/[\\"]/g, '\\$&')}"`
+  return ascii === fileName ? plain : `${plain}; filename*=${encodeExtended(fileName)}`
 }

@@ -1,6 +1,7 @@
 /**
  * Transparent proxy of every /kylin/* request the gateway does not serve to the upstream Kylin.
  * Portable: Web APIs only (fetch, Request/Response, Headers, ReadableStream), no Node built-ins.
+ * Own header rules, not hono/proxy's: it drops Accept-Encoding, and Content-Encoding even on HEAD.
  */
 import { UpstreamError } from '../errors.ts'
 import type { Logger } from '../logger.ts'

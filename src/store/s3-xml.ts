@@ -1,53 +1,77 @@
 /**
- * Just enough XML for the S3 REST API: read the text of simple elements and escape text we send.
- * Portable; a tolerant reader of S3's flat answers, not a general parser (no dependency needed).
+ * The S3 REST API's XML with fast-xml-parser: reads listings, upload ids and error answers, and
+ * writes the CompleteMultipartUpload body. Portable: pure JS, no node:*, runs in workerd too.
  */
+import { XMLBuilder, XMLParser } from 'fast-xml-parser'
 
-/** The decoded text of every `<tag>…</tag>` in `xml`, in document order. */
-function readXmlValues(xml: string, tag: string): string[] {
-  return readXmlBlocks(xml, tag).map(decodeXmlText)
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  // Keys, tokens and ids are opaque text: "0123" must stay a string, " a" keep its space.
+  parseTagValue: false,
+  trimValues: false,
+  // S3 writes control characters in keys as numeric references (`&#x0D;`); decode those too.
+  htmlEntities: true,
+  isArray: (_name, path) => path === 'ListBucketResult.Contents',
+})
+const builder = new XMLBuilder({})
+
+export interface ListPage {
+  /** Every `<Key>` of the page's `<Contents>`, decoded. */
+  keys: string[]
+  truncated: boolean
+  nextToken: string | undefined
 }
 
-/** The decoded text of the first `<tag>…</tag>`, or `undefined`. */
-export function readXmlValue(xml: string, tag: string): string | undefined {
-  return readXmlValues(xml, tag)[0]
+export interface S3ErrorFields {
+  code: string | undefined
+  message: string | undefined
 }
 
-/** The raw inner XML of every `<tag>…</tag>` block, e.g. each `<Contents>` of a listing. */
-export function readXmlBlocks(xml: string, tag: string): string[] {
-  // Attributes (e.g. xmlns) are tolerated; S3 answers use no namespace prefixes or CDATA.
-  const pattern = new RegExp(`<${tag}(?:\\s[^>]*)?>([\\s\\S]*?)</${tag}>`, 'g')
-  return [...xml.matchAll(pattern)].map((match) => match[1] ?? '')
+/** An answer as a tree; one that is not XML (a proxy's HTML page, nothing) reads as empty. */
+function parse(xml: string): Record<string, unknown> {
+  try {
+    return toRecord(parser.parse(xml)) ?? {}
+  } catch {
+    return {}
+  }
 }
 
-const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
+function toRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined
 }
 
-function decodeXmlText(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#[0-9]+|[a-zA-Z]+);/g, (entity, name: string) => {
-    if (name.startsWith('#x')) return safeFromCodePoint(parseInt(name.slice(2), 16), entity)
-    if (name.startsWith('#')) return safeFromCodePoint(parseInt(name.slice(1), 10), entity)
-    return NAMED_ENTITIES[name] ?? entity
-  })
+function textOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined
 }
 
-export function escapeXmlText(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&${ENTITY_OF[char]};`)
+/** A ListObjectsV2 page. */
+export function readListPage(xml: string): ListPage {
+  const result = toRecord(parse(xml).ListBucketResult) ?? {}
+  const contents = Array.isArray(result.Contents) ? result.Contents : []
+  return {
+    keys: contents.map((entry: unknown) => textOf(toRecord(entry)?.Key) ?? ''),
+    truncated: textOf(result.IsTruncated) === 'true',
+    nextToken: textOf(result.NextContinuationToken),
+  }
 }
 
-const ENTITY_OF: Record<string, string> = {
-  '&': 'amp',
-  '<': 'lt',
-  '>': 'gt',
-  '"': 'quot',
-  "'": 'apos',
+/** The `UploadId` of a CreateMultipartUpload answer. */
+export function readUploadId(xml: string): string | undefined {
+  return textOf(toRecord(parse(xml).InitiateMultipartUploadResult)?.UploadId)
 }
 
-function safeFromCodePoint(codePoint: number, fallback: string): string {
-  return codePoint >= 0 && codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : fallback
+/** The code and message of an `<Error>` answer; `undefined` when the answer is no error. */
+export function readErrorFields(xml: string): S3ErrorFields | undefined {
+  const error = parse(xml).Error
+  if (error === undefined) return undefined
+  const fields = toRecord(error)
+  return { code: textOf(fields?.Code), message: textOf(fields?.Message) }
+}
+
+/** The CompleteMultipartUpload body naming every part by number and ETag, in order. */
+export function toCompleteMultipartUpload(etags: string[]): string {
+  const parts = etags.map((etag, index) => ({ PartNumber: index + 1, ETag: etag }))
+  return builder.build({ CompleteMultipartUpload: { Part: parts } }) as string
 }

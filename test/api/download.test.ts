@@ -171,4 +171,28 @@ describe('toContentDisposition', () => {
       `attachment; filename="_.csv"; filename*=UTF-8''%C3%A9.csv`,
     )
   })
+
+  it('escapes quotes and backslashes, and percent-encodes what RFC 8187 does not allow bare', () => {
+    expect(toContentDisposition('a"b\\c.csv')).toBe('attachment; filename="a\\"b\\\\c.csv"')
+    expect(toContentDisposition("l'été (1)*.csv")).toBe(
+      `attachment; filename="l'_t_ (1)*.csv"; filename*=UTF-8''l%27%C3%A9t%C3%A9%20%281%29%2A.csv`,
+    )
+    expect(toContentDisposition('\ud800.csv')).toBe(
+      `attachment; filename="_.csv"; filename*=UTF-8''%EF%BF%BD.csv`,
+    )
+  })
+})
+
+describe('parseRange edge cases', () => {
+  it('ignores several ranges, other units and inverted ranges; clamps suffixes and ends', () => {
+    expect(parseRange('bytes=0-1,5-6', 10)).toBeNull()
+    expect(parseRange('bytes=20-,30-', 10)).toBeNull()
+    expect(parseRange('items=0-1', 10)).toBeNull()
+    expect(parseRange('bytes=5-1', 10)).toBeNull()
+    expect(parseRange('bytes=1e3-', 10)).toBeNull()
+    expect(parseRange(' BYTES = 2 - 3 ', 10)).toEqual({ start: 2, end: 3 })
+    expect(parseRange('bytes=-99999999999999999999', 10)).toEqual({ start: 0, end: 9 })
+    expect(parseRange('bytes=0-99999999999999999999', 10)).toEqual({ start: 0, end: 9 })
+    expect(parseRange('bytes=99999999999999999999-', 10)).toBe('unsatisfiable')
+  })
 })
