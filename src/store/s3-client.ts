@@ -7,7 +7,13 @@ import { AwsV4Signer } from 'aws4fetch'
 import { toHex } from '../sha256.ts'
 import { emptyStream, messageOf, toDriverError } from './streams.ts'
 import { readErrorFields } from './s3-xml.ts'
-import type { S3Credentials } from './s3-options.ts'
+
+export interface S3Credentials {
+  accessKeyId: string
+  secretAccessKey: string
+  /** Of temporary credentials (STS); sent as X-Amz-Security-Token. */
+  sessionToken?: string
+}
 
 export const DRIVER = 's3'
 

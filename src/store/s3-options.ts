@@ -3,14 +3,7 @@
  * the bucket's URL. Portable: no I/O.
  */
 import { DEFAULT_PART_SIZE, MIN_PART_SIZE } from './parts.ts'
-import { DRIVER, encodeRfc3986 } from './s3-client.ts'
-
-export interface S3Credentials {
-  accessKeyId: string
-  secretAccessKey: string
-  /** Of temporary credentials (STS); sent as X-Amz-Security-Token. */
-  sessionToken?: string
-}
+import { DRIVER, encodeRfc3986, type S3Credentials } from './s3-client.ts'
 
 export interface S3StoreOptions {
   bucket: string

@@ -18,7 +18,8 @@ import { toS3Settings, type S3StoreOptions } from './s3-options.ts'
 import { uploadBody } from './s3-upload.ts'
 import { readListPage } from './s3-xml.ts'
 
-export type { S3Credentials, S3StoreOptions } from './s3-options.ts'
+export type { S3Credentials } from './s3-client.ts'
+export type { S3StoreOptions } from './s3-options.ts'
 export { S3ResponseError } from './s3-client.ts'
 
 export function createS3Store(options: S3StoreOptions): BlobStore {
