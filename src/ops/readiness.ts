@@ -56,9 +56,7 @@ export function createReadinessCheck(options: ReadinessOptions): ReadinessCheck 
 
   async function checkStore(): Promise<CheckResult> {
     return timed(async (signal) => {
-      const empty = new ReadableStream<Uint8Array>({ start: (c) => c.close() })
-      await options.store.put(READINESS_PROBE_KEY, empty, { signal })
-      await options.store.delete(READINESS_PROBE_KEY)
+      await probeStore(options.store, signal)
       return {}
     }, timeoutMs)
   }
@@ -75,6 +73,14 @@ export function createReadinessCheck(options: ReadinessOptions): ReadinessCheck 
       return cached.report
     },
   }
+}
+
+/** Whether the store takes a write: its own probe, or a probe blob written and deleted. */
+export async function probeStore(store: BlobStore, signal?: AbortSignal): Promise<void> {
+  if (store.probe) return store.probe(signal)
+  const empty = new ReadableStream<Uint8Array>({ start: (c) => c.close() })
+  await store.put(READINESS_PROBE_KEY, empty, { signal })
+  await store.delete(READINESS_PROBE_KEY)
 }
 
 async function timed(

@@ -42,6 +42,11 @@ export interface BlobStore {
   list(): AsyncIterable<string>
   /** Where the blob lives, as a URL a person can act on (`file:///…`, `memory://…`). */
   locate(key: string): string
+  /**
+   * Checks the store would take a write, for readiness, without keeping anything or pushing a
+   * result out. Without it, readiness writes and deletes a small probe blob.
+   */
+  probe?(signal?: AbortSignal): Promise<void>
 }
 
 /** Keys are flat names: letters, digits, `.`, `_`, `-`; no separators, no `..`. */

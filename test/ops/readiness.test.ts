@@ -76,16 +76,49 @@ describe('GET /readyz', () => {
     const deps = makeTestDeps()
     deps.fetch = async () => new Response(null, { status: 401 })
     const memory = createMemoryStore({ maxBytes: 1024 })
-    deps.store = {
-      ...memory,
-      put: async () => {
-        throw Object.assign(new Error('read-only file system'), { code: 'EROFS' })
-      },
-    } satisfies BlobStore
+    const refuse = async () => {
+      throw Object.assign(new Error('read-only file system'), { code: 'EROFS' })
+    }
+    deps.store = { ...memory, put: refuse, probe: refuse } satisfies BlobStore
     const { status, body } = await readyz(deps)
     expect(status).toBe(503)
     expect(body.checks.upstream?.ok).toBe(true)
     expect(body.checks.store).toMatchObject({ ok: false, error: 'EROFS' })
+  })
+
+  it('asks a store that can probe itself, so a full memory store keeps every result', async () => {
+    const deps = makeTestDeps()
+    deps.fetch = async () => new Response(null, { status: 401 })
+    deps.store = createMemoryStore({ maxBytes: 8 })
+    const full = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(8))
+        controller.close()
+      },
+    })
+    await deps.store.put('result.csv', full)
+    const { status, body } = await readyz(deps)
+    expect(status).toBe(200)
+    expect(body.checks.store).toMatchObject({ ok: true })
+    expect(await deps.store.head('result.csv')).toEqual({ size: 8 })
+  })
+
+  it('writes and deletes a probe blob in a store that cannot probe itself', async () => {
+    const deps = makeTestDeps()
+    deps.fetch = async () => new Response(null, { status: 401 })
+    const memory = createMemoryStore({ maxBytes: 1024 })
+    const written: string[] = []
+    deps.store = {
+      ...memory,
+      probe: undefined,
+      put: (key, body, options) => {
+        written.push(key)
+        return memory.put(key, body, options)
+      },
+    } satisfies BlobStore
+    expect((await readyz(deps)).status).toBe(200)
+    expect(written).toEqual([READINESS_PROBE_KEY])
+    expect(await memory.head(READINESS_PROBE_KEY)).toBeNull()
   })
 
   it('gives up on an upstream that does not answer', async () => {

@@ -14,9 +14,13 @@ import type { IncrementalHash } from '../../sha256.ts'
 import type { Logger } from '../../logger.ts'
 import { toRecordKey, toResultKey } from '../../domain/query-id.ts'
 import { toRedactedUrl } from '../../redact-url.ts'
+import { ConfigError } from '../../errors.ts'
+import { probeStore } from '../../ops/readiness.ts'
 import { createMemoryRegistry } from '../../registry/memory.ts'
 import { rebuildRegistry } from '../../registry/rebuild.ts'
+import { messageOf } from '../../store/streams.ts'
 import type { BlobStore } from '../../store/types.ts'
+import { toOneLine } from '../../upstream/kylin-error.ts'
 import { createKylinClient } from '../../upstream/client.ts'
 import { createNodeDocsAssets, findSwaggerUiDist } from './docs-assets.ts'
 import { startNodeCluster } from './cluster.ts'
@@ -98,6 +102,31 @@ export function createSha256(): IncrementalHash {
   }
 }
 
+/** How long start-up waits for the store to take its probe write. */
+const STORE_CHECK_TIMEOUT_MS = 15_000
+
+/**
+ * A store that cannot take a write is a setting to change, said in one line before anything
+ * serves: a DATA_DIR that cannot be created or written, a bucket that refuses the credentials.
+ */
+async function checkStoreAtStart(config: Config, store: BlobStore): Promise<void> {
+  try {
+    await probeStore(store, AbortSignal.timeout(STORE_CHECK_TIMEOUT_MS))
+  } catch (error) {
+    const timedOut = error instanceof Error && error.name === 'TimeoutError'
+    const reason = timedOut
+      ? `no answer within ${STORE_CHECK_TIMEOUT_MS} ms`
+      : toRedactedUrl(toOneLine(messageOf(error)))
+    const what =
+      store.name === 'fs'
+        ? `DATA_DIR (--data-dir) ${resolve(config.dataDir)} does not take a write (${reason}); make it a directory the gateway's user can write`
+        : store.name === 's3' && config.s3
+          ? `STORE (--store) s3: ${describeS3Store(config.s3)} does not take a write (${reason}); check S3_ENDPOINT, S3_BUCKET and the credentials`
+          : `STORE (--store) ${store.name} does not take a write (${reason})`
+    throw new ConfigError(what)
+  }
+}
+
 export async function startNodeGateway(
   config: Config,
   options: NodeGatewayOptions = {},
@@ -107,6 +136,10 @@ export async function startNodeGateway(
     ? { store: options.store, close: async () => {} }
     : createNodeStore(config)
   const store = results.store
+  await checkStoreAtStart(config, store).catch(async (error: unknown) => {
+    await results.close()
+    throw error
+  })
   const logger = createNodeLogger(config, options.logDestination)
   const upstream = createUndiciFetch({
     connectTimeoutMs: 10_000,

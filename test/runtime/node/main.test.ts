@@ -3,6 +3,8 @@
  * serving, and a clean exit on SIGTERM.
  */
 import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
@@ -65,6 +67,28 @@ describe('node entry', () => {
     const first = result.stderr.split('\n')[0]
     expect(first).toContain(message)
     expect(result.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it('stops with one line naming DATA_DIR when the fs store cannot take a write', async () => {
+    // A directory cannot be made under a file, whoever runs the test (root included).
+    const dir = await mkdtemp(join(tmpdir(), 'main-data-'))
+    const file = join(dir, 'not-a-directory')
+    await writeFile(file, '')
+    try {
+      const result = await run(['--port', '0', '--host', '127.0.0.1'], {
+        KYLIN_UPSTREAM_URL: 'http://127.0.0.1:9',
+        DATA_DIR: join(file, 'data'),
+      })
+      expect(result.code).toBe(2)
+      const lines = result.stderr.trim().split('\n')
+      expect(lines).toHaveLength(1)
+      expect(lines[0]).toContain(
+        `DATA_DIR (--data-dir) ${join(file, 'data')} does not take a write`,
+      )
+      expect(lines[0]).toContain('ENOTDIR')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('starts, says where it listens, serves, and exits cleanly on SIGTERM', async () => {
