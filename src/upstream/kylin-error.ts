@@ -7,6 +7,23 @@
 const JAVA_STACK_FRAME =
   /\s(?:at\s+)?[\w$]+(?:\.[\w$<>]+)+\((?:[^()\s]+:\d+|Native Method|Unknown Source)\)/
 
+/** The longest failure message kept, in UTF-8 bytes: what a person reads, not a dump. */
+export const MAX_MESSAGE_BYTES = 4096
+
+/**
+ * A message within `maxBytes` of UTF-8, cut at a character boundary and marked as cut, so a
+ * long SQL quoted in Kylin's message cannot bloat every status answer.
+ */
+export function toCappedMessage(text: string, maxBytes = MAX_MESSAGE_BYTES): string {
+  const bytes = new TextEncoder().encode(text)
+  if (bytes.length <= maxBytes) return text
+  const mark = ` … [message cut: ${bytes.length} bytes in all]`
+  let end = Math.max(0, maxBytes - new TextEncoder().encode(mark).length)
+  // Back to the first byte of a character: continuation bytes are 10xxxxxx.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--
+  return new TextDecoder().decode(bytes.subarray(0, end)) + mark
+}
+
 /** Drops newlines as Kylin does when it reads a failure back (lines joined with ""). */
 export function toOneLine(text: string): string {
   return text.replace(/\r?\n|\r/g, '')

@@ -5,7 +5,7 @@
 import { UpstreamError } from '../errors.ts'
 import { toDisplayUrl, type Call } from './call-failure.ts'
 import { toExcerpt } from './error-excerpt.ts'
-import { toOneLine } from './kylin-error.ts'
+import { stripStackFrames, toCappedMessage, toOneLine } from './kylin-error.ts'
 import { MAX_READ_BYTES, readLimitedText } from './response-body.ts'
 
 const REASON_PHRASES: Record<number, string> = {
@@ -55,8 +55,12 @@ export async function toStatusError(
   }
   const kylinMessage = readEnvelopeMessage(text)
   if (kylinMessage !== undefined) {
-    // Kylin's own words (a SQL error above all) reach the user as Kylin wrote them.
-    return new UpstreamError(toOneLine(kylinMessage), options)
+    // Kylin's own words (a SQL error above all) reach the user as Kylin wrote them, less the
+    // Java stack frames some versions append.
+    return new UpstreamError(
+      toCappedMessage(toOneLine(stripStackFrames(kylinMessage)).trim()),
+      options,
+    )
   }
   if (status === 403) {
     return new UpstreamError(
@@ -75,18 +79,40 @@ export async function toStatusError(
   )
 }
 
-/** Kylin's error envelope `{code, data, msg, stacktrace, exception, url}`: its `msg`. */
+/**
+ * Kylin's error envelope `{code, data, msg, stacktrace, exception, url}`: its `msg`. An envelope
+ * past the read limit (a long SQL is quoted in `msg` and again in `exception`, then a stack
+ * trace) is cut mid-JSON: its `msg` is then read from the text as far as it goes.
+ */
 function readEnvelopeMessage(text: string): string | undefined {
   if (!text.trimStart().startsWith('{')) return undefined
   let body: unknown
   try {
     body = JSON.parse(text)
   } catch {
-    return undefined
+    return readStringMember(text, 'msg') || readStringMember(text, 'exception') || undefined
   }
   if (typeof body !== 'object' || body === null) return undefined
   const { msg, exception } = body as { msg?: unknown; exception?: unknown }
   if (typeof msg === 'string' && msg.trim()) return msg
   if (typeof exception === 'string' && exception.trim()) return exception
   return undefined
+}
+
+/**
+ * The value of the first `"name": "…"` member of a JSON text that may be cut anywhere: the string
+ * as far as it goes, escapes decoded; `undefined` when there is no such member.
+ */
+function readStringMember(text: string, name: string): string | undefined {
+  const start = new RegExp(`"${name}"\\s*:\\s*"`).exec(text)
+  if (!start) return undefined
+  // A JSON string body: runs of plain characters and whole escapes, up to the closing quote.
+  const body = /^(?:[^"\\]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*/.exec(
+    text.slice(start.index + start[0].length),
+  )![0]
+  try {
+    return JSON.parse(`"${body}"`) as string
+  } catch {
+    return undefined
+  }
 }
