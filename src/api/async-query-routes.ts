@@ -18,6 +18,9 @@ import {
 } from './openapi-components.ts'
 import { idempotencyKeySchema, olderThanSchema } from './schemas.ts'
 
+/** Where app.ts mounts the router; the paths declared here are relative to it. */
+export const ASYNC_QUERY_PATH = '/kylin/api/async_query'
+
 const tags = ['Async query']
 
 const DOWNLOAD_NOTE =

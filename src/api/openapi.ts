@@ -4,10 +4,14 @@
  */
 import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
 import { MEDIA_V2, MEDIA_V4, MEDIA_V4_PUBLIC } from './dialect.ts'
-import { ASYNC_QUERY_HEAD_ROUTES, ASYNC_QUERY_ROUTES } from './async-query-routes.ts'
+import {
+  ASYNC_QUERY_HEAD_ROUTES,
+  ASYNC_QUERY_PATH,
+  ASYNC_QUERY_ROUTES,
+} from './async-query-routes.ts'
 import { ERROR_RESPONSES, PARAMETERS, toComponentSchemas } from './openapi-components.ts'
 
-export const ASYNC_QUERY_PATH = '/kylin/api/async_query'
+export { ASYNC_QUERY_PATH }
 
 type Operation = Record<string, unknown>
 

@@ -6,15 +6,18 @@ import type { z } from 'zod'
 import { BadRequestError, type GatewayError } from '../errors.ts'
 import type { MessageId } from '../i18n.ts'
 
+/** What was validated, as Hono's validators name it. */
+type Target = 'json' | 'header' | 'query' | 'param' | 'cookie' | 'form'
+
 /** Fields whose failure has a message of its own; any other names the field and zod's words. */
-const FIELD_MESSAGES: Record<string, MessageId> = {
-  'Idempotency-Key': 'IDEMPOTENCY_KEY_INVALID',
+const FIELD_MESSAGES: Partial<Record<`${Target} ${string}`, MessageId>> = {
+  'header Idempotency-Key': 'IDEMPOTENCY_KEY_INVALID',
 }
 
-export function toValidationError(error: z.ZodError): GatewayError {
+export function toValidationError(error: z.ZodError, target: Target = 'json'): GatewayError {
   const issue = error.issues[0]
   const field = issue?.path.join('.') ?? ''
-  const id = FIELD_MESSAGES[field]
+  const id = FIELD_MESSAGES[`${target} ${field}`]
   if (id) return new BadRequestError({ id })
   return new BadRequestError({
     id: 'BAD_BODY',
@@ -23,6 +26,8 @@ export function toValidationError(error: z.ZodError): GatewayError {
 }
 
 /** The hook every declared route validates through: it throws, and errors.ts answers. */
-export function rejectInvalid(result: { success: true } | { success: false; error: z.ZodError }) {
-  if (!result.success) throw toValidationError(result.error)
+export function rejectInvalid(
+  result: { target: Target } & ({ success: true } | { success: false; error: z.ZodError }),
+) {
+  if (!result.success) throw toValidationError(result.error, result.target)
 }
