@@ -143,7 +143,7 @@ export const QUERY_ERRORS = errors({
 
 const optionalHeader = (name: string, description: string) => ({
   name,
-  in: 'header',
+  in: 'header' as const,
   required: false,
   description,
   schema: { type: 'string' } as const,
@@ -152,17 +152,17 @@ const optionalHeader = (name: string, description: string) => ({
 export const PARAMETERS = {
   QueryId: {
     name: 'id',
-    in: 'path',
+    in: 'path' as const,
     required: true,
     description: 'The query id a submit answered',
-    schema: { type: 'string' },
+    schema: { type: 'string' } as const,
   },
   Project: {
     name: 'project',
-    in: 'query',
+    in: 'query' as const,
     required: false,
     description: 'Optional: when given, a query of another project counts as unknown',
-    schema: { type: 'string' },
+    schema: { type: 'string' } as const,
   },
   Range: optionalHeader(
     'Range',

@@ -76,7 +76,7 @@ function generateDocument(): OpenApiDocument {
     registry.registerComponent('responses', name, response)
   }
   for (const [name, parameter] of Object.entries(PARAMETERS)) {
-    registry.registerComponent('parameters', name, parameter as never)
+    registry.registerComponent('parameters', name, parameter)
   }
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
     registry.registerComponent('securitySchemes', name, scheme)
@@ -101,7 +101,9 @@ function removeParameterSchemaDescriptions(document: OpenApiDocument): OpenApiDo
     for (const operation of Object.values(item)) {
       for (const parameter of (operation.parameters ?? []) as Record<string, unknown>[]) {
         const schema = parameter.schema as Record<string, unknown> | undefined
-        if (schema && schema.description === parameter.description) delete schema.description
+        if (schema?.description && schema.description === parameter.description) {
+          delete schema.description
+        }
       }
     }
   }
