@@ -44,7 +44,8 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid })
   /**
    * Serves a declared route. Answers are Responses whose media type the dialect picks per request
-   * (sendEnvelope, sendDownload), which the library's typed answers cannot express.
+   * (sendEnvelope, sendDownload), which the library's typed answers cannot express. The document
+   * comes from the declarations themselves (openapi.ts), so it needs no router to be built.
    */
   const serve = <R extends RouteConfig>(route: R, handler: RouteHandler<R>) =>
     app.openapi(route, handler as never)
