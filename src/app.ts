@@ -5,6 +5,7 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
 import { createAsyncQueryRoutes } from './api/async-query.ts'
+import { ASYNC_QUERY_PATH } from './api/async-query-routes.ts'
 import { createApiDocsRoutes, type DocsAssetSource } from './api/docs.ts'
 import { toDialect } from './api/dialect.ts'
 import { toLanguage } from './i18n.ts'
@@ -133,10 +134,10 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     return Response.json(reply.body, { status: reply.status })
   }
 
-  app.use('/kylin/api/async_query', authenticate)
-  app.use('/kylin/api/async_query/*', authenticate)
+  app.use(ASYNC_QUERY_PATH, authenticate)
+  app.use(`${ASYNC_QUERY_PATH}/*`, authenticate)
   app.route(
-    '/kylin/api/async_query',
+    ASYNC_QUERY_PATH,
     createAsyncQueryRoutes({
       queries,
       store: deps.store,

@@ -1,8 +1,9 @@
 /**
- * Routes of /kylin/api/async_query for all three dialects (see dialect.ts). Portable.
- * Handlers validate, check identity and ownership, and throw typed errors; errors.ts answers.
+ * Handlers of /kylin/api/async_query for all three dialects (see dialect.ts), each serving its
+ * declaration in async-query-routes.ts. Portable. Handlers throw typed errors; errors.ts answers.
  */
-import { Hono, type Context } from 'hono'
+import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
+import type { Context, Next } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './app-env.ts'
 import { BadRequestError, ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
@@ -14,7 +15,9 @@ import type { QueryRecord } from '../domain/query.ts'
 import { sendDownload } from './download.ts'
 import { sendEnvelope } from './envelope.ts'
 import { translate } from '../i18n.ts'
-import { idempotencyKeySchema, olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
+import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
+import { ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
+import { rejectInvalid, toValidationError } from './validation.ts'
 
 export interface AsyncQueryRoutesOptions {
   queries: QueryService
@@ -26,41 +29,53 @@ export interface AsyncQueryRoutesOptions {
   metrics?: GatewayMetrics
 }
 
+/** `/{id}/status` → `/:id/status`, so a handler's `c.req.param()` knows the declared names. */
+type RoutingPath<P extends string> = P extends `${infer Head}{${infer Name}}${infer Tail}`
+  ? `${Head}:${Name}${RoutingPath<Tail>}`
+  : P
+
+type RouteHandler<R extends RouteConfig> = (
+  c: Context<AppEnv, RoutingPath<R['path']>>,
+  next: Next,
+) => Promise<Response | void>
+
 export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   const { queries, store } = options
-  const app = new Hono<AppEnv>()
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid })
+  /**
+   * Serves a declared route. Answers are Responses whose media type the dialect picks per request
+   * (sendEnvelope, sendDownload), which the library's typed answers cannot express. The document
+   * comes from the declarations themselves (openapi.ts), so it needs no router to be built.
+   */
+  const serve = <R extends RouteConfig>(route: R, handler: RouteHandler<R>) =>
+    app.openapi(route, handler as never)
   const projectOf = (c: Context<AppEnv>) => c.req.query('project') || undefined
-
-  app.post(
-    '/',
-    bodyLimit({
-      maxSize: options.maxBodyBytes,
-      onError: () => {
-        throw new GatewayError(413, { id: 'BODY_TOO_LARGE', args: [options.maxBodyBytes] })
-      },
-    }),
-    async (c) => {
-      const identity = c.get('identity')
-      const idempotencyKey = c.req.header('idempotency-key')
-      if (idempotencyKey !== undefined && !idempotencyKeySchema.safeParse(idempotencyKey).success) {
-        throw new BadRequestError({ id: 'IDEMPOTENCY_KEY_INVALID' })
-      }
-      const input = { ...toSubmitInput(await readJsonBody(c)), idempotencyKey }
-      const record = await queries.submit(identity, c.get('credentials'), input)
-      const dialect = c.get('dialect')
-      const lang = c.get('lang')
-      // A repeated submit (same Idempotency-Key) reports where its query is, as Kylin 5's does.
-      const [status, info] =
-        record.state === 'SUCCESSFUL'
-          ? ['SUCCESSFUL', translate('QUERY_SUCCESS_SUBMIT', lang)]
-          : record.state === 'FAILED'
-            ? ['FAILED', record.error ?? '']
-            : ['RUNNING', translate(dialect.submitInfo, lang)]
-      return sendEnvelope(c, dialect, { [dialect.idField]: record.id, status, info })
+  const limitBody = bodyLimit({
+    maxSize: options.maxBodyBytes,
+    onError: () => {
+      throw new GatewayError(413, { id: 'BODY_TOO_LARGE', args: [options.maxBodyBytes] })
     },
-  )
+  })
 
-  app.get('/:id/status', async (c) => {
+  serve({ ...routes.submit, middleware: limitBody }, async (c) => {
+    const identity = c.get('identity')
+    // Checked by the route's header schema before this runs.
+    const idempotencyKey = c.req.header('idempotency-key')
+    const input = { ...toSubmitInput(await readJsonBody(c)), idempotencyKey }
+    const record = await queries.submit(identity, c.get('credentials'), input)
+    const dialect = c.get('dialect')
+    const lang = c.get('lang')
+    // A repeated submit (same Idempotency-Key) reports where its query is, as Kylin 5's does.
+    const [status, info] =
+      record.state === 'SUCCESSFUL'
+        ? ['SUCCESSFUL', translate('QUERY_SUCCESS_SUBMIT', lang)]
+        : record.state === 'FAILED'
+          ? ['FAILED', record.error ?? '']
+          : ['RUNNING', translate(dialect.submitInfo, lang)]
+    return sendEnvelope(c, dialect, { [dialect.idField]: record.id, status, info })
+  })
+
+  serve(routes.status, async (c) => {
     const id = c.req.param('id')
     const dialect = c.get('dialect')
     const lang = c.get('lang')
@@ -89,7 +104,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     return sendEnvelope(c, dialect, data)
   })
 
-  app.get('/:id/metadata', async (c) => {
+  serve(routes.metadata, async (c) => {
     const record = await queries.findSuccessful(
       c.get('identity'),
       c.req.param('id'),
@@ -100,18 +115,19 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     return sendEnvelope(c, c.get('dialect'), [metadata.names, metadata.types])
   })
 
-  // KAP v2 spells it `filestatus`, Kylin 5 `file_status`: both are served.
-  app.on('GET', ['/:id/filestatus', '/:id/file_status'], async (c) => {
+  const sendFileStatus: RouteHandler<typeof routes.fileStatus> = async (c) => {
     const record = await queries.findSuccessful(
       c.get('identity'),
-      c.req.param('id') ?? '',
+      c.req.param('id'),
       { message: 'DENIED_FILE_STATUS', data: 0 },
       projectOf(c),
     )
     return sendEnvelope(c, c.get('dialect'), record.bytes)
-  })
+  }
+  serve(routes.fileStatus, sendFileStatus)
+  serve(routes.fileStatusV4, sendFileStatus)
 
-  app.get('/:id/result', async (c) => {
+  serve(routes.result, async (c) => {
     const record = await queries.findSuccessful(
       c.get('identity'),
       c.req.param('id'),
@@ -126,7 +142,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     })
   })
 
-  app.get('/:id/result_download', async (c) => {
+  serve(routes.resultDownload, async (c) => {
     // Kylin 5 moved include_header to submit and rejects the old download-time parameters.
     if (
       c.req.query('includeHeader') !== undefined ||
@@ -149,7 +165,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     })
   })
 
-  app.get('/:id/result_path', async (c) => {
+  serve(routes.resultPath, async (c) => {
     const record = await queries.find(
       c.get('identity'),
       c.req.param('id'),
@@ -161,9 +177,10 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   })
 
   // Kylin 5's stop: answers at once; the query then ends FAILED with a "stopped" message.
-  // Written as /:action/:id rather than /stop/:id: beside DELETE /:id, the static segment would
-  // push Hono onto its slower trie router for every request, status polls included.
-  app.delete('/:action/:id', async (c, next) => {
+  // Served as /:action/:id rather than /stop/:id: beside DELETE /:id, the static segment would
+  // push Hono onto its slower trie router for every request, status polls included. The document
+  // describes it as declared, at /stop/{id}.
+  serve({ ...routes.stop, path: '/{action}/{id}' as const, hide: true }, async (c, next) => {
     if (c.req.param('action') !== 'stop') return next()
     const identity = c.get('identity')
     const id = c.req.param('id')
@@ -186,7 +203,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     return sendEnvelope(c, c.get('dialect'), '', translate('QUERY_STOPPING', c.get('lang'), [id]))
   })
 
-  app.delete('/:id', async (c) => {
+  serve(routes.deleteQuery, async (c) => {
     const record = await queries.find(
       c.get('identity'),
       c.req.param('id'),
@@ -198,7 +215,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     return sendEnvelope(c, c.get('dialect'), true)
   })
 
-  app.delete('/', async (c) => {
+  serve(routes.deleteAll, async (c) => {
     if (!c.get('identity').isAdmin) {
       throw new ForbiddenError({ id: 'DENIED_DELETE' }, { errorCode: 'KE-010024001' })
     }
@@ -232,12 +249,9 @@ function toSubmitInput(raw: unknown): SubmitInput {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new BadRequestError({ id: 'BAD_JSON' })
   }
+  // Validated here, not by the route: the body is JSON whatever its Content-Type says.
   const parsed = submitSchema.safeParse(raw)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    const where = issue?.path.join('.') || 'body'
-    throw new BadRequestError({ id: 'BAD_BODY', args: [`${where} ${issue?.message ?? ''}`.trim()] })
-  }
+  if (!parsed.success) throw toValidationError(parsed.error)
   const body: SubmitBody = parsed.data
   if (body.sql.trim() === '') {
     throw new BadRequestError({ id: 'SQL_EMPTY' }, { errorCode: 'KE-010014004' })

@@ -1,0 +1,256 @@
+/**
+ * Every route of /kylin/api/async_query, declared once: the router serves these declarations
+ * (async-query.ts) and the OpenAPI document is generated from them (openapi.ts). Portable.
+ */
+import { createRoute } from '@hono/zod-openapi'
+import { z } from 'zod'
+import {
+  byDialect,
+  DIALECT_MEDIA_TYPES,
+  DOWNLOAD_PARAMS,
+  downloadResponses,
+  errors,
+  ID_PARAMS,
+  jsonAnswer,
+  QUERY_ERRORS,
+  schemaRef,
+  toParameterSchema,
+} from './openapi-components.ts'
+import { idempotencyKeySchema, olderThanSchema } from './schemas.ts'
+
+/** Where app.ts mounts the router; the paths declared here are relative to it. */
+export const ASYNC_QUERY_PATH = '/kylin/api/async_query'
+
+const tags = ['Async query']
+
+const DOWNLOAD_NOTE =
+  'Streams the CSV (UTF-8, no BOM, `\\n` after every row) with Content-Length, a strong ETag, ' +
+  'single byte ranges (206 / 416), If-None-Match (304), If-Range and gzip on request. ' +
+  'The query must be SUCCESSFUL.'
+
+const submit = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  operationId: 'submitQuery',
+  summary: 'Submit a query',
+  description:
+    'Validates the body, starts the query in the background and answers at once with ' +
+    'its id and RUNNING. The body is read as JSON whatever `Content-Type` says.',
+  request: {
+    headers: z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
+    // A schema reference, not the zod schema itself: the library would then parse the body only
+    // under a JSON Content-Type and refuse others, where Kylin reads JSON whatever it says.
+    body: {
+      required: true,
+      content: Object.fromEntries(
+        DIALECT_MEDIA_TYPES.map((type) => [type, { schema: schemaRef('SubmitRequest') }]),
+      ),
+    },
+  },
+  responses: {
+    '200': jsonAnswer(
+      'The query id and RUNNING (or, for a repeated Idempotency-Key, where that query is)',
+      'SubmitEnvelope',
+      'SubmitEnvelopeV4',
+    ),
+    ...errors({
+      '400': 'BadRequest',
+      '401': 'Unauthorized',
+      '409': 'IdempotencyConflict',
+      '413': 'PayloadTooLarge',
+      '429': 'TooManyQueries',
+      '502': 'UpstreamUnavailable',
+      '503': 'ShuttingDown',
+    }),
+  },
+})
+
+const deleteAll = createRoute({
+  method: 'delete',
+  path: '/',
+  tags,
+  operationId: 'deleteQueries',
+  summary: 'Delete every result (admins)',
+  description:
+    'Without parameters removes every query and result; with both `project` and ' +
+    "`older_than`, only that project's queries submitted before then. One alone answers 400.",
+  // Checked by the handler, after the admin check, so that a non-admin learns nothing more.
+  parameters: [
+    {
+      name: 'project',
+      in: 'query',
+      required: false,
+      description: 'Only this project (needs `older_than` too)',
+      schema: { type: 'string' },
+    },
+    { name: 'older_than', in: 'query', required: false, ...toParameterSchema(olderThanSchema) },
+  ],
+  responses: {
+    '200': jsonAnswer('Deleted', 'DeletedEnvelope'),
+    ...errors({
+      '400': 'BadRequest',
+      '401': 'Unauthorized',
+      '403': 'Forbidden',
+      '502': 'UpstreamUnavailable',
+    }),
+  },
+})
+
+const status = createRoute({
+  method: 'get',
+  path: '/{id}/status',
+  tags,
+  operationId: 'getQueryStatus',
+  summary: 'Status of a query',
+  description:
+    'RUNNING (with rows and bytes written so far), SUCCESSFUL, FAILED (with the reason) or ' +
+    'MISSING for an unknown id.',
+  parameters: ID_PARAMS,
+  responses: {
+    '200': jsonAnswer('The status', 'StatusEnvelope', 'StatusEnvelopeV4'),
+    ...errors({ '401': 'Unauthorized', '403': 'Forbidden', '502': 'UpstreamUnavailable' }),
+  },
+})
+
+const metadata = createRoute({
+  method: 'get',
+  path: '/{id}/metadata',
+  tags,
+  operationId: 'getQueryMetadata',
+  summary: 'Column names and types of a result',
+  parameters: ID_PARAMS,
+  responses: {
+    '200': jsonAnswer('`[[names…], [types…]]`', 'MetadataEnvelope'),
+    ...QUERY_ERRORS,
+  },
+})
+
+/** KAP v2 spells it `filestatus`, Kylin 5 `file_status`: both are served. */
+const toFileStatus = (segment: string, operationId: string, spelling: string) =>
+  createRoute({
+    method: 'get',
+    path: `/{id}/${segment}`,
+    tags,
+    operationId,
+    summary: `Size of a result in bytes (${spelling})`,
+    parameters: ID_PARAMS,
+    responses: {
+      '200': jsonAnswer('The CSV size in bytes', 'FileStatusEnvelope'),
+      ...QUERY_ERRORS,
+    },
+  })
+
+const result = createRoute({
+  method: 'get',
+  path: '/{id}/result',
+  tags,
+  operationId: 'getQueryResult',
+  summary: 'Download the result',
+  description: `${DOWNLOAD_NOTE} Always \`result.csv\`, \`text/csv\`.`,
+  parameters: DOWNLOAD_PARAMS,
+  responses: downloadResponses(['text/csv'], true),
+})
+
+const resultDownload = createRoute({
+  method: 'get',
+  path: '/{id}/result_download',
+  tags,
+  operationId: 'downloadQueryResult',
+  summary: 'Download the result as a file',
+  description:
+    `${DOWNLOAD_NOTE} Named \`<file_name>.csv\` from the submit; \`text/csv\` for the ` +
+    "legacy dialects, `application/csv` for Kylin 5's. `includeHeader` here answers 400: " +
+    'as in Kylin 5, the header row is chosen at submit.',
+  parameters: DOWNLOAD_PARAMS,
+  responses: {
+    ...downloadResponses(['text/csv', 'application/csv'], true),
+    '400': { $ref: '#/components/responses/BadRequest' },
+  },
+})
+
+const resultPath = createRoute({
+  method: 'get',
+  path: '/{id}/result_path',
+  tags,
+  operationId: 'getQueryResultPath',
+  summary: 'Where the result is stored',
+  parameters: ID_PARAMS,
+  responses: {
+    '200': jsonAnswer('The store location', 'ResultPathEnvelope'),
+    ...QUERY_ERRORS,
+  },
+})
+
+const deleteQuery = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  tags,
+  operationId: 'deleteQuery',
+  summary: 'Delete a query and its result',
+  description: 'Its submitter or an admin; a running query is stopped first.',
+  parameters: ID_PARAMS,
+  responses: {
+    '200': jsonAnswer('Deleted', 'DeletedEnvelope'),
+    ...QUERY_ERRORS,
+  },
+})
+
+const stop = createRoute({
+  method: 'delete',
+  path: '/stop/{id}',
+  tags,
+  operationId: 'stopQuery',
+  summary: 'Stop a running query',
+  description:
+    'Answers at once; the query then ends FAILED with "The query was stopped by <user> ' +
+    'before it finished.". A query that is not running answers 409.',
+  parameters: ID_PARAMS,
+  responses: {
+    '200': { description: 'Stopping', content: byDialect('StopEnvelope') },
+    ...errors({
+      '401': 'Unauthorized',
+      '403': 'Forbidden',
+      '404': 'NotFound',
+      '409': 'NotRunning',
+      '502': 'UpstreamUnavailable',
+    }),
+  },
+})
+
+/** Served by the router, each by its own handler. */
+export const ASYNC_QUERY_ROUTES = {
+  submit,
+  deleteAll,
+  status,
+  metadata,
+  fileStatus: toFileStatus('filestatus', 'getQueryFileStatus', 'KAP v2 spelling'),
+  fileStatusV4: toFileStatus('file_status', 'getQueryFileStatusV4', 'Kylin 5 spelling'),
+  result,
+  resultDownload,
+  resultPath,
+  deleteQuery,
+  stop,
+}
+
+/** HEAD of a download: Hono answers it with the GET route, so it is described, not routed. */
+export const ASYNC_QUERY_HEAD_ROUTES = [
+  createRoute({
+    method: 'head',
+    path: result.path,
+    tags,
+    operationId: 'headQueryResult',
+    summary: 'Headers of the result download (size, ETag) without the body',
+    parameters: DOWNLOAD_PARAMS,
+    responses: downloadResponses(['text/csv'], false),
+  }),
+  createRoute({
+    method: 'head',
+    path: resultDownload.path,
+    tags,
+    operationId: 'headQueryResultDownload',
+    summary: 'Headers of the file download (size, ETag, name) without the body',
+    parameters: DOWNLOAD_PARAMS,
+    responses: downloadResponses(['text/csv', 'application/csv'], false),
+  }),
+]

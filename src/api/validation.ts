@@ -1,0 +1,33 @@
+/**
+ * zod validation failures as the gateway's own 400s, so no zod JSON ever reaches a client.
+ * Portable; the routers' default hook and the submit body's check both come here.
+ */
+import type { z } from 'zod'
+import { BadRequestError, type GatewayError } from '../errors.ts'
+import type { MessageId } from '../i18n.ts'
+
+/** What was validated, as Hono's validators name it. */
+type Target = 'json' | 'header' | 'query' | 'param' | 'cookie' | 'form'
+
+/** Fields whose failure has a message of its own; any other names the field and zod's words. */
+const FIELD_MESSAGES: Partial<Record<`${Target} ${string}`, MessageId>> = {
+  'header Idempotency-Key': 'IDEMPOTENCY_KEY_INVALID',
+}
+
+export function toValidationError(error: z.ZodError, target: Target = 'json'): GatewayError {
+  const issue = error.issues[0]
+  const field = issue?.path.join('.') ?? ''
+  const id = FIELD_MESSAGES[`${target} ${field}`]
+  if (id) return new BadRequestError({ id })
+  return new BadRequestError({
+    id: 'BAD_BODY',
+    args: [`${field || 'body'} ${issue?.message ?? ''}`.trim()],
+  })
+}
+
+/** The hook every declared route validates through: it throws, and errors.ts answers. */
+export function rejectInvalid(
+  result: { target: Target } & ({ success: true } | { success: false; error: z.ZodError }),
+) {
+  if (!result.success) throw toValidationError(result.error, result.target)
+}
