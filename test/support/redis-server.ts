@@ -30,11 +30,24 @@ function findFreePort(): Promise<number> {
   })
 }
 
-export async function startRedisServer(): Promise<RedisServer> {
-  const port = await findFreePort()
+export interface RedisServerOptions {
+  /** A port to listen on, e.g. the one of a server stopped before (default: a free one). */
+  port?: number
+  /**
+   * A directory to keep an append-only file in, written on every change, so a server started
+   * again on it has the data the stopped one had (default: nothing kept).
+   */
+  dataDir?: string
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
+  const port = options.port ?? (await findFreePort())
+  const persistence = options.dataDir
+    ? ['--dir', options.dataDir, '--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--appendonly', 'no']
   const child: ChildProcess = spawn(
     REDIS_SERVER,
-    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
+    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', ...persistence],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
