@@ -4,7 +4,7 @@
  * (ROWS=…, RUNS=…, ONLY=transcoder to profile one pass). Node; figures are medians after a warm-up.
  */
 import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
-import { transcodeKylinResult } from '../src/export/kylin-json-to-csv.ts'
+import { transcodeKylinResult } from '../src/export/kylin-csv/transcode-stream.ts'
 import { pullStreamOf } from '../test/support/streams.ts'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)

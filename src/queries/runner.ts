@@ -10,7 +10,7 @@ import { toRecordKey, toResultKey } from '../domain/query-id.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
 import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
 import { toOneLine } from '../upstream/kylin-error.ts'
-import { transcodeKylinResult } from '../export/kylin-json-to-csv.ts'
+import { transcodeKylinResult } from '../export/kylin-csv/transcode-stream.ts'
 import type { Credentials } from '../domain/caller.ts'
 
 /** How often progress (rows, bytes) is written to the registry while a query runs. */

@@ -10,7 +10,7 @@ import {
   transcodeKylinResult,
   type TranscodeOptions,
   type TranscodeSummary,
-} from '../../src/export/kylin-json-to-csv.ts'
+} from '../../src/export/kylin-csv/transcode-stream.ts'
 import { pullStreamOf } from '../support/streams.ts'
 
 const encoder = new TextEncoder()
