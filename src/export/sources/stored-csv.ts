@@ -1,0 +1,240 @@
+/**
+ * The stored-CSV source: a finished result, as Kylin 5's async CSV wrote it, read back into
+ * columns and rows so it can be converted at download time. Portable.
+ *
+ * Hand-written: Kylin allows any separator string, `\n` and `"`-free multi-character ones
+ * included, which csv-parse and papaparse reject or read differently (both forbid a delimiter
+ * holding a newline); and null must come back from an unquoted empty cell. The rules read here
+ * are the writer's (writers/csv.ts): a cell holding the separator, CR, LF or `"` is quoted with
+ * inner quotes doubled; null is written as nothing; `\n` ends every row; the optional header
+ * row is the labels joined by the separator, not escaped.
+ * Where the format is ambiguous, a reading is chosen that the CSV writer turns back into the
+ * same bytes: a separator match wins over `\n` where both start; an empty line is one null
+ * cell; a label holding the separator splits into two. A separator holding `"` cannot be read
+ * back at all (`"a""b"` is then either one cell or two) and is refused.
+ */
+import { GatewayError } from '../../errors.ts'
+import type { ColumnMetadata } from '../../domain/query.ts'
+import { toColumnsOfMetadata } from '../columns.ts'
+import type { Cell, Column, RowSink, RowSource, SourceSummary } from '../types.ts'
+
+export interface StoredCsvOptions {
+  separator: string
+  /** The first row is the header (the result was written with `include_header=true`). */
+  header: boolean
+  /** The record's column names and types; labels come from the header row when there is one. */
+  metadata?: ColumnMetadata
+}
+
+const HEADER = 0
+const CELL_START = 1
+const UNQUOTED = 2
+const QUOTED = 3
+/** A `"` inside a quoted cell: doubled (a quote in the text) or the cell's end. */
+const AFTER_QUOTE = 4
+
+/** Complete rows are handed on once this many cells wait. */
+const BATCH_CELLS = 8192
+
+export function createStoredCsvSource(options: StoredCsvOptions, sink: RowSink): RowSource {
+  return new StoredCsvSource(options, sink)
+}
+
+class StoredCsvSource implements RowSource {
+  // The bytes were written from these strings, so a lone surrogate reads back as U+FFFD.
+  private readonly sep: string
+  // A BOM is a cell's first character here, not a marker to drop.
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  private columns: readonly Column[]
+  /** Text not yet consumed; `i` is where scanning resumes, `cellStart` the open cell. */
+  private text = ''
+  private i = 0
+  private cellStart = 0
+  private state: number
+  private cells: Cell[] = []
+  private rowEnds: number[] = []
+  private rows = 0
+  /** Characters before `text`, for error positions. */
+  private consumed = 0
+
+  constructor(
+    options: StoredCsvOptions,
+    private readonly sink: RowSink,
+  ) {
+    if (options.separator.length === 0) throw new TypeError('The CSV separator must not be empty.')
+    this.sep = new TextDecoder().decode(new TextEncoder().encode(options.separator))
+    if (this.sep.includes('"')) {
+      throw new TypeError('A stored CSV whose separator holds a quote cannot be read back.')
+    }
+    this.columns = options.metadata ? toColumnsOfMetadata(options.metadata) : []
+    this.state = options.header ? HEADER : CELL_START
+    if (!options.header) sink.start(this.columns)
+  }
+
+  push(chunk: Uint8Array): void {
+    this.text += this.decoder.decode(chunk, { stream: true })
+    this.scan(false)
+    this.deliver()
+  }
+
+  finish(): SourceSummary {
+    this.text += this.decoder.decode()
+    this.scan(true)
+    this.deliver()
+    return { columns: this.columns, rows: this.rows, partial: false }
+  }
+
+  /** Reads as far as the text allows; at the end of the input (`final`) the last row ends. */
+  private scan(final: boolean): void {
+    const { sep, text } = this
+    let cells = this.cells
+    let i = this.i
+    let state = this.state
+    let cellStart = this.cellStart
+    main: for (;;) {
+      switch (state) {
+        case HEADER: {
+          const n = text.indexOf('\n', i)
+          if (n < 0 && !final) {
+            i = text.length
+            break main
+          }
+          if (n < 0 && text.length === 0) this.fail('the stored CSV ended before its header row', 0)
+          const line = text.slice(0, n < 0 ? text.length : n)
+          const known = this.columns
+          this.columns = line.split(sep).map((label, k) => ({ ...toBlank(known[k], label), label }))
+          this.sink.start(this.columns)
+          i = n < 0 ? text.length : n + 1
+          state = CELL_START
+          continue main
+        }
+        case CELL_START: {
+          cellStart = i
+          if (i >= text.length) {
+            if (final && cells.length > (this.rowEnds.at(-1) ?? 0)) {
+              cells.push(null) // the row ended with a separator
+              this.endRow()
+            }
+            break main
+          }
+          state = text.charCodeAt(i) === 34 ? QUOTED : UNQUOTED
+          if (state === QUOTED) i++
+          continue main
+        }
+        case UNQUOTED: {
+          const s = text.indexOf(sep, i)
+          const n = text.indexOf('\n', i)
+          if (n >= 0 && (s < 0 || n < s)) {
+            // A separator that starts with `\n` and is cut by the chunk's end: wait for it.
+            if (s < 0 && !final && isCutPrefix(text, n, sep)) {
+              i = n
+              break main
+            }
+            cells.push(text.slice(cellStart, n) || null)
+            this.endRow()
+            i = n + 1
+            state = CELL_START
+          } else if (s >= 0) {
+            cells.push(text.slice(cellStart, s) || null)
+            i = s + sep.length
+            state = CELL_START
+          } else if (final) {
+            cells.push(text.slice(cellStart) || null)
+            this.endRow()
+            i = text.length
+            state = CELL_START
+          } else {
+            // Nothing found: only a cut separator at the very end must be looked at again.
+            i = Math.max(i, text.length - sep.length + 1)
+            break main
+          }
+          if (cells.length >= BATCH_CELLS) {
+            this.deliver()
+            cells = this.cells
+          }
+          continue main
+        }
+        case QUOTED: {
+          const q = text.indexOf('"', i)
+          if (q < 0) {
+            if (final) this.fail('a quoted cell is not closed', cellStart)
+            i = text.length
+            break main
+          }
+          i = q + 1
+          state = AFTER_QUOTE
+          continue main
+        }
+        case AFTER_QUOTE: {
+          if (i >= text.length && !final) break main
+          if (text.charCodeAt(i) === 34) {
+            i++
+            state = QUOTED
+            continue main
+          }
+          if (text.startsWith(sep, i)) {
+            cells.push(toQuotedCell(text, cellStart, i))
+            i += sep.length
+          } else if (!final && isCutPrefix(text, i, sep)) {
+            break main
+          } else if (i >= text.length || text.charCodeAt(i) === 10) {
+            cells.push(toQuotedCell(text, cellStart, i))
+            this.endRow()
+            i++
+          } else {
+            this.fail('a quoted cell is followed by neither the separator nor a line end', i)
+          }
+          state = CELL_START
+          continue main
+        }
+      }
+    }
+    // Drop what is consumed: the open cell (or the next one) is all that is kept.
+    const keep = state === CELL_START ? Math.min(i, text.length) : cellStart
+    this.consumed += keep
+    this.text = text.slice(keep)
+    this.i = i - keep
+    this.cellStart = cellStart - keep
+    this.state = state
+  }
+
+  private endRow(): void {
+    this.rowEnds.push(this.cells.length)
+    this.rows++
+  }
+
+  /** Hands on the complete rows read so far; the open row's cells stay. */
+  private deliver(): void {
+    const rowEnds = this.rowEnds
+    if (rowEnds.length === 0) return
+    const cells = this.cells
+    const complete = rowEnds[rowEnds.length - 1]!
+    this.cells = cells.length > complete ? cells.splice(complete) : []
+    this.rowEnds = []
+    this.sink.rows({ cells, rowEnds })
+  }
+
+  private fail(reason: string, at: number): never {
+    throw new GatewayError(500, {
+      text: `The stored CSV result is not valid at character ${this.consumed + at}: ${reason}.`,
+    })
+  }
+}
+
+/** The content of the quoted cell that opened at `start` and closed just before `end`. */
+function toQuotedCell(text: string, start: number, end: number): string {
+  return text.slice(start + 1, end - 1).replaceAll('""', '"')
+}
+
+/** Whether `text` from `at` to its end is a proper beginning of `sep` (more may follow). */
+function isCutPrefix(text: string, at: number, sep: string): boolean {
+  const rest = text.length - at
+  return rest < sep.length && sep.startsWith(text.slice(at))
+}
+
+/** The record's column at that place, or one known by its header label only. */
+function toBlank(column: Column | undefined, label: string): Column {
+  return (
+    column ?? { label, name: label, typeName: '', precision: null, scale: null, nullable: null }
+  )
+}
