@@ -47,7 +47,8 @@ STRING_CLASS.fill(3, 0, 32)
 STRING_CLASS[QUOTE] = 1
 STRING_CLASS[BACKSLASH] = 2
 
-const textDecoder = new TextDecoder()
+// A BOM is cell content here: Response.text()-style stripping would drop it.
+const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
  * Cells go to `cells`, and each row's end (an index into `cells`) to `rowEnds`; the caller

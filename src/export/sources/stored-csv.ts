@@ -9,13 +9,15 @@
  * inner quotes doubled; null is written as nothing; `\n` ends every row; the optional header
  * row is the labels joined by the separator, not escaped.
  * Where the format is ambiguous, a reading is chosen that the CSV writer turns back into the
- * same bytes: a separator match wins over `\n` where both start; an empty line is one null
- * cell; a label holding the separator splits into two. A separator holding `"` cannot be read
+ * same bytes: a separator match wins over `\n` where both start (so with a separator holding
+ * `\n`, rows may come back joined); an empty line is one null cell; a label holding the
+ * separator splits into two. A separator holding `"` cannot be read
  * back at all (`"a""b"` is then either one cell or two) and is refused.
  */
 import { GatewayError } from '../../errors.ts'
 import type { ColumnMetadata } from '../../domain/query.ts'
 import { toColumnsOfMetadata } from '../columns.ts'
+import { toWellFormed } from '../csv/well-formed.ts'
 import type { Cell, Column, RowSink, RowSource, SourceSummary } from '../types.ts'
 
 export interface StoredCsvOptions {
@@ -62,7 +64,7 @@ class StoredCsvSource implements RowSource {
     private readonly sink: RowSink,
   ) {
     if (options.separator.length === 0) throw new TypeError('The CSV separator must not be empty.')
-    this.sep = new TextDecoder().decode(new TextEncoder().encode(options.separator))
+    this.sep = toWellFormed(options.separator)
     if (this.sep.includes('"')) {
       throw new TypeError('A stored CSV whose separator holds a quote cannot be read back.')
     }
@@ -111,10 +113,7 @@ class StoredCsvSource implements RowSource {
         case CELL_START: {
           cellStart = i
           if (i >= text.length) {
-            if (final && cells.length > (this.rowEnds.at(-1) ?? 0)) {
-              cells.push(null) // the row ended with a separator
-              this.endRow()
-            }
+            if (final && cells.length > (this.rowEnds.at(-1) ?? 0)) this.endAfterSeparator()
             break main
           }
           state = text.charCodeAt(i) === 34 ? QUOTED : UNQUOTED
@@ -196,6 +195,22 @@ class StoredCsvSource implements RowSource {
     this.i = i - keep
     this.cellStart = cellStart - keep
     this.state = state
+  }
+
+  /**
+   * The input ended just after a separator. A separator ending in `\n` took the row's own line
+   * end (`a|` + `\n` read as `a` + `|\n`): it goes back into the last cell. Otherwise the
+   * last row lacks its line end and its last cell is empty.
+   */
+  private endAfterSeparator(): void {
+    const cells = this.cells
+    if (this.sep.endsWith('\n')) {
+      const last = cells.length - 1
+      cells[last] = (cells[last] ?? '') + this.sep.slice(0, -1) || null
+    } else {
+      cells.push(null)
+    }
+    this.endRow()
   }
 
   private endRow(): void {

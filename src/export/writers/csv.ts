@@ -3,6 +3,7 @@
  * source. Portable. The Kylin JSON → CSV export takes the fused kernel instead (kylin-csv/).
  */
 import { encodeCsvHeader } from '../csv/encode.ts'
+import { toWellFormed } from '../csv/well-formed.ts'
 import type { Column, ResultWriter, RowBatch } from '../types.ts'
 
 export interface CsvOptions {
@@ -18,12 +19,14 @@ export function createCsvWriter(options: CsvOptions): ResultWriter {
   const { separator, includeHeader } = options
   if (separator.length === 0) throw new TypeError('The CSV separator must not be empty.')
   const encoder = new TextEncoder()
-  // Matched as the bytes it is written as: a lone surrogate in it is U+FFFD, as in the kernel.
-  const matched = new TextDecoder().decode(encoder.encode(separator))
-  const special = new RegExp(`["\\r\\n]|${matched.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')}`)
+  // Between cells the separator is written and matched as its bytes (a lone surrogate in it is
+  // U+FFFD, as in the kernel), so it never joins a cell's lone surrogate into a pair.
+  const between = toWellFormed(separator)
+  const special = new RegExp(`["\\r\\n]|${between.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')}`)
   return {
     start(columns: readonly Column[]) {
       if (!includeHeader) return EMPTY
+      // As Kylin 5 and the kernel: labels joined by the separator as given, not escaped.
       return encoder.encode(
         encodeCsvHeader(
           columns.map((c) => c.label),
@@ -38,7 +41,7 @@ export function createCsvWriter(options: CsvOptions): ResultWriter {
       for (let r = 0; r < rowEnds.length; r++) {
         const end = rowEnds[r]!
         for (const first = c; c < end; c++) {
-          if (c !== first) text += separator
+          if (c !== first) text += between
           const cell = cells[c]
           if (cell) text += special.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell
         }

@@ -4,46 +4,17 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { encodeCsvHeader, encodeCsvRow, type Cell } from '../../src/export/csv/encode.ts'
-import { UpstreamError } from '../../src/errors.ts'
+import { encodeCsvHeader, encodeCsvRow, type Cell } from '../../../src/export/csv/encode.ts'
+import { UpstreamError } from '../../../src/errors.ts'
 import {
   transcodeKylinResult,
   type TranscodeOptions,
   type TranscodeSummary,
-} from '../../src/export/kylin-csv/transcode-stream.ts'
-import { pullStreamOf } from '../support/streams.ts'
+} from '../../../src/export/kylin-csv/transcode-stream.ts'
+import { readAll, toChunkedStream } from '../support.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
-
-/** A stream of `bytes` cut in pieces of the given sizes (cycled). */
-function toChunkedStream(bytes: Uint8Array, sizes: readonly number[] = [bytes.length]) {
-  const chunks: Uint8Array[] = []
-  let offset = 0
-  for (let i = 0; offset < bytes.length; i++) {
-    const size = Math.max(1, sizes[i % sizes.length] ?? 1)
-    chunks.push(bytes.slice(offset, offset + size))
-    offset += size
-  }
-  return pullStreamOf(chunks)
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>) {
-  const chunks: Uint8Array[] = []
-  const reader = stream.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.length
-  }
-  return { bytes, chunks }
-}
 
 interface Run {
   bytes: Uint8Array
