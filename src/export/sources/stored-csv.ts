@@ -10,8 +10,9 @@
  * row is the labels joined by the separator, not escaped.
  * Where the format is ambiguous, a reading is chosen that the CSV writer turns back into the
  * same bytes: a separator match wins over `\n` where both start (so with a separator holding
- * `\n`, rows may come back joined); an empty line is one null cell; a label holding the
- * separator splits into two. A separator holding `"` cannot be read
+ * `\n`, rows may come back joined); an empty line is one null cell. The header row is as many
+ * labels as the record has columns (one line when they are not known); a label holding `\n`
+ * or the separator itself cannot be told apart there. A separator holding `"` cannot be read
  * back at all (`"a""b"` is then either one cell or two) and is refused.
  */
 import { GatewayError } from '../../errors.ts'
@@ -56,6 +57,7 @@ class StoredCsvSource implements RowSource {
   private cells: Cell[] = []
   private rowEnds: number[] = []
   private rows = 0
+  private headerLength = 0
   /** Characters before `text`, for error positions. */
   private consumed = 0
 
@@ -96,17 +98,12 @@ class StoredCsvSource implements RowSource {
     main: for (;;) {
       switch (state) {
         case HEADER: {
-          const n = text.indexOf('\n', i)
-          if (n < 0 && !final) {
-            i = text.length
-            break main
-          }
-          if (n < 0 && text.length === 0) this.fail('the stored CSV ended before its header row', 0)
-          const line = text.slice(0, n < 0 ? text.length : n)
+          const labels = this.readHeader(text, final)
+          if (labels === null) break main // the header row is not complete yet
           const known = this.columns
-          this.columns = line.split(sep).map((label, k) => ({ ...toBlank(known[k], label), label }))
+          this.columns = labels.map((label, k) => ({ ...toBlank(known[k], label), label }))
           this.sink.start(this.columns)
-          i = n < 0 ? text.length : n + 1
+          i = this.headerLength
           state = CELL_START
           continue main
         }
@@ -124,18 +121,28 @@ class StoredCsvSource implements RowSource {
           const s = text.indexOf(sep, i)
           const n = text.indexOf('\n', i)
           if (n >= 0 && (s < 0 || n < s)) {
-            // A separator that starts with `\n` and is cut by the chunk's end: wait for it.
-            if (s < 0 && !final && isCutPrefix(text, n, sep)) {
-              i = n
-              break main
-            }
+            // A separator that would start at or before this `\n` but is cut by the chunk's
+            // end would win over it: wait for the rest.
+            if (s < 0 && !final && isCutBefore(text, Math.max(i, cellStart), n, sep)) break main
             cells.push(text.slice(cellStart, n) || null)
             this.endRow()
             i = n + 1
             state = CELL_START
           } else if (s >= 0) {
-            cells.push(text.slice(cellStart, s) || null)
-            i = s + sep.length
+            if (!final && s + 2 * sep.length > text.length) {
+              i = s // an overlapping match may still come: see toCellEnd
+              break main
+            }
+            if (final && s + sep.length === text.length && sep.endsWith('\n')) {
+              // The body's last `\n` ends its last row: `a|` + `\n`, not `a` + `|\n`.
+              cells.push(text.slice(cellStart, n) || null)
+              this.endRow()
+              i = n + 1
+            } else {
+              const at = toCellEnd(text, s, sep)
+              cells.push(text.slice(cellStart, at) || null)
+              i = at + sep.length
+            }
             state = CELL_START
           } else if (final) {
             cells.push(text.slice(cellStart) || null)
@@ -198,18 +205,38 @@ class StoredCsvSource implements RowSource {
   }
 
   /**
-   * The input ended just after a separator. A separator ending in `\n` took the row's own line
-   * end (`a|` + `\n` read as `a` + `|\n`): it goes back into the last cell. Otherwise the
-   * last row lacks its line end and its last cell is empty.
+   * The header row's labels, or null until it is complete (`headerLength` is then its length
+   * with the `\n`). Labels are not escaped, so with the record's columns known the row is that
+   * many labels (a separator holding `\n` then still reads right); otherwise it is one line.
+   */
+  private readHeader(text: string, final: boolean): string[] | null {
+    const count = this.columns.length
+    const labels: string[] = []
+    let from = 0
+    if (count > 0) {
+      for (let k = 1; k < count; k++) {
+        const at = text.indexOf(this.sep, from)
+        if (at < 0 && !final) return null
+        if (at < 0) break
+        labels.push(text.slice(from, at))
+        from = at + this.sep.length
+      }
+    }
+    let end = text.indexOf('\n', from)
+    if (end < 0 && !final) return null
+    if (end < 0 && text.length === 0) this.fail('the stored CSV ended before its header row', 0)
+    if (end < 0) end = text.length
+    const last = text.slice(from, end)
+    this.headerLength = end + 1
+    return count > 0 ? [...labels, last] : last.split(this.sep)
+  }
+
+  /**
+   * The input ended just after a separator: the last row lacks its line end and its last cell
+   * is empty, unless the separator is `\n` itself (after a quoted cell), which ended the row.
    */
   private endAfterSeparator(): void {
-    const cells = this.cells
-    if (this.sep.endsWith('\n')) {
-      const last = cells.length - 1
-      cells[last] = (cells[last] ?? '') + this.sep.slice(0, -1) || null
-    } else {
-      cells.push(null)
-    }
+    if (this.sep !== '\n') this.cells.push(null)
     this.endRow()
   }
 
@@ -241,10 +268,30 @@ function toQuotedCell(text: string, start: number, end: number): string {
   return text.slice(start + 1, end - 1).replaceAll('""', '"')
 }
 
+/**
+ * Where the separator that ends an unquoted cell starts, given its first match at `s`. A cell
+ * may end in part of the separator (`a|` + `||`); the match is then ambiguous, and the one
+ * followed by `"` is taken, as only a quoted cell starts with `"`.
+ */
+function toCellEnd(text: string, s: number, sep: string): number {
+  for (let at = s + 1; at < s + sep.length; at++) {
+    if (text.startsWith(sep, at) && text.charCodeAt(at + sep.length) === 34) return at
+  }
+  return s
+}
+
 /** Whether `text` from `at` to its end is a proper beginning of `sep` (more may follow). */
 function isCutPrefix(text: string, at: number, sep: string): boolean {
   const rest = text.length - at
   return rest < sep.length && sep.startsWith(text.slice(at))
+}
+
+/** Whether a cut separator (see isCutPrefix) starts somewhere in `text[from, to]`. */
+function isCutBefore(text: string, from: number, to: number, sep: string): boolean {
+  for (let at = Math.max(from, text.length - sep.length + 1); at <= to; at++) {
+    if (isCutPrefix(text, at, sep)) return true
+  }
+  return false
 }
 
 /** The record's column at that place, or one known by its header label only. */
