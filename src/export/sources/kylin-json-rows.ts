@@ -41,9 +41,13 @@ const C_ESC = 27
 const C_ESC_U = 28
 const C_LIT = 29
 
-/** Bytes inside a string: 0 plain, 1 the closing quote, 2 a backslash, 3 a control character. */
+/**
+ * Bytes inside a string: 0 plain ASCII, 1 the closing quote, 2 a backslash, 3 a control
+ * character, 4 part of a non-ASCII character.
+ */
 const STRING_CLASS = new Uint8Array(256)
 STRING_CLASS.fill(3, 0, 32)
+STRING_CLASS.fill(4, 0x80, 0x100)
 STRING_CLASS[QUOTE] = 1
 STRING_CLASS[BACKSLASH] = 2
 
@@ -65,7 +69,9 @@ export class KylinRowReader {
   /** The open token's (string content or number) bytes of earlier chunks. */
   private carry = new Uint8Array(256)
   private carryLength = 0
+  /** The open string holds an escape, or a non-ASCII character: the decoders' work. */
   private escaped = false
+  private wide = false
   private hexCount = 0
   private literal: Uint8Array = LIT_NULL
   private literalIndex = 0
@@ -92,7 +98,10 @@ export class KylinRowReader {
           while (j < end) {
             b = buf[j]!
             c = STRING_CLASS[b]!
-            if (c !== 0) break
+            if (c !== 0) {
+              if (c !== 4) break
+              this.wide = true
+            }
             j++
           }
           if (j === end) break main
@@ -156,6 +165,7 @@ export class KylinRowReader {
           if (b === QUOTE) {
             token = j
             this.escaped = false
+            this.wide = false
             state = C_STR
           } else if (b === 110 || b === 116 || b === 102) {
             this.literal = b === 110 ? LIT_NULL : b === 116 ? LIT_TRUE : LIT_FALSE
@@ -164,6 +174,7 @@ export class KylinRowReader {
           } else if (b === 45 || (b >= 48 && b <= 57)) {
             token = j - 1
             this.escaped = false
+            this.wide = false
             state = toFirstNumberState(b)
           } else if (b === 91 || b === 123) {
             frame.failShape(
@@ -263,30 +274,74 @@ export class KylinRowReader {
 
   /** The text of a token that ends at `to` (its start: `from`, or the carry then `buf[0]`). */
   private toText(buf: Uint8Array, from: number, to: number): string {
-    let bytes = buf.subarray(from, to)
     if (this.carryLength > 0) {
       this.keep(buf, from, to)
-      bytes = this.carry.subarray(0, this.carryLength)
+      buf = this.carry
+      from = 0
+      to = this.carryLength
       this.carryLength = 0
     }
-    if (!this.escaped) return decodeUtf8(bytes)
-    this.escaped = false
+    if (!this.escaped && !this.wide && to - from <= 64) return toAsciiText(buf, from, to)
+    const bytes = buf.subarray(from, to)
+    if (!this.escaped) return textDecoder.decode(bytes)
     // Validated escapes: JSON.parse decodes them exactly (surrogate pairs, lone ones kept).
     return JSON.parse(`"${textDecoder.decode(bytes)}"`) as string
   }
 }
 
-/** UTF-8 → string; short ASCII (most cells) without a call into the decoder. */
-function decodeUtf8(bytes: Uint8Array): string {
-  const length = bytes.length
-  if (length <= 16) {
-    let text = ''
-    for (let i = 0; i < length; i++) {
-      const b = bytes[i]!
-      if (b >= 0x80) return textDecoder.decode(bytes)
-      text += String.fromCharCode(b)
-    }
-    return text
+/**
+ * Short ASCII (most cells) as a string. Measured: up to 3× faster than a call into TextDecoder
+ * or `fromCharCode.apply` on a subarray, which cost more than the copy itself.
+ */
+function toAsciiText(b: Uint8Array, f: number, to: number): string {
+  let text = ''
+  for (; to - f > 8; f += 8) {
+    text += String.fromCharCode(
+      b[f]!,
+      b[f + 1]!,
+      b[f + 2]!,
+      b[f + 3]!,
+      b[f + 4]!,
+      b[f + 5]!,
+      b[f + 6]!,
+      b[f + 7]!,
+    )
   }
-  return textDecoder.decode(bytes)
+  switch (to - f) {
+    case 1:
+      return text + String.fromCharCode(b[f]!)
+    case 2:
+      return text + String.fromCharCode(b[f]!, b[f + 1]!)
+    case 3:
+      return text + String.fromCharCode(b[f]!, b[f + 1]!, b[f + 2]!)
+    case 4:
+      return text + String.fromCharCode(b[f]!, b[f + 1]!, b[f + 2]!, b[f + 3]!)
+    case 5:
+      return text + String.fromCharCode(b[f]!, b[f + 1]!, b[f + 2]!, b[f + 3]!, b[f + 4]!)
+    case 6:
+      return (
+        text + String.fromCharCode(b[f]!, b[f + 1]!, b[f + 2]!, b[f + 3]!, b[f + 4]!, b[f + 5]!)
+      )
+    case 7:
+      return (
+        text +
+        String.fromCharCode(b[f]!, b[f + 1]!, b[f + 2]!, b[f + 3]!, b[f + 4]!, b[f + 5]!, b[f + 6]!)
+      )
+    case 8:
+      return (
+        text +
+        String.fromCharCode(
+          b[f]!,
+          b[f + 1]!,
+          b[f + 2]!,
+          b[f + 3]!,
+          b[f + 4]!,
+          b[f + 5]!,
+          b[f + 6]!,
+          b[f + 7]!,
+        )
+      )
+    default:
+      return text
+  }
 }
