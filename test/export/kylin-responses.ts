@@ -93,7 +93,7 @@ const meta = fc.record(
   { requiredKeys: [] },
 )
 
-const extra = fc.dictionary(
+export const extra = fc.dictionary(
   // Nested keys named like the top-level ones must not be taken for them.
   fc
     .oneof(fc.string({ maxLength: 6 }), fc.constantFrom('results', 'columnMetas', 'partial'))
@@ -103,7 +103,7 @@ const extra = fc.dictionary(
 )
 
 /** How the JSON text is laid out: compact, pretty, CRLF, non-ASCII as \uXXXX, `\/`. */
-const style = fc.constantFrom(
+export const style = fc.constantFrom(
   'compact',
   'pretty2',
   'prettyTab',
@@ -181,12 +181,21 @@ export function toBodyOf(r: GeneratedResponse): string {
     ['exceptionMessage', null],
     ['extra', Object.keys(r.extra).length > 0 ? r.extra : undefined],
   ]
+  return toBody(fields, r.order, r.style).replace(MARK, (_, n: string) => literals[Number(n)]!)
+}
+
+/** A JSON object of the given members (undefined ones left out), in `order`, laid out in `style`. */
+export function toBody(
+  fields: [string, unknown][],
+  order: readonly number[],
+  style: string,
+): string {
   const object: Record<string, unknown> = {}
-  for (const i of r.order) {
+  for (const i of order) {
     const field = fields[i]
     if (field && field[1] !== undefined) object[field[0]] = field[1]
   }
-  return layOut(object, r.style).replace(MARK, (_, n: string) => literals[Number(n)]!)
+  return layOut(object, style)
 }
 
 function layOut(object: Record<string, unknown>, style: string): string {

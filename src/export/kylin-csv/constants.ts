@@ -9,18 +9,19 @@ export const MIN_FLUSH = 16 * 1024
 /** One cell may grow the output buffer up to this many bytes of CSV. */
 export const MAX_CELL_BYTES = 64 * 1024 * 1024
 
-// Row states, inside `results` (the hot part); outside it the frame scanner has its own, and
-// numbers have theirs (kylin-json/number.ts, 30–37).
-export const R_OPEN = 20
-export const R_AFTER_ROW = 21
-export const R_EXPECT_ROW = 22
-export const W_FIRST = 23
-export const W_AFTER_CELL = 24
-export const W_EXPECT_CELL = 25
-export const C_STR = 26
-export const C_ESC = 27
-export const C_ESC_U = 28
-export const C_LIT = 29
+// Row states, inside `results` (the hot part): shared with the Kylin JSON source.
+export {
+  C_ESC,
+  C_ESC_U,
+  C_LIT,
+  C_STR,
+  R_AFTER_ROW,
+  R_EXPECT_ROW,
+  R_OPEN,
+  W_AFTER_CELL,
+  W_EXPECT_CELL,
+  W_FIRST,
+} from '../kylin-json/row-grammar.ts'
 
 // Byte classes inside a string cell; 0 = copy as is.
 export const K_COPY = 0

@@ -34,6 +34,7 @@ import {
   W_FIRST,
 } from './constants.ts'
 import { FastRows } from './fast-rows.ts'
+import { RESULTS_END, failCellStart, toStateBetweenRows } from '../kylin-json/row-grammar.ts'
 import {
   N_DOT,
   N_E,
@@ -248,13 +249,8 @@ export class RowMachine extends FastRows {
             state = C_LIT
           } else if (b === 45 || (b >= 48 && b <= 57)) {
             state = toFirstNumberState(b)
-          } else if (b === 91 || b === 123) {
-            this.frame.failShape(
-              `a cell of "results" (row ${this.rows + 1}) is an ${b === 91 ? 'array' : 'object'}, not a string, number, boolean or null`,
-              j - 1,
-            )
           } else {
-            this.frame.fail(`expected a value, found ${describeByte(b)}`, j - 1)
+            failCellStart(this.frame, b, j - 1, this.rows)
           }
           pos = this.put(pos, b)
           out = this.out
@@ -322,34 +318,14 @@ export class RowMachine extends FastRows {
             state = this.state
             continue main
           }
-          const b = buf[j]!
-          if (isSpace(b)) {
-            j++
-            continue main
-          }
-          if (state !== R_EXPECT_ROW && b === 93) {
+          const next = toStateBetweenRows(this.frame, state, buf[j]!, j, this.rows)
+          j++
+          if (next === RESULTS_END) {
             // The end of `results`: back to the frame for the members after it.
-            j++
             this.frame.endResults()
             break main
           }
-          if (state === R_AFTER_ROW) {
-            if (b !== COMMA)
-              this.frame.fail(`expected ',' or ']' after a row, found ${describeByte(b)}`, j)
-            j++
-            state = R_EXPECT_ROW
-            continue main
-          }
-          if (b !== 91) {
-            if (b === QUOTE || b === 123 || b === 110 || b === 116 || b === 102 || b === 45) {
-              this.frame.failShape(`row ${this.rows + 1} of "results" is not an array`, j)
-            }
-            if (b >= 48 && b <= 57)
-              this.frame.failShape(`row ${this.rows + 1} of "results" is not an array`, j)
-            this.frame.fail(`expected a row, found ${describeByte(b)}`, j)
-          }
-          j++
-          state = W_FIRST
+          state = next
           continue main
         }
         default:

@@ -23,23 +23,27 @@ import {
   toFirstNumberState,
   toNextNumberState,
 } from '../kylin-json/number.ts'
-import type { Cell } from '../types.ts'
+import {
+  C_ESC,
+  C_ESC_U,
+  C_LIT,
+  C_STR,
+  RESULTS_END,
+  R_AFTER_ROW,
+  R_EXPECT_ROW,
+  R_OPEN,
+  W_AFTER_CELL,
+  W_EXPECT_CELL,
+  W_FIRST,
+  failCellStart,
+  toStateBetweenRows,
+} from '../kylin-json/row-grammar.ts'
+import { RowCollector } from './row-collector.ts'
 
 /** A cell's JSON text is held across chunk splits up to this many bytes. */
 const MAX_CELL_BYTES = 64 * MIB
 /** `read` returns at the end of a row once this many cells wait to be taken. */
 export const BATCH_CELLS = 8192
-
-const R_OPEN = 20
-const R_AFTER_ROW = 21
-const R_EXPECT_ROW = 22
-const W_FIRST = 23
-const W_AFTER_CELL = 24
-const W_EXPECT_CELL = 25
-const C_STR = 26
-const C_ESC = 27
-const C_ESC_U = 28
-const C_LIT = 29
 
 /**
  * Bytes inside a string: 0 plain ASCII, 1 the closing quote, 2 a backslash, 3 a control
@@ -55,16 +59,11 @@ STRING_CLASS[BACKSLASH] = 2
 const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true })
 
 /**
- * Cells go to `cells`, and each row's end (an index into `cells`) to `rowEnds`; the caller
- * takes them away between calls. Number cells keep their JSON text, `true`/`false` theirs;
+ * Cells and row ends are collected (row-collector.ts); the caller takes them between calls. Number cells keep their JSON text, `true`/`false` theirs;
  * strings are what JSON.parse makes of them (lone surrogates stay lone; a UTF-8 writer turns
  * them into U+FFFD, as TextEncoder does).
  */
-export class KylinRowReader {
-  cells: Cell[] = []
-  rowEnds: number[] = []
-  /** Rows completed so far. */
-  rows = 0
+export class KylinRowReader extends RowCollector {
   private state = R_OPEN
   /** The open token's (string content or number) bytes of earlier chunks. */
   private carry = new Uint8Array(256)
@@ -76,7 +75,9 @@ export class KylinRowReader {
   private literal: Uint8Array = LIT_NULL
   private literalIndex = 0
 
-  constructor(private readonly frame: KylinResponseFrame) {}
+  constructor(private readonly frame: KylinResponseFrame) {
+    super()
+  }
 
   /**
    * Reads from `from`; returns `end`, the index after the `]` that ends `results`, or the end
@@ -139,8 +140,7 @@ export class KylinRowReader {
           if (b === COMMA) {
             state = W_EXPECT_CELL
           } else if (b === 93) {
-            this.rowEnds.push(cells.length)
-            this.rows++
+            this.endRow()
             state = R_AFTER_ROW
             // A full batch goes to the caller first, so a body in one huge chunk stays bounded.
             if (cells.length >= BATCH_CELLS) break main
@@ -176,13 +176,8 @@ export class KylinRowReader {
             this.escaped = false
             this.wide = false
             state = toFirstNumberState(b)
-          } else if (b === 91 || b === 123) {
-            frame.failShape(
-              `a cell of "results" (row ${this.rows + 1}) is an ${b === 91 ? 'array' : 'object'}, not a string, number, boolean or null`,
-              j - 1,
-            )
           } else {
-            frame.fail(`expected a value, found ${describeByte(b)}`, j - 1)
+            failCellStart(frame, b, j - 1, this.rows)
           }
           continue main
         }
@@ -201,35 +196,13 @@ export class KylinRowReader {
         case R_OPEN:
         case R_AFTER_ROW:
         case R_EXPECT_ROW: {
-          const b = buf[j]!
-          if (isSpace(b)) {
-            j++
-            continue main
-          }
-          if (state !== R_EXPECT_ROW && b === 93) {
-            j++
+          const next = toStateBetweenRows(frame, state, buf[j]!, j, this.rows)
+          j++
+          if (next === RESULTS_END) {
             frame.endResults()
             break main
           }
-          if (state === R_AFTER_ROW) {
-            if (b !== COMMA) {
-              frame.fail(`expected ',' or ']' after a row, found ${describeByte(b)}`, j)
-            }
-            j++
-            state = R_EXPECT_ROW
-            continue main
-          }
-          if (b !== 91) {
-            if (b === QUOTE || b === 123 || b === 110 || b === 116 || b === 102 || b === 45) {
-              frame.failShape(`row ${this.rows + 1} of "results" is not an array`, j)
-            }
-            if (b >= 48 && b <= 57) {
-              frame.failShape(`row ${this.rows + 1} of "results" is not an array`, j)
-            }
-            frame.fail(`expected a row, found ${describeByte(b)}`, j)
-          }
-          j++
-          state = W_FIRST
+          state = next
           continue main
         }
         default: {

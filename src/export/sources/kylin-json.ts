@@ -69,19 +69,13 @@ class KylinJsonSource implements RowSource {
 
   /** Hands on the complete rows read so far; the open row's cells stay with the reader. */
   private deliver(): void {
-    const reader = this.reader
-    const rowEnds = reader.rowEnds
-    if (rowEnds.length === 0) return
-    const cells = reader.cells
-    const complete = rowEnds[rowEnds.length - 1]!
-    reader.cells = cells.length > complete ? cells.splice(complete) : []
-    reader.rowEnds = []
-    const batch: RowBatch = { cells, rowEnds }
+    const batch = this.reader.take()
+    if (batch === null) return
     if (this.held === null) {
       this.sink.rows(batch)
       return
     }
-    for (const cell of cells) this.heldSize += (cell?.length ?? 0) + 1
+    for (const cell of batch.cells) this.heldSize += (cell?.length ?? 0) + 1
     if (this.heldSize > MAX_HELD_BYTES) {
       throw new UpstreamError(
         `The upstream Kylin sent "results" before "columnMetas" and more than ${MAX_HELD_BYTES / MIB} MiB of rows, so the columns could not be given first; no result was kept.`,

@@ -19,7 +19,8 @@ import { GatewayError } from '../../errors.ts'
 import type { ColumnMetadata } from '../../domain/query.ts'
 import { toColumnsOfMetadata } from '../columns.ts'
 import { toWellFormed } from '../csv/well-formed.ts'
-import type { Cell, Column, RowSink, RowSource, SourceSummary } from '../types.ts'
+import type { Column, RowSink, RowSource, SourceSummary } from '../types.ts'
+import { RowCollector } from './row-collector.ts'
 
 export interface StoredCsvOptions {
   separator: string
@@ -43,7 +44,7 @@ export function createStoredCsvSource(options: StoredCsvOptions, sink: RowSink):
   return new StoredCsvSource(options, sink)
 }
 
-class StoredCsvSource implements RowSource {
+class StoredCsvSource extends RowCollector implements RowSource {
   // The bytes were written from these strings, so a lone surrogate reads back as U+FFFD.
   private readonly sep: string
   // A BOM is a cell's first character here, not a marker to drop.
@@ -54,9 +55,6 @@ class StoredCsvSource implements RowSource {
   private i = 0
   private cellStart = 0
   private state: number
-  private cells: Cell[] = []
-  private rowEnds: number[] = []
-  private rows = 0
   private headerLength = 0
   /** Characters before `text`, for error positions. */
   private consumed = 0
@@ -65,6 +63,7 @@ class StoredCsvSource implements RowSource {
     options: StoredCsvOptions,
     private readonly sink: RowSink,
   ) {
+    super()
     if (options.separator.length === 0) throw new TypeError('The CSV separator must not be empty.')
     this.sep = toWellFormed(options.separator)
     if (this.sep.includes('"')) {
@@ -240,20 +239,10 @@ class StoredCsvSource implements RowSource {
     this.endRow()
   }
 
-  private endRow(): void {
-    this.rowEnds.push(this.cells.length)
-    this.rows++
-  }
-
   /** Hands on the complete rows read so far; the open row's cells stay. */
   private deliver(): void {
-    const rowEnds = this.rowEnds
-    if (rowEnds.length === 0) return
-    const cells = this.cells
-    const complete = rowEnds[rowEnds.length - 1]!
-    this.cells = cells.length > complete ? cells.splice(complete) : []
-    this.rowEnds = []
-    this.sink.rows({ cells, rowEnds })
+    const batch = this.take()
+    if (batch !== null) this.sink.rows(batch)
   }
 
   private fail(reason: string, at: number): never {

@@ -12,6 +12,7 @@ import {
   type TranscodeSummary,
 } from '../../../src/export/kylin-csv/transcode-stream.ts'
 import { readAll, toChunkedStream } from '../support.ts'
+import { extra, style, toBody } from '../kylin-responses.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -788,55 +789,6 @@ describe('upstream/transcode', () => {
       },
       { requiredKeys: [] },
     )
-    const extra = fc.dictionary(
-      // Nested keys named like the top-level ones must not be taken for them.
-      fc
-        .oneof(fc.string({ maxLength: 6 }), fc.constantFrom('results', 'columnMetas', 'partial'))
-        .filter((k) => k !== '__proto__'),
-      fc.jsonValue({ maxDepth: 3 }),
-      { maxKeys: 3 },
-    )
-    /** How the JSON text is written: compact, pretty, CRLF, every non-ASCII escaped, `\/`. */
-    const style = fc.constantFrom(
-      'compact',
-      'pretty2',
-      'prettyTab',
-      'crlf',
-      'escapeNonAscii',
-      'escapeUpper',
-      'slash',
-    )
-
-    function toBody(fields: [string, unknown][], order: number[], writeStyle: string): string {
-      const object: Record<string, unknown> = {}
-      for (const i of order) {
-        const field = fields[i]
-        if (field && field[1] !== undefined) object[field[0]] = field[1]
-      }
-      switch (writeStyle) {
-        case 'pretty2':
-          return JSON.stringify(object, null, 2)
-        case 'prettyTab':
-          return JSON.stringify(object, null, '\t')
-        case 'crlf':
-          return JSON.stringify(object, null, 1).replaceAll('\n', '\r\n') + ' \n'
-        case 'escapeNonAscii':
-          return JSON.stringify(object).replace(
-            /[\u007f-\uffff]/g,
-            (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-          )
-        case 'escapeUpper':
-          return JSON.stringify(object).replace(
-            /[\u0080-\uffff]/g,
-            (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
-          )
-        case 'slash':
-          return JSON.stringify(object).replaceAll('/', '\\/')
-        default:
-          return JSON.stringify(object)
-      }
-    }
-
     const anySizes = fc.oneof(
       fc.constant([1]),
       fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 8 }),
