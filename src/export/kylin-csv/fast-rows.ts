@@ -3,18 +3,17 @@
  * 4 bytes at a time into CSV, with no per-cell state in fields. Portable. Measured: keep it a
  * method of the kernel's class chain (V8 keeps field access monomorphic there).
  */
-import {
-  COMMA,
-  ESCAPED,
-  LF,
-  NULL_WORD,
-  QUOTE,
-  hexValue,
-  isSpace,
-  pendingAfter,
-} from '../kylin-json/bytes.ts'
-import {
+import * as bytes from '../kylin-json/bytes.ts'
+import * as k from './constants.ts'
+import { CsvOutput, type TranscodeOptions } from './output.ts'
+
+// Module-local copies, on purpose: V8 reads an imported binding through a cell with a TDZ
+// check on every use, and in this loop that measured a few percent (bench/transcode.bench.ts).
+const { COMMA, CR, ESCAPED, LF, NULL_WORD, QUOTE, hexValue, isSpace } = bytes
+const {
+  F_CRLF,
   F_LONE,
+  F_QUOTE,
   F_SEP,
   K_COPY,
   K_END,
@@ -23,8 +22,7 @@ import {
   R_AFTER_ROW,
   R_EXPECT_ROW,
   indexOfBytes,
-} from './constants.ts'
-import { CsvOutput, type TranscodeOptions } from './output.ts'
+} = k
 
 export class FastRows extends CsvOutput {
   /** A DataView of the current input chunk, for the fast path's 4-byte reads. */
@@ -307,9 +305,40 @@ export class FastRows extends CsvOutput {
       } else if (unit < 0) {
         return -2
       }
-      flags = this.writeUnit(pos, high, unit, flags)
-      pos = this.pos
-      high = pendingAfter(unit)
+      // writeUnit's work, inline on purpose: as a call it measured ~2% of the whole export.
+      const written = pos
+      if (high !== 0) {
+        if (unit >= 0xdc00 && unit <= 0xdfff) {
+          const cp = 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00)
+          out[pos++] = 0xf0 | (cp >> 18)
+          out[pos++] = 0x80 | ((cp >> 12) & 0x3f)
+          out[pos++] = 0x80 | ((cp >> 6) & 0x3f)
+          out[pos++] = 0x80 | (cp & 0x3f)
+          unit = -1
+        } else {
+          pos = this.writeLone(pos)
+          if (this.sepHasReplacement) flags |= F_LONE
+        }
+        high = 0
+      }
+      if (unit >= 0xd800 && unit <= 0xdbff) {
+        high = unit
+      } else if (unit >= 0xdc00 && unit <= 0xdfff) {
+        pos = this.writeLone(pos)
+        if (this.sepHasReplacement) flags |= F_LONE
+      } else if (unit >= 0x800) {
+        out[pos++] = 0xe0 | (unit >> 12)
+        out[pos++] = 0x80 | ((unit >> 6) & 0x3f)
+        out[pos++] = 0x80 | (unit & 0x3f)
+      } else if (unit >= 0x80) {
+        out[pos++] = 0xc0 | (unit >> 6)
+        out[pos++] = 0x80 | (unit & 0x3f)
+      } else if (unit >= 0) {
+        out[pos++] = unit
+        if (unit === QUOTE) flags |= F_QUOTE
+        else if (unit === LF || unit === CR) flags |= F_CRLF
+      }
+      for (let i = written; i < pos; i++) if (out[i] === sep0) flags |= F_SEP
       // Plain bytes up to the next escape or the closing quote.
       for (;;) {
         if (k >= limit) return -1
