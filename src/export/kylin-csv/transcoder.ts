@@ -3,8 +3,7 @@
  * (members outside `results`) to the row reading, and writes the header. Portable.
  */
 import { toColumnMetadata, toColumns } from '../columns.ts'
-import type { ExportSummary } from '../types.ts'
-import type { Column } from '../types.ts'
+import type { Column, ExportSummary } from '../types.ts'
 import { encodeCsvHeader } from '../csv/encode.ts'
 import { MIN_FLUSH, R_OPEN } from './constants.ts'
 import { RowMachine } from './row-machine.ts'
