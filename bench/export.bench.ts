@@ -107,7 +107,7 @@ async function startGateway(upstreamUrl: string, dataDir: string): Promise<Gatew
     process.execPath,
     [
       // The compiled gateway, as `npm start` runs it (the tsx loader alone adds ~40 MB of RSS).
-      'dist/runtime/node.js',
+      'dist/runtime/node/main.js',
       ...['--upstream', upstreamUrl, '--port', '0', '--host', '127.0.0.1'],
       ...['--store', 'fs', '--data-dir', dataDir, '--max-concurrent-queries', '4'],
       // info, not warn: the first log line is the only place the ephemeral port is printed.

@@ -23,7 +23,7 @@ async function startGateway(upstream: string, dataDir: string): Promise<Child> {
     process.execPath,
     [
       ...(process.env.LOAD_NODE_ARGS ? process.env.LOAD_NODE_ARGS.split(' ') : []),
-      'dist/runtime/node.js',
+      'dist/runtime/node/main.js',
       ...['--upstream', upstream, '--port', '0', '--host', '127.0.0.1', '--store', 'fs'],
       ...['--data-dir', dataDir, '--max-concurrent-queries', '8', '--max-concurrent-per-user', '8'],
       ...[

@@ -1,5 +1,5 @@
 /**
- * Runs one query: upstream sync call → transcoder → store → registry.
+ * Runs one query: upstream sync call → export (Kylin JSON → CSV) → store → registry.
  * Portable. Bounded by a limiter; a failure of any step ends FAILED with no blob left behind.
  */
 import type { AppDeps } from '../deps.ts'
@@ -10,7 +10,7 @@ import { toRecordKey, toResultKey } from '../domain/query-id.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
 import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
 import { toOneLine } from '../upstream/kylin-error.ts'
-import { transcodeKylinResult } from '../export/kylin-json-to-csv.ts'
+import { exportResult } from '../export/export-result.ts'
 import type { Credentials } from '../domain/caller.ts'
 
 /** How often progress (rows, bytes) is written to the registry while a query runs. */
@@ -67,9 +67,13 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
             metrics.observeUpstreamCall('query', (performance.now() - called) / 1000)
           }
           let lastProgress = deps.now()
-          const transcoding = transcodeKylinResult(body, {
-            separator: record.options.separator,
-            includeHeader: record.options.includeHeader,
+          const exported = exportResult(body, {
+            source: { kind: 'kylin-json' },
+            format: {
+              kind: 'csv',
+              separator: record.options.separator,
+              includeHeader: record.options.includeHeader,
+            },
             onProgress: (rows, bytes) => {
               const now = deps.now()
               if (now - lastProgress < PROGRESS_INTERVAL_MS) return
@@ -80,7 +84,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           const hash = deps.createHash()
           const maxBytes = deps.config.maxResultBytes
           let size = 0
-          const hashed = transcoding.csv.pipeThrough(
+          const hashed = exported.stream.pipeThrough(
             new TransformStream<Uint8Array, Uint8Array>({
               transform(chunk, controller) {
                 size += chunk.byteLength
@@ -95,7 +99,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
             }),
           )
           const stored = await deps.store.put(toResultKey(id), hashed, { signal })
-          const summary = await transcoding.summary
+          const summary = await exported.summary
           const sha256 = await hash.digest()
           const finishedAt = deps.now()
           const done = await deps.registry.update(id, {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UpstreamError } from '../../src/errors.ts'
 import { createKylinClient } from '../../src/upstream/client.ts'
-import { transcodeKylinResult } from '../../src/export/kylin-json-to-csv.ts'
+import { transcodeKylinResult } from '../../src/export/kylin-csv/transcode-stream.ts'
 import { startKylinEmulator, type KylinEmulator } from '../../demo/kylin/server.ts'
 
 const ADMIN = { authorization: `Basic ${Buffer.from('ADMIN:KYLIN').toString('base64')}` }

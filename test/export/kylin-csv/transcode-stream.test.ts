@@ -4,46 +4,18 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { encodeCsvHeader, encodeCsvRow, type Cell } from '../../src/export/csv/encode.ts'
-import { UpstreamError } from '../../src/errors.ts'
+import { encodeCsvHeader, encodeCsvRow, type Cell } from '../../../src/export/csv/encode.ts'
+import { UpstreamError } from '../../../src/errors.ts'
 import {
   transcodeKylinResult,
   type TranscodeOptions,
   type TranscodeSummary,
-} from '../../src/export/kylin-json-to-csv.ts'
-import { pullStreamOf } from '../support/streams.ts'
+} from '../../../src/export/kylin-csv/transcode-stream.ts'
+import { readAll, toChunkedStream } from '../support.ts'
+import { extra, style, toBody } from '../kylin-responses.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
-
-/** A stream of `bytes` cut in pieces of the given sizes (cycled). */
-function toChunkedStream(bytes: Uint8Array, sizes: readonly number[] = [bytes.length]) {
-  const chunks: Uint8Array[] = []
-  let offset = 0
-  for (let i = 0; offset < bytes.length; i++) {
-    const size = Math.max(1, sizes[i % sizes.length] ?? 1)
-    chunks.push(bytes.slice(offset, offset + size))
-    offset += size
-  }
-  return pullStreamOf(chunks)
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>) {
-  const chunks: Uint8Array[] = []
-  const reader = stream.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.length
-  }
-  return { bytes, chunks }
-}
 
 interface Run {
   bytes: Uint8Array
@@ -817,55 +789,6 @@ describe('upstream/transcode', () => {
       },
       { requiredKeys: [] },
     )
-    const extra = fc.dictionary(
-      // Nested keys named like the top-level ones must not be taken for them.
-      fc
-        .oneof(fc.string({ maxLength: 6 }), fc.constantFrom('results', 'columnMetas', 'partial'))
-        .filter((k) => k !== '__proto__'),
-      fc.jsonValue({ maxDepth: 3 }),
-      { maxKeys: 3 },
-    )
-    /** How the JSON text is written: compact, pretty, CRLF, every non-ASCII escaped, `\/`. */
-    const style = fc.constantFrom(
-      'compact',
-      'pretty2',
-      'prettyTab',
-      'crlf',
-      'escapeNonAscii',
-      'escapeUpper',
-      'slash',
-    )
-
-    function toBody(fields: [string, unknown][], order: number[], writeStyle: string): string {
-      const object: Record<string, unknown> = {}
-      for (const i of order) {
-        const field = fields[i]
-        if (field && field[1] !== undefined) object[field[0]] = field[1]
-      }
-      switch (writeStyle) {
-        case 'pretty2':
-          return JSON.stringify(object, null, 2)
-        case 'prettyTab':
-          return JSON.stringify(object, null, '\t')
-        case 'crlf':
-          return JSON.stringify(object, null, 1).replaceAll('\n', '\r\n') + ' \n'
-        case 'escapeNonAscii':
-          return JSON.stringify(object).replace(
-            /[\u007f-\uffff]/g,
-            (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-          )
-        case 'escapeUpper':
-          return JSON.stringify(object).replace(
-            /[\u0080-\uffff]/g,
-            (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
-          )
-        case 'slash':
-          return JSON.stringify(object).replaceAll('/', '\\/')
-        default:
-          return JSON.stringify(object)
-      }
-    }
-
     const anySizes = fc.oneof(
       fc.constant([1]),
       fc.array(fc.integer({ min: 1, max: 16 }), { minLength: 1, maxLength: 8 }),

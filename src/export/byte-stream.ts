@@ -1,0 +1,110 @@
+/**
+ * Runs a resumable byte transform (the fused kernel, or a source feeding a writer) as a pulled
+ * ReadableStream with a summary promise: bounded queue, errors and cancellation both ways.
+ * Portable: Web streams only.
+ */
+import { GatewayError, UpstreamError } from '../errors.ts'
+import type { Export, ExportSummary } from './types.ts'
+
+/** Bytes queued in the output stream before it stops pulling from the upstream. */
+const HIGH_WATER_MARK = 256 * 1024
+
+/** A transform that hands its output to `enqueue` as it goes. */
+export interface ByteTransform {
+  /** Chunks handed on so far; a pull reads input until this moves. */
+  readonly emitted: number
+  push(chunk: Uint8Array): void
+  finish(): ExportSummary
+}
+
+/**
+ * Streams `body` through the transform made by `create`. The output stream pulls from the
+ * upstream only as the consumer reads, and cancelling it cancels the upstream.
+ */
+export function toExportStream(
+  body: ReadableStream<Uint8Array>,
+  create: (enqueue: (chunk: Uint8Array) => void) => ByteTransform,
+): Export {
+  let settle!: { resolve: (s: ExportSummary) => void; reject: (e: unknown) => void }
+  const summary = new Promise<ExportSummary>((resolve, reject) => {
+    settle = { resolve, reject }
+  })
+  summary.catch(() => {})
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  let transform: ByteTransform | undefined
+  let consumed = 0
+  let settled = false
+  let cancelled = false
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        try {
+          transform = create((chunk) => controller.enqueue(chunk))
+          reader = body.getReader()
+        } catch (error) {
+          // An empty separator or a locked body: the stream and the summary fail alike.
+          // (Throwing here would throw from the constructor instead.)
+          settled = true
+          settle.reject(error)
+          controller.error(error)
+        }
+      },
+      async pull(controller) {
+        const t = transform!
+        const r = reader!
+        try {
+          // One pull ends once at least one chunk went out (or the end): the queue's high-water
+          // mark, not this loop, decides how far ahead of the consumer the transform runs.
+          const before = t.emitted
+          while (t.emitted === before) {
+            let next: ReadableStreamReadResult<Uint8Array>
+            try {
+              next = await r.read()
+            } catch (error) {
+              throw toReadFailure(error, consumed)
+            }
+            if (cancelled) return
+            const { done, value } = next
+            if (done) {
+              const result = t.finish()
+              controller.close()
+              settled = true
+              settle.resolve(result)
+              return
+            }
+            consumed += value.length
+            t.push(value)
+          }
+        } catch (failure) {
+          controller.error(failure)
+          settled = true
+          settle.reject(failure)
+          r.cancel(failure).catch(() => {})
+        }
+      },
+      async cancel(reason) {
+        cancelled = true
+        if (!settled) {
+          settled = true
+          settle.reject(
+            reason instanceof Error ? reason : new Error('The CSV stream was cancelled.'),
+          )
+        }
+        await reader?.cancel(reason)
+      },
+    },
+    { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+  )
+  return { stream, summary }
+}
+
+/** A failure of the upstream body itself (a reset, a timeout) is an upstream failure too. */
+function toReadFailure(error: unknown, consumed: number): unknown {
+  if (error instanceof GatewayError) return error
+  const message = error instanceof Error ? error.message : String(error)
+  return new UpstreamError(
+    `The upstream Kylin's answer broke off after ${consumed} bytes (${message}); no result was kept.`,
+    { cause: error },
+  )
+}

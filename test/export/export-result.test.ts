@@ -1,0 +1,255 @@
+/**
+ * The export entry: the fused Kylin JSON → CSV kernel and the parts (Kylin JSON source + CSV
+ * writer) give identical bytes, summaries and failures on random `SQLResponse`s, under any
+ * chunk split. Portable.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { exportResult, type ExportRequest } from '../../src/export/export-result.ts'
+import type { ExportSummary } from '../../src/export/types.ts'
+import {
+  cell,
+  hugeCell,
+  response,
+  split,
+  toBodyOf,
+  toOffsets,
+  type GeneratedResponse,
+  type Split,
+} from './kylin-responses.ts'
+import { readAll, toSplitStream } from './support.ts'
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+type Outcome =
+  | { bytes: Uint8Array; summary: ExportSummary; chunks: number }
+  | { error: string; kind: string }
+
+async function runExport(
+  body: Uint8Array,
+  offsets: readonly number[],
+  request: Omit<ExportRequest, 'source'>,
+): Promise<Outcome> {
+  const { stream, summary } = exportResult(toSplitStream(body, offsets), {
+    source: { kind: 'kylin-json' },
+    ...request,
+  })
+  const [read, result] = await Promise.allSettled([readAll(stream), summary])
+  if (read.status === 'rejected') {
+    expect(result.status).toBe('rejected')
+    if (result.status === 'rejected') expect(result.reason).toBe(read.reason)
+    const error = read.reason as Error
+    return { error: error.message, kind: error.constructor.name }
+  }
+  if (result.status === 'rejected') throw new Error('the stream ended but the summary failed')
+  return { bytes: read.value.bytes, summary: result.value, chunks: read.value.chunks.length }
+}
+
+/** Both paths on the same bytes and split: the same bytes and summary, or the same failure. */
+async function expectSameExports(
+  body: Uint8Array,
+  offsets: readonly number[],
+  separator: string,
+  includeHeader: boolean,
+) {
+  const format = { kind: 'csv' as const, separator, includeHeader }
+  const fused = await runExport(body, offsets, { format })
+  const parts = await runExport(body, offsets, { format, fused: false })
+  if ('error' in fused || 'error' in parts) {
+    expect(parts).toEqual(fused)
+    return fused
+  }
+  const same =
+    fused.bytes.length === parts.bytes.length && fused.bytes.every((b, i) => b === parts.bytes[i])
+  if (!same) expect(decoder.decode(parts.bytes)).toBe(decoder.decode(fused.bytes))
+  if (!same) expect(parts.bytes).toEqual(fused.bytes)
+  expect(parts.summary).toEqual(fused.summary)
+  return fused
+}
+
+async function checkGenerated(r: GeneratedResponse) {
+  const body = encoder.encode(toBodyOf(r))
+  const outcome = await expectSameExports(
+    body,
+    toOffsets(r.split, body.length),
+    r.separator,
+    r.includeHeader,
+  )
+  // Generated bodies are valid results.
+  expect(outcome).not.toHaveProperty('error')
+}
+
+const coarseSplit: fc.Arbitrary<Split> = split.filter(
+  (s) => !('sizes' in s) || (s.sizes[0] ?? 0) >= 64,
+)
+
+describe('export/export-result', () => {
+  describe('fused kernel = Kylin JSON source + CSV writer', () => {
+    it('gives identical bytes on small random SQLResponses, any split (chunk per byte too)', async () => {
+      await fc.assert(fc.asyncProperty(response({ maxRows: 6, maxColumns: 5 }), checkGenerated), {
+        numRuns: 600,
+      })
+    }, 60_000)
+
+    it('gives identical bytes on larger SQLResponses, across output buffers and flushes', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          response({ maxRows: 300, maxColumns: 12 }).chain((r) =>
+            coarseSplit.map((s) => ({ ...r, split: s })),
+          ),
+          checkGenerated,
+        ),
+        { numRuns: 60 },
+      )
+      await fc.assert(
+        fc.asyncProperty(
+          response({ maxRows: 6000, maxColumns: 12, size: 'max' }).chain((r) =>
+            coarseSplit.map((s) => ({ ...r, split: s })),
+          ),
+          checkGenerated,
+        ),
+        { numRuns: 10 },
+      )
+    }, 120_000)
+
+    it('gives identical bytes with huge cells', async () => {
+      const cells = fc.oneof({ weight: 6, arbitrary: cell }, { weight: 1, arbitrary: hugeCell })
+      await fc.assert(
+        fc.asyncProperty(
+          response({ maxRows: 4, maxColumns: 4, cell: cells }).chain((r) =>
+            coarseSplit.map((s) => ({ ...r, split: s })),
+          ),
+          checkGenerated,
+        ),
+        { numRuns: 30 },
+      )
+    }, 120_000)
+
+    it('gives identical bytes at every single split point of a body', async () => {
+      const body = encoder.encode(
+        JSON.stringify({
+          columnMetas: [{ label: 'A', name: 'a', columnTypeName: 'VARCHAR' }, { label: 'B' }],
+          results: [
+            ['x\u00e9\ud83d\ude00', null, 'q"\\\n\u0001\ud800', '\udc00\ud83d'],
+            [],
+            ['a,b', '', 'c\r\nd', '\u2028'],
+          ],
+          partial: true,
+          traces: [{ a: '}]' }],
+        })
+          .replace('"q', '"\\u0071')
+          .replace('null', 'null,-1.5e3,true,false,0'),
+      )
+      for (const separator of [',', '||', '€', '\n', '😀\r']) {
+        for (const includeHeader of [false, true]) {
+          for (let at = 0; at <= body.length; at++) {
+            await expectSameExports(body, [at], separator, includeHeader)
+          }
+        }
+      }
+    }, 60_000)
+
+    it('fails alike, with the same message, on any truncation', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          response({ maxRows: 5, maxColumns: 4 }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          async (r, at) => {
+            const bytes = encoder.encode(toBodyOf(r))
+            const complete = bytes.lastIndexOf(125) + 1
+            const cut = bytes.subarray(0, Math.min(complete - 1, Math.floor(at * complete)))
+            const outcome = await expectSameExports(
+              cut,
+              toOffsets(r.split, cut.length),
+              r.separator,
+              r.includeHeader,
+            )
+            expect(outcome).toMatchObject({ kind: 'UpstreamError' })
+          },
+        ),
+        { numRuns: 300 },
+      )
+    })
+
+    it('agrees on bodies with one ASCII byte changed: the same output or the same failure', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          response({ maxRows: 5, maxColumns: 4 }),
+          fc.double({ min: 0, max: 1, noNaN: true }),
+          fc.constantFrom(...'{}[],:"\\ntfu0-.eE+ x'.split('').map((c) => c.charCodeAt(0))),
+          async (r, at, byte) => {
+            const bytes = encoder.encode(toBodyOf(r))
+            const position = Math.min(bytes.length - 1, Math.floor(at * bytes.length))
+            // Only an ASCII byte is replaced: breaking a UTF-8 sequence is the difference below.
+            fc.pre(bytes[position]! < 0x80)
+            bytes[position] = byte
+            await expectSameExports(
+              bytes,
+              toOffsets(r.split, bytes.length),
+              r.separator,
+              r.includeHeader,
+            )
+          },
+        ),
+        { numRuns: 500 },
+      )
+    })
+
+    it('fails alike on exceptions and Kylin envelopes', async () => {
+      const bodies = [
+        '{"results":[["a"]],"isException":true,"exceptionMessage":"Table not found\\nin SQL"}',
+        '{"isException":true,"exceptionMessage":null,"results":[["a"]]}',
+        '{"code":"999","data":null,"msg":"boom","stacktrace":"x"}',
+        '{"code":"000","data":{"results":null,"isException":true,"exceptionMessage":"e"},"msg":""}',
+        '{"results":[["a"],"b"]}',
+        '{"results":[[{"a":1}]]}',
+        '{"results":{}}',
+        '{"results":[["a"]],"results":[["b"]]}',
+      ]
+      for (const body of bodies) {
+        for (const at of [[], [1, 2, 3, 5, 8, 13, 21, 34]]) {
+          const outcome = await expectSameExports(encoder.encode(body), at, ',', true)
+          expect(outcome).toMatchObject({ kind: 'UpstreamError' })
+        }
+      }
+    })
+  })
+
+  describe('differences that stay (out of the JSON spec)', () => {
+    it('passes invalid UTF-8 through in the fused kernel; the source decodes it to U+FFFD', async () => {
+      // RFC 8259 requires UTF-8 and Kylin writes it; a JS string cannot carry a broken byte.
+      const body = new Uint8Array([
+        ...encoder.encode('{"results":[["a'),
+        0xff,
+        ...encoder.encode('"]]}'),
+      ])
+      const format = { kind: 'csv' as const, separator: ',', includeHeader: false }
+      const fused = await runExport(body, [], { format })
+      const parts = await runExport(body, [], { format, fused: false })
+      expect(fused).toMatchObject({ bytes: new Uint8Array([97, 0xff, 10]) })
+      expect(parts).toMatchObject({ bytes: encoder.encode('a\ufffd\n') })
+    })
+  })
+
+  it('streams in bounded chunks and reports progress on the parts path', async () => {
+    const rows = Array.from({ length: 30_000 }, (_, i) => [`r${i}`, 'x'.repeat(i % 7)])
+    const body = encoder.encode(JSON.stringify({ columnMetas: [], results: rows }))
+    const calls: [number, number][] = []
+    const { stream, summary } = exportResult(
+      toSplitStream(body, toOffsets({ sizes: [1000] }, body.length)),
+      {
+        source: { kind: 'kylin-json' },
+        format: { kind: 'csv', separator: ',', includeHeader: false },
+        fused: false,
+        onProgress: (rows, bytes) => calls.push([rows, bytes]),
+      },
+    )
+    const { chunks } = await readAll(stream)
+    const done = await summary
+    expect(done.rows).toBe(30_000)
+    expect(calls.length).toBe(chunks.length)
+    expect(calls.length).toBeGreaterThan(1)
+    expect(calls.at(-1)).toEqual([done.rows, done.bytes])
+  })
+})
