@@ -18,6 +18,8 @@ import {
   sleep,
   TIMEOUT_MS,
   type Status,
+  WRAPPED_ANSWER,
+  WRAPPED_CSV,
 } from '../support/upstream-faults.ts'
 import { buildWorker, toWorkerOptions } from '../support/worker-build.ts'
 
@@ -106,6 +108,20 @@ describe.each(['r2', 's3'] as const)('faults of the upstream inside workerd, STO
     const bucket = await mf.getR2Bucket('RESULTS')
     return (await bucket.list()).objects.map((o) => o.key)
   }
+
+  it('a 200 with a result inside a "000" envelope → SUCCESSFUL, every row served', async () => {
+    kylin.setQueryHandler((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' })
+      res.end(WRAPPED_ANSWER)
+    })
+    try {
+      const id = await submit()
+      expect(await waitForEnd(id)).toMatchObject({ status: 'SUCCESSFUL' })
+      expect(await (await call(`/${id}/result`)).text()).toBe(WRAPPED_CSV)
+    } finally {
+      kylin.setQueryHandler(null)
+    }
+  })
 
   it.each(FAULTS)(
     '$name → FAILED, no result, still serving',

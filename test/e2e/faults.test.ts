@@ -31,6 +31,8 @@ import {
   TIMEOUT_MS,
   type Fault,
   type Status,
+  WRAPPED_ANSWER,
+  WRAPPED_CSV,
 } from '../support/upstream-faults.ts'
 
 /** Each fault runs this many more times after the first, then memory is compared. */
@@ -325,6 +327,19 @@ describe.each<StoreKind>(['memory', 'fs', 'r2'])(
     it.each(FAULTS)('$name → FAILED, no result, still serving, memory back', (fault) =>
       runFault(fault),
     )
+
+    it('a 200 with a result inside a "000" envelope → SUCCESSFUL, every row served', async () => {
+      const { gateway } = harness
+      kylin.setQueryHandler((_req, res) => {
+        res.writeHead(200, JSON_TYPE)
+        res.end(WRAPPED_ANSWER)
+      })
+      const id = await submit(gateway, 'select * from kylin_sales')
+      expect(await waitForEnd(gateway, id)).toMatchObject({ status: 'SUCCESSFUL' })
+      const res = await call(gateway, `/${id}/result`)
+      expect(await res.text()).toBe(WRAPPED_CSV)
+      kylin.setQueryHandler(null)
+    })
 
     it('connection refused: the submit answers 502 naming the cause, nothing runs', async () => {
       const gone = await startFakeKylin()

@@ -206,6 +206,10 @@ describe('export/export-result', () => {
         '{"results":[[{"a":1}]]}',
         '{"results":{}}',
         '{"results":[["a"]],"results":[["b"]]}',
+        '{}',
+        '{"hello":"world"}',
+        '{"code":"000","data":{"hello":1},"msg":""}',
+        '{"code":"999","data":{"columnMetas":[],"results":[["a"]]},"msg":"no"}',
       ]
       for (const body of bodies) {
         for (const at of [[], [1, 2, 3, 5, 8, 13, 21, 34]]) {
@@ -214,6 +218,17 @@ describe('export/export-result', () => {
         }
       }
     })
+  })
+
+  it('gives identical bytes for a result inside a "000" envelope, at every split', async () => {
+    const body = encoder.encode(
+      '{"code":"000","data":{"columnMetas":[{"label":"A","name":"A","columnTypeName":"VARCHAR"}],' +
+        '"results":[["x,y"],[null],["\\"q\\""]],"partial":true},"msg":""}',
+    )
+    for (let at = 0; at <= body.length; at++) {
+      const outcome = await expectSameExports(body, [at], ',', true)
+      expect(outcome).not.toHaveProperty('error')
+    }
   })
 
   describe('differences that stay (out of the JSON spec)', () => {

@@ -56,7 +56,10 @@ const record = (id: string, owner: string, key?: string): QueryRecord => ({
 describe('registry/durable-object', () => {
   it('finds a query by owner and Idempotency-Key through one index object, not a listing', async () => {
     const { objects, storage } = createObjects()
-    const registry = createDurableObjectRegistry({ objects, store: createMemoryStore({ maxBytes: 1024 }) })
+    const registry = createDurableObjectRegistry({
+      objects,
+      store: createMemoryStore({ maxBytes: 1024 }),
+    })
     await registry.create(record('a', 'ANALYST', 'nightly'))
     await registry.create(record('b', 'MODELER', 'nightly'))
     // Records, plus one index object per keyed record.
@@ -70,7 +73,10 @@ describe('registry/durable-object', () => {
 
   it('ignores an index entry whose record went away or changed hands', async () => {
     const { objects } = createObjects()
-    const registry = createDurableObjectRegistry({ objects, store: createMemoryStore({ maxBytes: 1024 }) })
+    const registry = createDurableObjectRegistry({
+      objects,
+      store: createMemoryStore({ maxBytes: 1024 }),
+    })
     await registry.create(record('a', 'ANALYST', 'k'))
     await objects('a').remove()
     expect(await registry.findByIdempotencyKey('ANALYST', 'k')).toBeNull()

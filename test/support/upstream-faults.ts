@@ -105,6 +105,23 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 /** `within 1500 ms (UPSTREAM_TIMEOUT_MS)` from the runner, or undici's own header/body timer. */
 const TIME_LIMIT = /within 1500 ms|UPSTREAM_TIMEOUT_MS|in time|stalled|timed out/i
 
+const LONG_SQL_CAUSE = "From line 1, column 8 to line 1, column 12: Column 'C0' not found"
+const LONG_SQL = `select ${Array.from({ length: 20_000 }, (_, i) => `c${i}`).join(', ')} from t`
+/** Kylin 2–4's SQL error for a long SQL: the SQL quoted twice, then a trace, past 64 KiB. */
+const LONG_SQL_ERROR_ENVELOPE = JSON.stringify({
+  code: '999',
+  data: null,
+  msg: `${LONG_SQL_CAUSE}\nwhile executing SQL: "${LONG_SQL}"`,
+  stacktrace: 'org.apache.kylin.rest.exception.InternalErrorException\n',
+  exception: `${LONG_SQL_CAUSE}\nwhile executing SQL: "${LONG_SQL}"`,
+  url: 'http://kylin:7070/kylin/api/query',
+})
+
+/** A whole result inside Kylin 5's (and KE 4's) `{"code":"000","data":…}` envelope. */
+export const WRAPPED_ANSWER = `{"code":"000","data":${FULL_ANSWER},"msg":""}`
+/** Its CSV: the rows of FULL_ANSWER. */
+export const WRAPPED_CSV = Array.from({ length: 2000 }, (_, i) => `${i},NAME_${i}\n`).join('')
+
 export const FAULTS: Fault[] = [
   {
     name: 'no response headers within the timeout',
@@ -235,6 +252,24 @@ export const FAULTS: Fault[] = [
     handler: (_req, res) => sendPage(res, 200, JSON_TYPE['Content-Type'], KYLIN5_ERROR_ENVELOPE),
     expectInfo(info) {
       expect(info).toBe('java.lang.IllegalStateException: Cannot read the cube kylin_sales_cube')
+    },
+  },
+  {
+    name: 'a 200 with JSON that is not a query result',
+    handler: (_req, res) => sendPage(res, 200, JSON_TYPE['Content-Type'], '{"hello":"world"}'),
+    expectInfo(info) {
+      expect(info).toBe(
+        'The upstream Kylin answered JSON that is not a query result (neither "columnMetas" nor "results"; its members: "hello"); no result was kept. Check that KYLIN_UPSTREAM_URL points at Kylin itself.',
+      )
+    },
+  },
+  {
+    name: 'HTTP 500 with a Kylin 2–4 SQL error for a long SQL, past the read limit',
+    handler: (_req, res) => sendPage(res, 500, JSON_TYPE['Content-Type'], LONG_SQL_ERROR_ENVELOPE),
+    expectInfo(info) {
+      expect(info.startsWith(`${LONG_SQL_CAUSE}while executing SQL: "select c0, c1`)).toBe(true)
+      expect(new TextEncoder().encode(info).length).toBeLessThanOrEqual(4096)
+      expect(info).toMatch(/ … \[message cut: \d+ bytes in all\]$/)
     },
   },
   {

@@ -4,7 +4,12 @@
  * an exception, an envelope or a wrong shape into an UpstreamError. Portable.
  */
 import { UpstreamError } from '../../errors.ts'
-import { isKylinEnvelope, toEnvelopeFailure, toOneLine } from '../../upstream/kylin-error.ts'
+import {
+  isKylinEnvelope,
+  stripStackFrames,
+  toEnvelopeFailure,
+  toOneLine,
+} from '../../upstream/kylin-error.ts'
 import {
   BACKSLASH,
   COLON,
@@ -35,6 +40,7 @@ const S_END = 13
 const S_RESULTS = 14
 
 const RESULTS_KEY = [114, 101, 115, 117, 108, 116, 115] // "results"
+const DATA_KEY = [100, 97, 116, 97] // "data"
 
 /**
  * The resumable scanner of the object around `results`, with the error wording every reader of
@@ -48,7 +54,13 @@ export class KylinResponseFrame {
   private keyBytes: number[] = []
   private keyEscaped = false
   private keyIsResults = false
+  private keyIsData = false
   private resultsSeen = false
+  /**
+   * 1 inside the `data` object of a `{"code","data","msg"}` envelope (Kylin 5 and KE 4 wrap a
+   * SQLResponse so): its members are scanned as a SQLResponse's are, `results` streamed.
+   */
+  private level = 0
   private side = new Uint8Array(1024)
   private sideLength = 0
 
@@ -79,7 +91,9 @@ export class KylinResponseFrame {
    * early, and `columnMetas` is there when Kylin wrote it first (its own order).
    */
   readHead(): Record<string, unknown> {
-    return parseSide(this.sideText() + '}')
+    if (this.level === 0) return parseSide(this.sideText() + '}')
+    const outer = parseSide(this.sideText() + '}}')
+    return isObject(outer.data) ? checkException(outer.data) : {}
   }
 
   /** The body has ended: the whole object outside `results`, validated. */
@@ -89,13 +103,24 @@ export class KylinResponseFrame {
         `The upstream Kylin's answer ended before the JSON was complete (after ${this.consumed} bytes); no result was kept.`,
       )
     }
-    const response = parseSide(this.sideText())
-    // Decided only here, once every member is known; an envelope has no `results`, so not one
-    // row of it was read and failing now leaves nothing behind.
-    if (isKylinEnvelope(response)) throw new UpstreamError(toEnvelopeFailure(response))
+    const outer = parseSide(this.sideText())
+    // Decided only here, once every member is known; a failing answer's rows, if any were read,
+    // never become a result.
+    const response = isSuccessEnvelope(outer) ? checkException(outer.data) : outer
+    if (response === outer && isKylinEnvelope(outer)) {
+      throw new UpstreamError(toEnvelopeFailure(outer))
+    }
     if (this.resultsSeen ? response.results !== null : !isArrayOrAbsent(response.results)) {
       throw new UpstreamError(
         'The upstream Kylin sent a result whose "results" is not an array; no result was kept.',
+      )
+    }
+    // Only a result is a result: JSON of another shape must not become an empty file.
+    const columnMetas = response.columnMetas
+    const noColumns = columnMetas === undefined || columnMetas === null
+    if ((noColumns && !this.resultsSeen) || !(noColumns || Array.isArray(columnMetas))) {
+      throw new UpstreamError(
+        `The upstream Kylin answered JSON that is not a query result (${describeShape(response)}); no result was kept. Check that KYLIN_UPSTREAM_URL points at Kylin itself.`,
       )
     }
     return response
@@ -145,6 +170,11 @@ export class KylinResponseFrame {
             continue main
           }
           if (b === 125 && state === S_OBJ_OPEN) {
+            if (this.level === 1) {
+              this.level = 0
+              state = S_AFTER_VALUE
+              continue main
+            }
             this.appendSide(buf, segment, j)
             segment = -1
             state = S_END
@@ -156,7 +186,8 @@ export class KylinResponseFrame {
           const b = buf[j]!
           j++
           if (b === QUOTE) {
-            this.keyIsResults = this.isResultsKey()
+            this.keyIsResults = this.isKey(RESULTS_KEY, 'results')
+            this.keyIsData = this.level === 0 && this.isKey(DATA_KEY, 'data')
             state = S_COLON
           } else {
             // "results" spelt with escapes is at most 42 bytes; longer keys are never it.
@@ -198,6 +229,13 @@ export class KylinResponseFrame {
             this.state = S_RESULTS
             return j + 1
           }
+          if (this.keyIsData && b === 123) {
+            // An envelope's `data`: scanned member by member for a `results` to stream.
+            j++
+            this.level = 1
+            state = S_OBJ_OPEN
+            continue main
+          }
           this.depth = 0
           state = S_SKIP
           continue main
@@ -213,6 +251,9 @@ export class KylinResponseFrame {
           } else if (b === 125 || b === 93) {
             if (this.depth > 0) {
               this.depth--
+            } else if (b === 125 && this.level === 1) {
+              this.level = 0
+              state = S_AFTER_VALUE
             } else if (b === 125) {
               this.appendSide(buf, segment, j)
               segment = -1
@@ -245,6 +286,8 @@ export class KylinResponseFrame {
           if (isSpace(b)) continue main
           if (b === COMMA) {
             state = S_KEY_NEXT
+          } else if (b === 125 && this.level === 1) {
+            this.level = 0
           } else if (b === 125) {
             this.appendSide(buf, segment, j)
             segment = -1
@@ -294,14 +337,14 @@ export class KylinResponseFrame {
     return new TextDecoder().decode(this.side.subarray(0, this.sideLength))
   }
 
-  private isResultsKey(): boolean {
+  private isKey(bytes: readonly number[], name: string): boolean {
     const key = this.keyBytes
     if (!this.keyEscaped) {
-      return key.length === RESULTS_KEY.length && key.every((b, i) => b === RESULTS_KEY[i])
+      return key.length === bytes.length && key.every((b, i) => b === bytes[i])
     }
     try {
       const text = new TextDecoder().decode(new Uint8Array(key))
-      return JSON.parse(`"${text}"`) === 'results'
+      return JSON.parse(`"${text}"`) === name
     } catch {
       return false // invalid: the final JSON.parse of these bytes reports it
     }
@@ -322,12 +365,44 @@ function parseSide(text: string): Record<string, unknown> {
       'The upstream Kylin sent a result that is not a JSON object; no result was kept.',
     )
   }
-  const response = parsed as Record<string, unknown>
+  return checkException(parsed as Record<string, unknown>)
+}
+
+/** A SQLResponse that reports an exception fails with Kylin's message, stack frames dropped. */
+function checkException(response: Record<string, unknown>): Record<string, unknown> {
   if (response.isException === true) {
     const message = typeof response.exceptionMessage === 'string' ? response.exceptionMessage : ''
-    throw new UpstreamError(toOneLine(message) || 'Unknown error.')
+    throw new UpstreamError(toOneLine(stripStackFrames(message)).trim() || 'Unknown error.')
   }
   return response
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** `{"code":"000","data":{…a SQLResponse…}}`: Kylin 5's and KE 4's wrapping of a result. */
+function isSuccessEnvelope(
+  body: Record<string, unknown>,
+): body is Record<string, unknown> & { data: Record<string, unknown> } {
+  return (
+    isKylinEnvelope(body) &&
+    body.code === '000' &&
+    isObject(body.data) &&
+    (Object.hasOwn(body.data, 'columnMetas') || Object.hasOwn(body.data, 'results'))
+  )
+}
+
+/** What came back instead of a result, for a person: its members, or its kind. */
+function describeShape(body: Record<string, unknown>): string {
+  const names = Object.keys(body)
+  if (names.length === 0) return 'an empty object'
+  const shown = names.slice(0, 5).map((name) => JSON.stringify(name).slice(0, 40))
+  const more = names.length > 5 ? ` and ${names.length - 5} more` : ''
+  const what =
+    body.columnMetas === undefined || body.columnMetas === null
+      ? 'neither "columnMetas" nor "results"'
+      : '"columnMetas" is not an array'
+  return `${what}; its members: ${shown.join(', ')}${more}`
 }
 
 function isArrayOrAbsent(value: unknown): boolean {
