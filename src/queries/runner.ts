@@ -9,7 +9,8 @@ import { NO_METRICS, toUpstreamErrorKind } from '../ops/metrics.ts'
 import { toRecordKey, toResultKey } from '../domain/query-id.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
 import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
-import { toOneLine } from '../upstream/kylin-error.ts'
+import { toRedactedUrl } from '../redact-url.ts'
+import { stripStackFrames, toCappedMessage, toOneLine } from '../upstream/kylin-error.ts'
 import { exportResult } from '../export/export-result.ts'
 import type { Credentials } from '../domain/caller.ts'
 
@@ -78,7 +79,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
               const now = deps.now()
               if (now - lastProgress < PROGRESS_INTERVAL_MS) return
               lastProgress = now
-              void deps.registry.update(id, { rows, bytes, updatedAt: now })
+              // Progress is a hint: a registry that misses one (Redis reconnecting) loses nothing.
+              deps.registry.update(id, { rows, bytes, updatedAt: now }).catch(() => {})
             },
           })
           const hash = deps.createHash()
@@ -207,7 +209,10 @@ function toFailureMessage(
   if (timeout?.aborted) {
     return `The query did not finish within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS), so the gateway stopped it; no result was kept.`
   }
-  if (error instanceof GatewayError) return toOneLine(error.message)
-  const text = error instanceof Error ? error.message : String(error)
-  return toOneLine(`The query failed in the gateway: ${text}`)
+  // Every failure a person reads passes here: one line, no stack frames, no userinfo, bounded.
+  const text =
+    error instanceof GatewayError
+      ? error.message
+      : `The query failed in the gateway: ${error instanceof Error ? error.message : String(error)}`
+  return toCappedMessage(toRedactedUrl(toOneLine(stripStackFrames(text)).trim()))
 }
