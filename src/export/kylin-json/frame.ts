@@ -4,12 +4,7 @@
  * an exception, an envelope or a wrong shape into an UpstreamError. Portable.
  */
 import { UpstreamError } from '../../errors.ts'
-import {
-  isKylinEnvelope,
-  stripStackFrames,
-  toEnvelopeFailure,
-  toOneLine,
-} from '../../upstream/kylin-error.ts'
+import { isKylinEnvelope, toEnvelopeFailure } from '../../upstream/kylin-error.ts'
 import {
   BACKSLASH,
   COLON,
@@ -21,6 +16,7 @@ import {
   describeByte,
   isSpace,
 } from './bytes.ts'
+import { checkException, describeShape, isObject, isSuccessEnvelope } from './response-shape.ts'
 
 const S_START = 0
 const S_BOM1 = 1
@@ -366,43 +362,6 @@ function parseSide(text: string): Record<string, unknown> {
     )
   }
   return checkException(parsed as Record<string, unknown>)
-}
-
-/** A SQLResponse that reports an exception fails with Kylin's message, stack frames dropped. */
-function checkException(response: Record<string, unknown>): Record<string, unknown> {
-  if (response.isException === true) {
-    const message = typeof response.exceptionMessage === 'string' ? response.exceptionMessage : ''
-    throw new UpstreamError(toOneLine(stripStackFrames(message)).trim() || 'Unknown error.')
-  }
-  return response
-}
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
-/** `{"code":"000","data":{…a SQLResponse…}}`: Kylin 5's and KE 4's wrapping of a result. */
-function isSuccessEnvelope(
-  body: Record<string, unknown>,
-): body is Record<string, unknown> & { data: Record<string, unknown> } {
-  return (
-    isKylinEnvelope(body) &&
-    body.code === '000' &&
-    isObject(body.data) &&
-    (Object.hasOwn(body.data, 'columnMetas') || Object.hasOwn(body.data, 'results'))
-  )
-}
-
-/** What came back instead of a result, for a person: its members, or its kind. */
-function describeShape(body: Record<string, unknown>): string {
-  const names = Object.keys(body)
-  if (names.length === 0) return 'an empty object'
-  const shown = names.slice(0, 5).map((name) => JSON.stringify(name).slice(0, 40))
-  const more = names.length > 5 ? ` and ${names.length - 5} more` : ''
-  const what =
-    body.columnMetas === undefined || body.columnMetas === null
-      ? 'neither "columnMetas" nor "results"'
-      : '"columnMetas" is not an array'
-  return `${what}; its members: ${shown.join(', ')}${more}`
 }
 
 function isArrayOrAbsent(value: unknown): boolean {
