@@ -53,9 +53,10 @@ describe('export/writers/json', () => {
     ])
   })
 
-  it('writes an empty array for no rows, with or without columns', () => {
+  it('writes an empty array for no rows, and a whole array without columns', () => {
     expect(write(columns, [])).toBe('[]')
     expect(write(null, [])).toBe('[]')
+    expect(read(write(null, [['a', null]]))).toEqual([{ _c0: 'a', _c1: null }])
   })
 
   it('keeps quotes, CR/LF, separators, unicode, surrogate pairs and lone surrogates', () => {
