@@ -546,13 +546,14 @@ async function readBody(res: Response): Promise<Uint8Array> {
 
 const ILLEGAL_PARAMETERS = 'KE-020040001(Asynchronous query illegal parameters)'
 
+/** Kylin 5's refusal of a submit format, in any language: FAILED with a reason. */
 function isRefusedFormat(envelope: { code: string; data: unknown }): boolean {
   const data = envelope.data as { status?: unknown; info?: unknown } | null
   return (
     envelope.code === ILLEGAL_PARAMETERS &&
     data?.status === 'FAILED' &&
     typeof data.info === 'string' &&
-    data.info.startsWith('Format ')
+    data.info.length > 0
   )
 }
 
