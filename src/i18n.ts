@@ -47,8 +47,8 @@ const CATALOG = {
     cn: '注意：“include_header”参数已移至提交异步查询接口，此处的参数不再生效。详情请阅读用户手册。',
   },
   FORMAT_UNSUPPORTED: {
-    en: 'Format %s unsupported. Only [csv] are supported',
-    cn: '不支持格式 %s，仅支持 [csv]',
+    en: 'Format %s unsupported. Only %s are supported',
+    cn: '不支持格式 %s，仅支持 %s',
   },
   ENCODE_UNSUPPORTED: {
     en: 'Encoding %s unsupported. Only [utf-8, gbk] are accepted, and results are always written in UTF-8',

@@ -24,7 +24,9 @@ export const ASYNC_QUERY_PATH = '/kylin/api/async_query'
 const tags = ['Async query']
 
 const DOWNLOAD_NOTE =
-  'Streams the CSV (UTF-8, no BOM, `\\n` after every row) with Content-Length, a strong ETag, ' +
+  'Streams the result in the format chosen at submit (CSV: UTF-8, no BOM, `\\n` after every ' +
+  "row; json: Kylin 5's array of row strings, `application/json`; ndjson: one typed object a " +
+  'line, `application/x-ndjson`) with Content-Length, a strong ETag, ' +
   'single byte ranges (206 / 416), If-None-Match (304), If-Range and gzip on request. ' +
   'The query must be SUCCESSFUL.'
 
@@ -50,7 +52,9 @@ const submit = createRoute({
   },
   responses: {
     '200': jsonAnswer(
-      'The query id and RUNNING (or, for a repeated Idempotency-Key, where that query is)',
+      'The query id and RUNNING (or, for a repeated Idempotency-Key, where that query is); ' +
+        "for a `format` the gateway does not write, Kylin 5's `KE-020040001` envelope with a " +
+        'FAILED `data` and no query started',
       'SubmitEnvelope',
       'SubmitEnvelopeV4',
     ),
@@ -147,7 +151,7 @@ const result = createRoute({
   tags,
   operationId: 'getQueryResult',
   summary: 'Download the result',
-  description: `${DOWNLOAD_NOTE} Always \`result.csv\`, \`text/csv\`.`,
+  description: `${DOWNLOAD_NOTE} Always named \`result.<format>\`; CSV as \`text/csv\`.`,
   parameters: DOWNLOAD_PARAMS,
   responses: downloadResponses(['text/csv'], true),
 })
@@ -159,8 +163,8 @@ const resultDownload = createRoute({
   operationId: 'downloadQueryResult',
   summary: 'Download the result as a file',
   description:
-    `${DOWNLOAD_NOTE} Named \`<file_name>.csv\` from the submit; \`text/csv\` for the ` +
-    "legacy dialects, `application/csv` for Kylin 5's. `includeHeader` here answers 400: " +
+    `${DOWNLOAD_NOTE} Named \`<file_name>.<format>\` from the submit; CSV as \`text/csv\` ` +
+    "for the legacy dialects, `application/csv` for Kylin 5's. `includeHeader` here answers 400: " +
     'as in Kylin 5, the header row is chosen at submit.',
   parameters: DOWNLOAD_PARAMS,
   responses: {

@@ -11,13 +11,20 @@ import type { GatewayMetrics } from '../ops/metrics.ts'
 import { toResultKey } from '../domain/query-id.ts'
 import type { QueryService, SubmitInput } from '../queries/query-service.ts'
 import type { BlobStore } from '../store/types.ts'
-import type { QueryRecord } from '../domain/query.ts'
+import { formatOf, RESULT_FORMATS, type QueryRecord, type ResultFormat } from '../domain/query.ts'
 import { sendDownload } from './download.ts'
+import { toResultType } from './result-type.ts'
 import { sendEnvelope } from './envelope.ts'
 import { translate } from '../i18n.ts'
 import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
 import { ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
 import { rejectInvalid, toValidationError } from './validation.ts'
+
+/** Kylin 5's envelope code for a submit option it does not take (an HTTP 200 answer). */
+const ILLEGAL_PARAMETERS = 'KE-020040001(Asynchronous query illegal parameters)'
+
+/** The formats a bad-format answer lists, as Kylin 5 writes its own list. */
+const FORMAT_LIST = `[${RESULT_FORMATS.join(', ')}]`
 
 export interface AsyncQueryRoutesOptions {
   queries: QueryService
@@ -61,10 +68,18 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     const identity = c.get('identity')
     // Checked by the route's header schema before this runs.
     const idempotencyKey = c.req.header('idempotency-key')
-    const input = { ...toSubmitInput(await readJsonBody(c)), idempotencyKey }
-    const record = await queries.submit(identity, c.get('credentials'), input)
+    const body = toSubmitBody(await readJsonBody(c))
     const dialect = c.get('dialect')
     const lang = c.get('lang')
+    const format = toResultFormat(body.format)
+    if (!format) {
+      // Kylin 5's answer, HTTP 200 included: a FAILED query that was never recorded.
+      const info = translate('FORMAT_UNSUPPORTED', lang, [body.format ?? '', FORMAT_LIST])
+      const data = { [dialect.idField]: null, status: 'FAILED', info }
+      return sendEnvelope(c, dialect, data, '', ILLEGAL_PARAMETERS)
+    }
+    const input = { ...toSubmitInput(body, format), idempotencyKey }
+    const record = await queries.submit(identity, c.get('credentials'), input)
     // A repeated submit (same Idempotency-Key) reports where its query is, as Kylin 5's does.
     const [status, info] =
       record.state === 'SUCCESSFUL'
@@ -134,11 +149,13 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       { message: 'DENIED_DOWNLOAD', data: null },
       projectOf(c),
     )
+    // The older Kylins' route: their text/csv, and always the name "result".
+    const { contentType, extension } = toResultType(formatOf(record.options), 'legacy')
     return sendDownload(c, store, record, {
       compress: options.compressDownloads,
       metrics: options.metrics,
-      contentType: 'text/csv;charset=utf-8',
-      fileName: 'result.csv',
+      contentType,
+      fileName: `result.${extension}`,
     })
   })
 
@@ -156,12 +173,12 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       { message: 'DENIED_DOWNLOAD', data: null },
       projectOf(c),
     )
-    const type = c.get('dialect').name === 'v4' ? 'application/csv' : 'text/csv'
+    const { contentType, extension } = toResultType(formatOf(record.options), c.get('dialect').name)
     return sendDownload(c, store, record, {
       compress: options.compressDownloads,
       metrics: options.metrics,
-      contentType: `${type};charset=utf-8`,
-      fileName: `${record.options.fileName}.csv`,
+      contentType,
+      fileName: `${record.options.fileName}.${extension}`,
     })
   })
 
@@ -245,7 +262,7 @@ async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
-function toSubmitInput(raw: unknown): SubmitInput {
+function toSubmitBody(raw: unknown): SubmitBody {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new BadRequestError({ id: 'BAD_JSON' })
   }
@@ -256,10 +273,16 @@ function toSubmitInput(raw: unknown): SubmitInput {
   if (body.sql.trim() === '') {
     throw new BadRequestError({ id: 'SQL_EMPTY' }, { errorCode: 'KE-010014004' })
   }
-  const format = body.format?.toLowerCase()
-  if (format && format !== 'csv') {
-    throw new BadRequestError({ id: 'FORMAT_UNSUPPORTED', args: [body.format ?? ''] })
-  }
+  return body
+}
+
+/** The format asked for, any case, CSV when none is; `null` for one the gateway cannot write. */
+function toResultFormat(asked: string | null | undefined): ResultFormat | null {
+  const format = (asked || 'csv').toLowerCase()
+  return RESULT_FORMATS.find((known) => known === format) ?? null
+}
+
+function toSubmitInput(body: SubmitBody, format: ResultFormat): SubmitInput {
   const encode = body.encode?.toLowerCase()
   if (encode && encode !== 'utf-8' && encode !== 'gbk') {
     throw new BadRequestError({ id: 'ENCODE_UNSUPPORTED', args: [body.encode ?? ''] })
@@ -277,6 +300,7 @@ function toSubmitInput(raw: unknown): SubmitInput {
       separator: body.separator || ',',
       includeHeader: body.include_header ?? body.includeHeader ?? false,
       fileName: body.file_name ?? 'result',
+      format,
     },
   }
 }

@@ -5,13 +5,22 @@
 import type { Context } from 'hono'
 import type { Dialect } from './dialect.ts'
 
-export function toEnvelope(data: unknown, msg = '') {
-  return { code: '000', data, msg }
+export function toEnvelope(data: unknown, msg = '', code = '000') {
+  return { code, data, msg }
 }
 
-/** `msg` stays empty except where Kylin says something on success (stop). */
-export function sendEnvelope(c: Context, dialect: Dialect, data: unknown, msg = ''): Response {
-  return c.body(JSON.stringify(toEnvelope(data, msg)), 200, {
+/**
+ * `msg` stays empty except where Kylin says something on success (stop); `code` is `000` except
+ * where Kylin answers a refusal with HTTP 200 and an envelope (a bad submit format).
+ */
+export function sendEnvelope(
+  c: Context,
+  dialect: Dialect,
+  data: unknown,
+  msg = '',
+  code = '000',
+): Response {
+  return c.body(JSON.stringify(toEnvelope(data, msg, code)), 200, {
     'Content-Type': `${dialect.mediaType};charset=UTF-8`,
   })
 }

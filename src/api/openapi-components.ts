@@ -8,6 +8,7 @@ import {
   deletedAnswerSchema,
   errorEnvelopeSchema,
   fileStatusAnswerSchema,
+  legacyRefusedFormatSchema,
   legacyStatusAnswerSchema,
   legacySubmitAnswerSchema,
   metadataAnswerSchema,
@@ -15,6 +16,7 @@ import {
   resultPathAnswerSchema,
   stopEnvelopeSchema,
   toEnvelopeSchema,
+  v4RefusedFormatSchema,
   v4StatusAnswerSchema,
   v4SubmitAnswerSchema,
 } from './responses.ts'
@@ -37,8 +39,8 @@ const NAMED_SCHEMAS = {
   SubmitAnswerV4: v4SubmitAnswerSchema,
   StatusAnswer: legacyStatusAnswerSchema,
   StatusAnswerV4: v4StatusAnswerSchema,
-  SubmitEnvelope: toEnvelopeSchema(legacySubmitAnswerSchema),
-  SubmitEnvelopeV4: toEnvelopeSchema(v4SubmitAnswerSchema),
+  SubmitEnvelope: z.union([toEnvelopeSchema(legacySubmitAnswerSchema), legacyRefusedFormatSchema]),
+  SubmitEnvelopeV4: z.union([toEnvelopeSchema(v4SubmitAnswerSchema), v4RefusedFormatSchema]),
   StatusEnvelope: toEnvelopeSchema(legacyStatusAnswerSchema),
   StatusEnvelopeV4: toEnvelopeSchema(v4StatusAnswerSchema),
   MetadataEnvelope: toEnvelopeSchema(metadataAnswerSchema),
@@ -202,16 +204,26 @@ const DOWNLOAD_HEADERS = {
 }
 
 /** The answers of a download; HEAD's carry the same headers and no body. */
+/** The media types of the json and ndjson results, the same in every dialect. */
+const JSON_RESULT_TYPES = ['application/json', 'application/x-ndjson']
+
 export function downloadResponses(csvTypes: string[], withBody: boolean) {
   const csv = withBody
     ? {
         content: Object.fromEntries(
-          csvTypes.map((type) => [type, { schema: { type: 'string', format: 'binary' } as const }]),
+          [...csvTypes, ...JSON_RESULT_TYPES].map((type) => [
+            type,
+            { schema: { type: 'string', format: 'binary' } as const },
+          ]),
         ),
       }
     : {}
   return {
-    '200': { description: 'The whole CSV result', headers: DOWNLOAD_HEADERS, ...csv },
+    '200': {
+      description: 'The whole result, in the format chosen at submit',
+      headers: DOWNLOAD_HEADERS,
+      ...csv,
+    },
     '206': {
       description: 'The requested byte range',
       headers: {

@@ -35,6 +35,23 @@ export const v4SubmitAnswerSchema = z.strictObject({
   info,
 })
 
+/** Kylin 5's answer to a submit `format` it does not take: HTTP 200 and a FAILED `data`. */
+const refusedFormat = (idField: 'queryID' | 'query_id') =>
+  z.strictObject({
+    code: z.literal('KE-020040001(Asynchronous query illegal parameters)'),
+    data: z.strictObject({
+      [idField]: z.null(),
+      status: z.literal('FAILED'),
+      info: info.meta({
+        examples: ['Format xlsx unsupported. Only [csv, json, ndjson] are supported'],
+      }),
+    }),
+    msg: z.literal(''),
+  })
+
+export const legacyRefusedFormatSchema = refusedFormat('queryID')
+export const v4RefusedFormatSchema = refusedFormat('query_id')
+
 /** Progress of a RUNNING query; absent in any other status. */
 const progress = {
   rows_written: byteCount

@@ -46,7 +46,14 @@ export const submitSchema = z.object({
   file_name: fileName
     .nullish()
     .meta({ description: 'Download name without ".csv" (default "result")' }),
-  format: z.string().nullish().meta({ description: 'Only "csv" is produced (default)' }),
+  format: z
+    .string()
+    .nullish()
+    .meta({
+      description:
+        '"csv" (default), "json" (Kylin 5\'s array of row strings) or "ndjson" (one typed object a ' +
+        'line), any case; another answers HTTP 200 with a FAILED `data`, as Kylin 5 does',
+    }),
   encode: z
     .string()
     .nullish()

@@ -5,10 +5,22 @@
 /** Internal states. A query the registry does not know is MISSING to clients. */
 export type QueryState = 'RUNNING' | 'SUCCESSFUL' | 'FAILED'
 
+/** The result formats a query can be exported in, in the order messages list them. */
+export const RESULT_FORMATS = ['csv', 'json', 'ndjson'] as const
+
+export type ResultFormat = (typeof RESULT_FORMATS)[number]
+
 export interface ResultOptions {
   separator: string
   includeHeader: boolean
   fileName: string
+  /** Absent on records written before there was a choice: those are CSV (`formatOf`). */
+  format?: ResultFormat
+}
+
+/** The format a record's result was written in. */
+export function formatOf(options: ResultOptions): ResultFormat {
+  return options.format ?? 'csv'
 }
 
 export interface UpstreamQuery {

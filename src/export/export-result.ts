@@ -3,6 +3,7 @@
  * streamed, with the summary the query record keeps. Kylin JSON → CSV takes the fused kernel,
  * which measurably pays (bench/transcode.bench.ts) and gives the same bytes. Portable.
  */
+import { formatOf, type ResultOptions } from '../domain/query.ts'
 import { toExportStream } from './byte-stream.ts'
 import { KylinCsvTranscoder } from './kylin-csv/transcoder.ts'
 import { createRowPipeline } from './row-pipeline.ts'
@@ -10,12 +11,21 @@ import { createKylinJsonSource } from './sources/kylin-json.ts'
 import { createStoredCsvSource, type StoredCsvOptions } from './sources/stored-csv.ts'
 import type { Export, ExportOptions, ResultWriter, RowSink, RowSource } from './types.ts'
 import { createCsvWriter, type CsvOptions } from './writers/csv.ts'
+import { createJsonWriter } from './writers/json.ts'
+import { createNdjsonWriter } from './writers/ndjson.ts'
 
 /** What the body is. */
 export type ExportSource = { kind: 'kylin-json' } | ({ kind: 'stored-csv' } & StoredCsvOptions)
 
 /** The file to write; each format is one writer. */
-export type ExportFormat = { kind: 'csv' } & CsvOptions
+export type ExportFormat = ({ kind: 'csv' } & CsvOptions) | { kind: 'json' } | { kind: 'ndjson' }
+
+/** The export a query's options ask for; the separator and header matter to CSV alone. */
+export function toExportFormat(options: ResultOptions): ExportFormat {
+  const kind = formatOf(options)
+  if (kind !== 'csv') return { kind }
+  return { kind, separator: options.separator, includeHeader: options.includeHeader }
+}
 
 export interface ExportRequest extends ExportOptions {
   source: ExportSource
@@ -53,5 +63,9 @@ function createWriter(format: ExportFormat): ResultWriter {
   switch (format.kind) {
     case 'csv':
       return createCsvWriter(format)
+    case 'json':
+      return createJsonWriter()
+    case 'ndjson':
+      return createNdjsonWriter()
   }
 }

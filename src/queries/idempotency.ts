@@ -19,7 +19,11 @@ export async function findEarlierSubmit(
   throw new GatewayError(409, { id: 'IDEMPOTENCY_CONFLICT' })
 }
 
-/** What makes two submits the same request: the query and how its result is written. */
+/**
+ * What makes two submits the same request: the query and how its result is written. CSV is
+ * hashed without its format, as records kept before the format existed were.
+ */
 export function hashRequest(query: UpstreamQuery, options: ResultOptions): Promise<string> {
-  return sha256Hex(JSON.stringify([query, options]))
+  const { format, ...rest } = options
+  return sha256Hex(JSON.stringify([query, format === 'csv' ? rest : options]))
 }

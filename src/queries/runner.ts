@@ -11,7 +11,7 @@ import { writeRecordFile } from '../registry/record-file.ts'
 import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
 import { toRedactedUrl } from '../redact-url.ts'
 import { stripStackFrames, toCappedMessage, toOneLine } from '../upstream/kylin-error.ts'
-import { exportResult } from '../export/export-result.ts'
+import { exportResult, toExportFormat } from '../export/export-result.ts'
 import type { Credentials } from '../domain/caller.ts'
 
 /** How often progress (rows, bytes) is written to the registry while a query runs. */
@@ -70,11 +70,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           let lastProgress = deps.now()
           const exported = exportResult(body, {
             source: { kind: 'kylin-json' },
-            format: {
-              kind: 'csv',
-              separator: record.options.separator,
-              includeHeader: record.options.includeHeader,
-            },
+            format: toExportFormat(record.options),
             onProgress: (rows, bytes) => {
               const now = deps.now()
               if (now - lastProgress < PROGRESS_INTERVAL_MS) return

@@ -128,7 +128,10 @@ async function checkAgainstDocument(
   expect(Object.keys(response.content ?? {}), `${method} ${template} ${status}`).toContain(
     mediaType,
   )
-  if (!mediaType.endsWith('json')) return { status: res.status, json: null, headers: res.headers }
+  // A download is a file, json or not; only answers without Content-Disposition are envelopes.
+  if (!mediaType.endsWith('json') || res.headers.has('content-disposition')) {
+    return { status: res.status, json: null, headers: res.headers }
+  }
   const json = JSON.parse(text) as Record<string, unknown>
   const schema = z.fromJSONSchema(
     inline(response.content![mediaType]!.schema) as Parameters<typeof z.fromJSONSchema>[0],
@@ -262,6 +265,23 @@ describe.each(DIALECTS)('answers for Accept: %s match the document', (accept) =>
     expect((await call('DELETE', '?older_than=yesterday&project=P', cutoff)).status).toBe(400)
     expect((await call('DELETE', '', { accept })).status).toBe(403)
     expect((await call('DELETE', '', cutoff)).json?.data).toBe(true)
+  })
+
+  it('json and ndjson downloads, and the answer to a format the gateway does not write', async () => {
+    deps.setQueryHandler(async () => toStream(SALES))
+    for (const format of ['json', 'ndjson']) {
+      const id = idOf(await call('POST', '', { accept, body: { sql: 'select 1', format } }))
+      await deps.settle()
+      for (const download of ['result', 'result_download']) {
+        expect((await call('GET', `/${id}/${download}`, { accept })).status).toBe(200)
+        const part = { accept, headers: { Range: 'bytes=0-3' } }
+        expect((await call('GET', `/${id}/${download}`, part)).status).toBe(206)
+        expect((await call('HEAD', `/${id}/${download}`, { accept })).status).toBe(200)
+      }
+    }
+    const refused = await call('POST', '', { accept, body: { sql: 'select 1', format: 'xlsx' } })
+    expect(refused.status).toBe(200)
+    expect(refused.json?.data).toMatchObject({ status: 'FAILED' })
   })
 
   it('errors: credentials, ownership, bad bodies and sizes', async () => {

@@ -7,7 +7,13 @@ import { request as httpRequest } from 'node:http'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeCsvRow } from '../../src/export/csv/encode.ts'
-import { BASIC, KYLIN_SALES_ROWS, toGeneratedRow, type FakeKylin } from '../support/fake-kylin.ts'
+import {
+  BASIC,
+  KYLIN_SALES_COLUMNS,
+  KYLIN_SALES_ROWS,
+  toGeneratedRow,
+  type FakeKylin,
+} from '../support/fake-kylin.ts'
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
 
 export interface ConformanceTarget {
@@ -167,6 +173,42 @@ export function describeConformance(runtime: string, start: () => Promise<Confor
         expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
         expect(await (await api(`/${id}/result`)).text()).toBe(bytes)
       }
+    })
+
+    it("exports Kylin 5's json and refuses a format it does not write as Kylin 5 does", async () => {
+      const id = await submit(
+        { sql: 'select * from kylin_sales', format: 'JSON', file_name: 'sales' },
+        { accept: V4 },
+      )
+      expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
+      const res = await api(`/${id}/result_download`, { headers: { Accept: V4 } })
+      expect(res.headers.get('content-type')).toBe('application/json;charset=utf-8')
+      expect(res.headers.get('content-disposition')).toBe('attachment; filename="sales.json"')
+      const text = await res.text()
+      const size = (await (await api(`/${id}/file_status`)).json()) as Envelope<number>
+      expect(size.data).toBe(Buffer.byteLength(text))
+      const rows = (JSON.parse(text) as string[]).map((row) => JSON.parse(row) as object)
+      expect(rows).toEqual(
+        KYLIN_SALES_ROWS.map((row) =>
+          Object.fromEntries(KYLIN_SALES_COLUMNS.map((column, i) => [column.name, row[i]])),
+        ),
+      )
+
+      const refused = await api('', {
+        method: 'POST',
+        headers: { Accept: V4, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ sql: 'select 1', project: 'learn_kylin', format: 'xlsx' }),
+      })
+      expect(refused.status).toBe(200)
+      expect(await refused.json()).toEqual({
+        code: 'KE-020040001(Asynchronous query illegal parameters)',
+        data: {
+          query_id: null,
+          status: 'FAILED',
+          info: 'Format xlsx unsupported. Only [csv, json, ndjson] are supported',
+        },
+        msg: '',
+      })
     })
 
     it('exports 50,000 rows intact with a custom separator and file name', async () => {

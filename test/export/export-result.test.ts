@@ -267,4 +267,39 @@ describe('export/export-result', () => {
     expect(calls.length).toBeGreaterThan(1)
     expect(calls.at(-1)).toEqual([done.rows, done.bytes])
   })
+
+  describe('json and ndjson', () => {
+    const body = encoder.encode(
+      JSON.stringify({
+        columnMetas: [
+          { label: 'ID', name: 'ID', columnTypeName: 'BIGINT' },
+          { label: 'NAME', name: 'NAME', columnTypeName: 'VARCHAR' },
+        ],
+        results: [
+          ['9007199254740993', 'a "b"\n'],
+          ['1', null],
+        ],
+        partial: false,
+      }),
+    )
+
+    it('writes the Kylin JSON rows in each format at every split, with the same summary', async () => {
+      for (let at = 0; at < body.length; at += 7) {
+        const json = await runExport(body, [at], { format: { kind: 'json' } })
+        const ndjson = await runExport(body, [at], { format: { kind: 'ndjson' } })
+        if ('error' in json || 'error' in ndjson) throw new Error('the export failed')
+        const rows = (JSON.parse(decoder.decode(json.bytes)) as string[]).map((r) => JSON.parse(r))
+        expect(rows).toEqual([
+          { ID: '9007199254740993', NAME: 'a "b"\n' },
+          { ID: '1', NAME: null },
+        ])
+        expect(decoder.decode(ndjson.bytes)).toBe(
+          '{"ID":"9007199254740993","NAME":"a \\"b\\"\\n"}\n{"ID":1,"NAME":null}\n',
+        )
+        const metadata = { names: ['ID', 'NAME'], types: ['BIGINT', 'VARCHAR'] }
+        expect(json.summary).toMatchObject({ metadata, rows: 2, bytes: json.bytes.length })
+        expect(ndjson.summary).toMatchObject({ metadata, rows: 2, bytes: ndjson.bytes.length })
+      }
+    })
+  })
 })

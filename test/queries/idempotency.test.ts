@@ -51,5 +51,8 @@ describe('queries/idempotency', () => {
     expect(await hashRequest({ ...query }, { ...options })).toBe(same)
     expect(await hashRequest({ ...query, limit: 1 }, options)).not.toBe(same)
     expect(await hashRequest(query, { ...options, separator: ';' })).not.toBe(same)
+    // A CSV submit hashes as it did before there was a format, so a key outlives an upgrade.
+    expect(await hashRequest(query, { ...options, format: 'csv' })).toBe(same)
+    expect(await hashRequest(query, { ...options, format: 'json' })).not.toBe(same)
   })
 })

@@ -1,0 +1,69 @@
+/**
+ * Cells as typed JSON values, by Kylin's column type name, for the ndjson writer. A value becomes
+ * a JSON number only when a double holds it exactly; otherwise it stays a string, never rounded.
+ * Portable.
+ */
+import type { Cell, Column } from '../types.ts'
+
+/** How a column's cells are written. */
+export type ValueKind = 'integer' | 'decimal' | 'float' | 'boolean' | 'string'
+
+const KINDS: Readonly<Record<string, ValueKind>> = {
+  BIGINT: 'integer',
+  INTEGER: 'integer',
+  INT: 'integer',
+  SMALLINT: 'integer',
+  TINYINT: 'integer',
+  DECIMAL: 'decimal',
+  NUMERIC: 'decimal',
+  DOUBLE: 'float',
+  FLOAT: 'float',
+  REAL: 'float',
+  BOOLEAN: 'boolean',
+}
+
+const INTEGER_TEXT = /^-?(?:0|[1-9]\d*)$/
+const DECIMAL_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/
+const NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
+
+/** The kind of a column from its type name (`DECIMAL(19,4)` and `decimal` alike). */
+export function toValueKind(column: Column): ValueKind {
+  const name = column.typeName.trim().toUpperCase()
+  const bare = name.includes('(') ? name.slice(0, name.indexOf('(')).trim() : name
+  return KINDS[bare] ?? 'string'
+}
+
+/** A cell as JSON text of its kind; the cell's own text when it is written as a number. */
+export function toTypedJson(cell: Cell, kind: ValueKind): string {
+  if (cell === null) return 'null'
+  switch (kind) {
+    case 'integer':
+      // Past 2^53 a double would round the value: it stays a string.
+      if (INTEGER_TEXT.test(cell) && Number.isSafeInteger(Number(cell))) return cell
+      break
+    case 'decimal':
+      if (isExactDouble(cell)) return cell
+      break
+    case 'float':
+      // Kylin's text of a double; NaN and Infinity are not JSON numbers, so they stay strings.
+      if (NUMBER_TEXT.test(cell) && Number.isFinite(Number(cell))) return cell
+      break
+    case 'boolean':
+      if (cell === 'true' || cell === 'false') return cell
+      break
+    case 'string':
+      break
+  }
+  return JSON.stringify(cell)
+}
+
+/**
+ * Whether a plain decimal's value survives a double: the shortest text of the double equals the
+ * decimal without its trailing fraction zeros (`1.50` → 1.5 yes; `0.1` yes; `1.0000000000000001`
+ * no). Exponent forms (past 1e21, below 1e-6) are not compared and stay strings.
+ */
+function isExactDouble(text: string): boolean {
+  if (!DECIMAL_TEXT.test(text)) return false
+  const trimmed = text.includes('.') ? text.replace(/\.?0+$/, '') : text
+  return String(Number(text)) === trimmed
+}
