@@ -2,18 +2,17 @@
  * The stored-CSV source: a finished result, as Kylin 5's async CSV wrote it, read back into
  * columns and rows so it can be converted at download time. Portable.
  *
- * Hand-written: Kylin allows any separator string, `\n` and `"`-free multi-character ones
- * included, which csv-parse and papaparse reject or read differently (both forbid a delimiter
- * holding a newline); and null must come back from an unquoted empty cell. The rules read here
- * are the writer's (writers/csv.ts): a cell holding the separator, CR, LF or `"` is quoted with
- * inner quotes doubled; null is written as nothing; `\n` ends every row; the optional header
- * row is the labels joined by the separator, not escaped.
+ * Hand-written: Kylin allows any separator string, multi-character ones included, which
+ * csv-parse and papaparse reject or read differently; and null must come back from an unquoted
+ * empty cell. The rules read here are the writer's (writers/csv.ts): a cell holding the
+ * separator, CR, LF or `"` is quoted with inner quotes doubled; null is written as nothing; `\n`
+ * ends every row; the optional header row is the labels joined by the separator, not escaped.
  * Where the format is ambiguous, a reading is chosen that the CSV writer turns back into the
- * same bytes: a separator match wins over `\n` where both start (so with a separator holding
- * `\n`, rows may come back joined); an empty line is one null cell. The header row is as many
- * labels as the record has columns (one line when they are not known); a label holding `\n`
- * or the separator itself cannot be told apart there. A separator holding `"` cannot be read
- * back at all (`"a""b"` is then either one cell or two) and is refused.
+ * same bytes: an empty line is one null cell. The header row is as many labels as the record has
+ * columns (one line when they are not known); a label holding `\n` or the separator itself cannot
+ * be told apart there. A separator holding `"` cannot be read back at all (`"a""b"` is then either
+ * one cell or two), nor one holding CR or LF (rows and cells cannot be told apart): both are
+ * refused.
  */
 import { GatewayError } from '../../errors.ts'
 import type { ColumnMetadata } from '../../domain/query.ts'
@@ -68,6 +67,9 @@ class StoredCsvSource extends RowCollector implements RowSource {
     this.sep = toWellFormed(options.separator)
     if (this.sep.includes('"')) {
       throw new TypeError('A stored CSV whose separator holds a quote cannot be read back.')
+    }
+    if (/[\r\n]/.test(this.sep)) {
+      throw new TypeError('A stored CSV whose separator holds a line end cannot be read back.')
     }
     this.columns = options.metadata ? toColumnsOfMetadata(options.metadata) : []
     this.state = options.header ? HEADER : CELL_START

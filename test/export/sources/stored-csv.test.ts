@@ -107,14 +107,16 @@ describe('export/sources/stored-csv', () => {
 
   it('refuses a separator holding a quote, and fails on an unclosed quote', () => {
     expect(() => readBack('a"b\n', '"', false)).toThrow(/separator holds a quote/)
+    expect(() => readBack('a\n\nb\n', '\n\n', false)).toThrow(/separator holds a line end/)
+    expect(() => readBack('a\rb\n', '\r', false)).toThrow(/separator holds a line end/)
     expect(() => readBack('"abc\n', ',', false)).toThrow(/quoted cell is not closed/)
     expect(() => readBack('"a"b\n', ',', false)).toThrow(/neither the separator nor a line end/)
   })
 
   describe('round trip: stored CSV → source → CSV writer', () => {
-    // A separator holding `"` cannot be read back, nor header labels that hold the separator
+    // A separator holding `"` or a line end cannot be read back, nor header labels that hold the separator
     // or end in a `\n` (Kylin does not escape the header): see stored-csv.ts.
-    const separator = anySeparator.filter((s) => !s.includes('"'))
+    const separator = anySeparator.filter((s) => !s.includes('"') && !/[\r\n]/.test(s))
     const cell = fc.oneof(
       { weight: 1, arbitrary: fc.constant(null) },
       { weight: 5, arbitrary: text },
