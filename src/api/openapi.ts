@@ -30,7 +30,8 @@ export interface OpenApiDocument {
 }
 
 const DESCRIPTION = `The asynchronous query API of Kyligence / Kylin 5 in front of a synchronous
-Apache Kylin: submit SQL, poll the status, read metadata and size, download the CSV, clean up.
+Apache Kylin: submit SQL, poll the status, read metadata and size, download the result (CSV, JSON
+or NDJSON), clean up.
 Every other request under \`/kylin/\` passes through to Kylin unchanged.
 
 **Credentials** are Kylin's own (HTTP Basic, or Kylin's \`JSESSIONID\` cookie); a result belongs
