@@ -15,7 +15,6 @@ interface StoredSlot {
 }
 
 export class LimiterObject extends DurableObject<WorkerEnv> {
-  private limiter: Limiter | undefined
   /** Running queries: the release of each one's slot. */
   private readonly releases = new Map<string, () => void>()
   /** Queued queries: how to withdraw each one. */
@@ -78,7 +77,6 @@ export class LimiterObject extends DurableObject<WorkerEnv> {
       // Not awaited: should storage hold more slots than the cap allows now, the rest queue.
       for (const [key, slot] of slots)
         void this.take(limiter, key.slice('slot:'.length), slot.owner)
-      this.limiter = limiter
       return limiter
     })()
     return this.loaded
