@@ -8,7 +8,6 @@ import { parseConfig, type Config } from '../../config/config.ts'
 import type { IncrementalHash } from '../../sha256.ts'
 import { toHex } from '../../sha256.ts'
 import { createConsoleLogger, type Logger } from '../../logger.ts'
-import type { Limiter } from '../../queries/limiter.ts'
 import type { QueryObjectApi, QueryObjectDirectory } from '../../registry/durable-object.ts'
 import { createR2Store } from '../../store/r2.ts'
 import { createS3Store } from '../../store/s3.ts'
@@ -123,42 +122,5 @@ export function createWorkerDocsAssets(assets: Fetcher): DocsAssetSource {
     })
     // workers-types and the DOM name the same Response differently.
     return answer as unknown as Response
-  }
-}
-
-/**
- * The Limiter a query's object runs under: a slot of the limiter object, taken before the
- * upstream call and given back after, whatever happens. Held at most `leaseMs`, should this
- * object vanish without giving it back.
- */
-export function createLimiterClient(
-  limiter: LimiterObjectApi,
-  id: string,
-  leaseMs: number,
-): Limiter {
-  return {
-    async run(task, signal, key = '') {
-      signal?.throwIfAborted()
-      const withdraw = () => void limiter.withdraw(id).catch(() => {})
-      signal?.addEventListener('abort', withdraw, { once: true })
-      try {
-        await limiter.acquire(id, key, leaseMs)
-      } catch (error) {
-        // Withdrawn because this query was stopped: the stop's own reason says why.
-        signal?.throwIfAborted()
-        throw error
-      } finally {
-        signal?.removeEventListener('abort', withdraw)
-      }
-      try {
-        signal?.throwIfAborted()
-        return await task()
-      } finally {
-        await limiter.release(id).catch(() => {})
-      }
-    },
-    // Counted in the limiter object, across isolates; see `countQueued`.
-    active: 0,
-    queued: 0,
   }
 }

@@ -10,7 +10,8 @@ import type { Registry } from '../../registry/types.ts'
 import { createQueryRunner, type QueryRunner } from '../../queries/runner.ts'
 import { writeRecordFile } from '../../registry/record-file.ts'
 import type { Credentials } from '../../domain/caller.ts'
-import { createDigestHash, createLimiterClient, createWorkerParts, type WorkerEnv } from './deps.ts'
+import { createDigestHash, createWorkerParts, type WorkerEnv } from './deps.ts'
+import { createLimiterClient } from './limiter-client.ts'
 
 /** Time past the upstream timeout before the alarm calls a silent query lost (≤ 1 minute). */
 const toAlarmGraceMs = (upstreamTimeoutMs: number) => Math.min(60_000, upstreamTimeoutMs)
