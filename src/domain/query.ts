@@ -10,17 +10,32 @@ export const RESULT_FORMATS = ['csv', 'json', 'ndjson'] as const
 
 export type ResultFormat = (typeof RESULT_FORMATS)[number]
 
+/** The encodings a text result can be written in, in the order messages list them. */
+export const RESULT_ENCODINGS = ['utf-8', 'gbk'] as const
+
+export type ResultEncoding = (typeof RESULT_ENCODINGS)[number]
+
+/** The formats whose bytes are text in the chosen encoding; the others are binary files. */
+export const TEXT_FORMATS: readonly ResultFormat[] = ['csv', 'json', 'ndjson']
+
 export interface ResultOptions {
   separator: string
   includeHeader: boolean
   fileName: string
   /** Absent on records written before there was a choice: those are CSV (`formatOf`). */
   format?: ResultFormat
+  /** Absent: UTF-8 (`encodingOf`). */
+  encode?: ResultEncoding
 }
 
 /** The format a record's result was written in. */
 export function formatOf(options: ResultOptions): ResultFormat {
   return options.format ?? 'csv'
+}
+
+/** The encoding a record's text result was written in. */
+export function encodingOf(options: ResultOptions): ResultEncoding {
+  return options.encode ?? 'utf-8'
 }
 
 export interface UpstreamQuery {
@@ -34,6 +49,13 @@ export interface UpstreamQuery {
 export interface ColumnMetadata {
   names: string[]
   types: string[]
+  /**
+   * Kylin's precision and scale of each column (null: not given), kept so that a typed format
+   * made from the stored result at download time gets DECIMAL(p,s) right. Absent on records
+   * written before they were kept. Not served by `/metadata`, whose shape is Kylin's.
+   */
+  precisions?: (number | null)[]
+  scales?: (number | null)[]
 }
 
 export interface QueryRecord {

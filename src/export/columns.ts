@@ -37,15 +37,20 @@ export function toColumnsOfMetadata(metadata: ColumnMetadata): Column[] {
     label: name,
     name,
     typeName: metadata.types[i] ?? '',
-    precision: null,
-    scale: null,
+    precision: metadata.precisions?.[i] ?? null,
+    scale: metadata.scales?.[i] ?? null,
     nullable: null,
   }))
 }
 
 /** What the query record stores and `/metadata` serves. */
 export function toColumnMetadata(columns: readonly Column[]): ColumnMetadata {
-  return { names: columns.map((c) => c.name), types: columns.map((c) => c.typeName) }
+  return {
+    names: columns.map((c) => c.name),
+    types: columns.map((c) => c.typeName),
+    precisions: columns.map((c) => c.precision),
+    scales: columns.map((c) => c.scale),
+  }
 }
 
 function toInteger(value: unknown): number | null {

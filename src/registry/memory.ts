@@ -86,9 +86,12 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
 function toFrozenCopy(record: QueryRecord): QueryRecord {
   const copy: QueryRecord = { ...record, options: Object.freeze({ ...record.options }) }
   if (record.metadata) {
+    const { names, types, precisions, scales } = record.metadata
     copy.metadata = Object.freeze({
-      names: Object.freeze([...record.metadata.names]) as string[],
-      types: Object.freeze([...record.metadata.types]) as string[],
+      names: Object.freeze([...names]) as string[],
+      types: Object.freeze([...types]) as string[],
+      ...(precisions && { precisions: Object.freeze([...precisions]) as (number | null)[] }),
+      ...(scales && { scales: Object.freeze([...scales]) as (number | null)[] }),
     })
   }
   if (record.idempotency) copy.idempotency = Object.freeze({ ...record.idempotency })

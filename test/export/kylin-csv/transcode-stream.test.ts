@@ -76,6 +76,12 @@ interface ReferenceMeta {
   name?: unknown
   label?: unknown
   columnTypeName?: unknown
+  precision?: unknown
+  scale?: unknown
+}
+
+function toInteger(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) ? value : null
 }
 
 /** The reference path: the whole body through JSON.parse, then the reference encoder. */
@@ -97,6 +103,8 @@ function toReference(body: string, separator: string, includeHeader: boolean): R
       metadata: {
         names: metas.map((m) => String(m.name ?? m.label ?? '')),
         types: metas.map((m) => String(m.columnTypeName ?? '')),
+        precisions: metas.map((m) => toInteger(m.precision)),
+        scales: metas.map((m) => toInteger(m.scale)),
       },
       rows: rows.length,
       bytes: bytes.length,
@@ -243,7 +251,12 @@ describe('upstream/transcode', () => {
       const { text, summary } = await run(body, { includeHeader: true })
       expect(text).toBe('L,1,N2,L3\na,b,c\n')
       expect(summary).toEqual({
-        metadata: { names: ['N1', 'N2', 'L3'], types: ['VARCHAR', 'DECIMAL', ''] },
+        metadata: {
+          names: ['N1', 'N2', 'L3'],
+          types: ['VARCHAR', 'DECIMAL', ''],
+          precisions: [null, null, null],
+          scales: [null, null, null],
+        },
         rows: 1,
         bytes: encoder.encode(text).length,
         partial: false,
