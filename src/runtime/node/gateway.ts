@@ -23,7 +23,6 @@ import type { BlobStore } from '../../store/types.ts'
 import { toOneLine } from '../../upstream/kylin-error.ts'
 import { createKylinClient } from '../../upstream/client.ts'
 import { createNodeDocsAssets, findSwaggerUiDist } from './docs-assets.ts'
-import { startNodeCluster } from './cluster.ts'
 import { createMetricsHandler, createPrometheusMetrics } from './metrics.ts'
 import { createNodeStore, describeS3Store } from './store.ts'
 import { createUndiciFetch } from './undici-fetch.ts'
@@ -134,7 +133,7 @@ export async function startNodeGateway(
   // First: a store setting it cannot use stops start-up before anything else is opened.
   const results = options.store
     ? { store: options.store, close: async () => {} }
-    : createNodeStore(config)
+    : await createNodeStore(config)
   const store = results.store
   await checkStoreAtStart(config, store).catch(async (error: unknown) => {
     await results.close()
@@ -154,7 +153,10 @@ export async function startNodeGateway(
   }
   // Redis, when shared by several instances, is the source of truth for records and slots.
   const cluster = config.redis
-    ? await startNodeCluster(config, config.redis, {
+    ? // Loaded only with Redis configured: ioredis alone is ~25 MB of RSS.
+      await (
+        await import('./cluster.ts')
+      ).startNodeCluster(config, config.redis, {
         store,
         logger,
         now: Date.now,

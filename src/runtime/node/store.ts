@@ -7,7 +7,6 @@ import type { S3Settings } from '../../config/store-settings.ts'
 import { ConfigError } from '../../errors.ts'
 import { createFsStore } from '../../store/fs.ts'
 import { createMemoryStore } from '../../store/memory.ts'
-import { createS3Store } from '../../store/s3.ts'
 import { messageOf } from '../../store/streams.ts'
 import type { BlobStore } from '../../store/types.ts'
 import { createUndiciFetch } from './undici-fetch.ts'
@@ -22,7 +21,8 @@ const S3_HEADERS_TIMEOUT_MS = 5 * 60_000
 /** A stall between two body chunks; a download paused by a slow client does not count. */
 const S3_BODY_TIMEOUT_MS = 2 * 60_000
 
-export function createNodeStore(config: Config): NodeStore {
+/** The s3 driver (and its XML parser) is loaded only when configured: ~10 MB of RSS otherwise. */
+export async function createNodeStore(config: Config): Promise<NodeStore> {
   switch (config.store) {
     case 'fs':
       return {
@@ -43,7 +43,7 @@ export function createNodeStore(config: Config): NodeStore {
   }
 }
 
-function createNodeS3Store(config: Config): NodeStore {
+async function createNodeS3Store(config: Config): Promise<NodeStore> {
   const settings = config.s3
   if (!settings) throw new ConfigError('S3_BUCKET (--s3-bucket) is required with STORE=s3')
   const pool = createUndiciFetch({
@@ -51,6 +51,7 @@ function createNodeS3Store(config: Config): NodeStore {
     headersTimeoutMs: S3_HEADERS_TIMEOUT_MS,
     bodyTimeoutMs: S3_BODY_TIMEOUT_MS,
   })
+  const { createS3Store } = await import('../../store/s3.ts')
   let store: BlobStore
   try {
     store = createS3Store({ ...settings, fetch: pool.fetch })
