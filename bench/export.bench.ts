@@ -4,27 +4,34 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { constants as bufferConstants } from 'node:buffer'
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { Agent, fetch } from 'undici'
 import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
 import type { Expectation } from './dataset.ts'
-import { readMemory, spawnChild, type Child } from './processes.ts'
+import {
+  describeError,
+  drain,
+  exportThroughGateway,
+  log,
+  MB,
+  median,
+  pool,
+  postQuery,
+  prepare,
+  renewPool,
+  seconds,
+  startGateway,
+  startUpstream,
+  type Gateway,
+} from './gateway-harness.ts'
+import { readMemory } from './processes.ts'
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const AUTH = `Basic ${Buffer.from('ADMIN:KYLIN').toString('base64')}`
-const PROJECT = 'learn_kylin'
 const POLL_MS = 10
-/** No single request, poll loop or child start may hang the bench. */
-const REQUEST_TIMEOUT_MS = 10 * 60_000
-const START_TIMEOUT_MS = 60_000
 const BENCH_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 60 * 60_000)
 /** Naive holds the body, its string, every cell string and the CSV at once; beyond this, skip. */
 const NAIVE_MEMORY_LIMIT = Math.min(4 * 1024 ** 3, getHeapStatistics().heap_size_limit * 0.9)
-const MB = 1e6
 
 const TARGET_RATIO_AT_1M = 2.5
 const TARGET_PEAK_MIB_AT_5M = 150
@@ -47,19 +54,6 @@ interface SizeResult {
 setFlagsFromString('--expose-gc')
 const collectGarbage = runInNewContext('gc') as () => void
 
-/*
- * Each measurement gets a fresh connection pool: the naive path blocks the event loop for
- * seconds, servers close idle keep-alive sockets meanwhile, and undici would then reuse a socket
- * whose close it has not seen yet ("other side closed").
- */
-let pool = new Agent()
-
-async function renewPool(): Promise<void> {
-  const old = pool
-  pool = new Agent()
-  await old.destroy()
-}
-
 function parseSizes(): number[] {
   const text = process.env.BENCH_SIZES ?? '100000,1000000,5000000'
   const sizes = text.split(',').map((s) => Number(s.trim().replace(/_/g, '')))
@@ -77,99 +71,6 @@ function runsFor(rows: number): number {
     return runs
   }
   return rows <= 100_000 ? 5 : 3
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
-const seconds = (startedMs: number) => (performance.now() - startedMs) / 1000
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
-
-async function startUpstream(): Promise<Child> {
-  return spawnChild(process.execPath, ['--import', 'tsx', 'bench/upstream-server.ts'], {
-    cwd: ROOT,
-    match: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1] ?? null,
-    timeoutMs: START_TIMEOUT_MS,
-  })
-}
-
-interface Gateway extends Child {
-  /** `rows` of each "query succeeded" log line, in order. */
-  succeededRows: number[]
-}
-
-async function startGateway(upstreamUrl: string, dataDir: string): Promise<Gateway> {
-  const succeededRows: number[] = []
-  const child = await spawnChild(
-    process.execPath,
-    [
-      // The compiled gateway, as `npm start` runs it (the tsx loader alone adds ~40 MB of RSS).
-      'dist/runtime/node/main.js',
-      ...['--upstream', upstreamUrl, '--port', '0', '--host', '127.0.0.1'],
-      ...['--store', 'fs', '--data-dir', dataDir, '--max-concurrent-queries', '4'],
-      // info, not warn: the first log line is the only place the ephemeral port is printed.
-      ...['--log-level', 'info'],
-    ],
-    {
-      cwd: ROOT,
-      match: (line) =>
-        /listening on (http:\/\/[^\s,]+)/.exec(parseLog(line)?.msg ?? '')?.[1] ?? null,
-      onLine: (line) => {
-        const log = parseLog(line)
-        if (log?.msg === 'query succeeded' && typeof log.rows === 'number') {
-          succeededRows.push(log.rows)
-        }
-      },
-      timeoutMs: START_TIMEOUT_MS,
-    },
-  )
-  return Object.assign(child, { succeededRows })
-}
-
-function parseLog(line: string): { msg?: string; rows?: unknown } | null {
-  if (!line.startsWith('{')) return null
-  try {
-    return JSON.parse(line) as { msg?: string; rows?: unknown }
-  } catch {
-    return null
-  }
-}
-
-function querySql(rows: number): string {
-  return `select * from bench_${rows}`
-}
-
-function postQuery(upstreamUrl: string, rows: number) {
-  return fetch(`${upstreamUrl}/kylin/api/query`, {
-    method: 'POST',
-    headers: {
-      Authorization: AUTH,
-      'Content-Type': 'application/json',
-      'Accept-Encoding': 'identity',
-    },
-    body: JSON.stringify({ sql: querySql(rows), project: PROJECT, offset: 0, limit: 0 }),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    dispatcher: pool,
-  })
-}
-
-/** Drains a body: byte count, and `\n` count found with the native indexOf (cheap per chunk). */
-async function drain(
-  body: ReadableStream<Uint8Array> | null,
-): Promise<{ bytes: number; newlines: number }> {
-  if (!body) return { bytes: 0, newlines: 0 }
-  const reader = body.getReader()
-  let bytes = 0
-  let newlines = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) return { bytes, newlines }
-    bytes += value.length
-    for (let at = value.indexOf(10); at !== -1; at = value.indexOf(10, at + 1)) newlines++
-  }
 }
 
 async function measureRaw(upstreamUrl: string, expect: Expectation): Promise<number> {
@@ -208,112 +109,26 @@ async function measureNaive(upstreamUrl: string, expect: Expectation): Promise<n
   return elapsed
 }
 
-async function callGateway(
-  gatewayUrl: string,
-  path: string,
-  init: { method?: string; body?: string } = {},
-) {
-  return fetch(`${gatewayUrl}/kylin/api/async_query${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      Authorization: AUTH,
-      // fetch asks for gzip by default and the gateway honours it; compressing 8 MB then costs
-      // ~0.5 s on each side, so the export path is measured uncompressed, as curl fetches it.
-      'Accept-Encoding': 'identity',
-      ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    ...(init.body === undefined ? {} : { body: init.body }),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    dispatcher: pool,
-  })
-}
-
-async function callGatewayJson<T>(
-  gatewayUrl: string,
-  path: string,
-  init: { method?: string; body?: string } = {},
-): Promise<T> {
-  const response = await callGateway(gatewayUrl, path, init)
-  const text = await response.text()
-  if (!response.ok) throw new Error(`gateway ${path}: ${response.status} ${text.slice(0, 300)}`)
-  return (JSON.parse(text) as { data: T }).data
-}
-
-/** Submit → poll status every 10 ms → drain the download; verified against the expectation. */
+/** Submit → poll → drain, verified against the expectation and the log. */
 async function measureGateway(
   gateway: Gateway,
   expect: Expectation,
 ): Promise<{ totalS: number; readyS: number }> {
-  const url = gateway.ready
-  const started = performance.now()
-  const submitted = await callGatewayJson<{ queryID: string }>(url, '', {
-    method: 'POST',
-    body: JSON.stringify({ sql: querySql(expect.rows), project: PROJECT }),
-  })
-  const id = submitted.queryID
-  const deadline = Date.now() + REQUEST_TIMEOUT_MS
-  for (;;) {
-    const status = await callGatewayJson<{ status: string; info: string }>(url, `/${id}/status`)
-    if (status.status === 'SUCCESSFUL') break
-    if (status.status !== 'RUNNING')
-      throw new Error(`gateway query ${status.status}: ${status.info}`)
-    if (Date.now() > deadline)
-      throw new Error(`gateway query still RUNNING after ${REQUEST_TIMEOUT_MS} ms`)
-    await sleep(POLL_MS)
-  }
-  const readyS = seconds(started)
-  const download = await callGateway(url, `/${id}/result_download`)
-  if (!download.ok) throw new Error(`gateway download: ${download.status}`)
-  const { bytes, newlines } = await drain(download.body as ReadableStream<Uint8Array> | null)
-  const totalS = seconds(started)
-
-  const fileBytes = await callGatewayJson<number>(url, `/${id}/file_status`)
+  const run = await exportThroughGateway(gateway, expect.rows, {}, POLL_MS)
   const loggedRows = gateway.succeededRows.at(-1)
   const problems = [
-    bytes !== fileBytes && `downloaded ${bytes} bytes but file_status says ${fileBytes}`,
-    bytes !== expect.csvBytes &&
-      `downloaded ${bytes} bytes, the reference encoder makes ${expect.csvBytes}`,
-    newlines !== expect.csvNewlines &&
-      `${newlines} newlines, expected ${expect.csvNewlines} (${expect.rows} rows)`,
+    run.bytes !== run.fileBytes &&
+      `downloaded ${run.bytes} bytes but file_status says ${run.fileBytes}`,
+    run.bytes !== expect.csvBytes &&
+      `downloaded ${run.bytes} bytes, the reference encoder makes ${expect.csvBytes}`,
+    run.newlines !== expect.csvNewlines &&
+      `${run.newlines} newlines, expected ${expect.csvNewlines} (${expect.rows} rows)`,
     loggedRows !== undefined &&
       loggedRows !== expect.rows &&
       `gateway logged ${loggedRows} rows, expected ${expect.rows}`,
   ].filter((p): p is string => typeof p === 'string')
   if (problems.length > 0) throw new Error(`gateway result is wrong: ${problems.join('; ')}`)
-  // Frees the disk between runs (5 M rows is ~0.5 GB of CSV each time); not timed.
-  await callGatewayJson<boolean>(url, `/${id}`, { method: 'DELETE' })
-  return { totalS, readyS }
-}
-
-async function prepare(upstreamUrl: string, rows: number): Promise<Expectation> {
-  const response = await fetch(`${upstreamUrl}/bench/prepare?rows=${rows}`, {
-    method: 'POST',
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    dispatcher: pool,
-  })
-  const text = await response.text()
-  if (!response.ok) throw new Error(`upstream prepare: ${response.status} ${text}`)
-  const info = JSON.parse(text) as Expectation & { renderMs: number; chunks: number }
-  log(
-    `  rendered ${rows} rows: ${(info.jsonBytes / MB).toFixed(1)} MB JSON in ${info.chunks} ` +
-      `buffers (${(info.renderMs / 1000).toFixed(1)} s), expected CSV ${(info.csvBytes / MB).toFixed(1)} MB`,
-  )
-  return { rows, jsonBytes: info.jsonBytes, csvBytes: info.csvBytes, csvNewlines: info.csvNewlines }
-}
-
-/** fetch hides the useful part ("fetch failed" → cause ECONNRESET …); show the whole chain. */
-function describeError(error: unknown): string {
-  const parts: string[] = []
-  for (let e: unknown = error; e !== undefined && parts.length < 5; e = (e as Error).cause) {
-    const code = (e as { code?: unknown }).code
-    parts.push(`${e instanceof Error ? e.message : String(e)}${code ? ` [${String(code)}]` : ''}`)
-    if (!(e instanceof Error)) break
-  }
-  return parts.join(' ← ')
-}
-
-function log(line: string): void {
-  process.stdout.write(`${line}\n`)
+  return run
 }
 
 async function benchSize(upstreamUrl: string, rows: number, workDir: string): Promise<SizeResult> {
