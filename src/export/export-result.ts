@@ -1,10 +1,12 @@
 /**
  * The one entry of the export path: body bytes → source → rows of cells → writer → file bytes,
- * streamed, with the summary the query record keeps. Kylin JSON → CSV takes the fused kernel,
- * which measurably pays (bench/transcode.bench.ts) and gives the same bytes. Portable.
+ * streamed, with the summary the query record keeps. Kylin JSON → UTF-8 CSV takes the fused
+ * kernel, which measurably pays (bench/transcode.bench.ts) and gives the same bytes. Portable.
  */
 import { formatOf, type ResultOptions } from '../domain/query.ts'
+import { GatewayError } from '../errors.ts'
 import { toExportStream } from './byte-stream.ts'
+import { createGbkWriter, type GbkWriterOptions } from './encoding/gbk-writer.ts'
 import { KylinCsvTranscoder } from './kylin-csv/transcoder.ts'
 import { createRowPipeline } from './row-pipeline.ts'
 import { createKylinJsonSource } from './sources/kylin-json.ts'
@@ -27,23 +29,32 @@ export function toExportFormat(options: ResultOptions): ExportFormat {
   return { kind, separator: options.separator, includeHeader: options.includeHeader }
 }
 
+/** The character encoding of a text file (csv, json, ndjson). */
+export type ExportEncoding = 'utf-8' | 'gbk'
+
 export interface ExportRequest extends ExportOptions {
   source: ExportSource
   format: ExportFormat
+  /**
+   * Default 'utf-8'. 'gbk' (CP936 with the euro sign) for the text formats only; a character GBK
+   * cannot hold ends the export with a GatewayError naming its row and column.
+   */
+  encode?: ExportEncoding
   /** `false`: source + writer even where a fused path exists (tests and benchmarks compare). */
   fused?: boolean
 }
 
 export function exportResult(body: ReadableStream<Uint8Array>, request: ExportRequest): Export {
-  const { source, format, onProgress } = request
-  if (request.fused !== false && source.kind === 'kylin-json' && format.kind === 'csv') {
+  const { source, format, onProgress, encode = 'utf-8' } = request
+  const fusable = source.kind === 'kylin-json' && format.kind === 'csv' && encode === 'utf-8'
+  if (request.fused !== false && fusable) {
     const options = { separator: format.separator, includeHeader: format.includeHeader, onProgress }
     return toExportStream(body, (enqueue) => new KylinCsvTranscoder(options, enqueue))
   }
   return toExportStream(body, (enqueue) =>
     createRowPipeline(
       (sink) => createSource(source, sink),
-      createWriter(format),
+      createEncodedWriter(format, encode),
       { onProgress },
       enqueue,
     ),
@@ -56,6 +67,37 @@ function createSource(source: ExportSource, sink: RowSink): RowSource {
       return createKylinJsonSource(sink)
     case 'stored-csv':
       return createStoredCsvSource(source, sink)
+  }
+}
+
+function createEncodedWriter(format: ExportFormat, encode: ExportEncoding): ResultWriter {
+  switch (encode) {
+    case 'utf-8':
+      return createWriter(format)
+    case 'gbk': {
+      // First: a binary format fails on the encoding, before its writer is made.
+      const options = toGbkOptions(format)
+      return createGbkWriter(createWriter(format), options)
+    }
+    default:
+      throw new TypeError(`Unknown encoding: ${String(encode satisfies never)}.`)
+  }
+}
+
+/** What a text format writes besides cells; a binary format has no text encoding to choose. */
+function toGbkOptions(format: ExportFormat): GbkWriterOptions {
+  switch (format.kind) {
+    case 'csv':
+      return { separator: format.separator, labels: format.includeHeader }
+    case 'json':
+    case 'ndjson':
+      return { labels: true }
+    default: {
+      const kind = (format as { kind: string }).kind
+      throw new GatewayError(400, {
+        text: `The encoding gbk applies to csv, json and ndjson results only; a ${kind} file is binary.`,
+      })
+    }
   }
 }
 

@@ -5,8 +5,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { exportResult, type ExportRequest } from '../../src/export/export-result.ts'
-import type { ExportSummary } from '../../src/export/types.ts'
+import { exportResult } from '../../src/export/export-result.ts'
 import {
   cell,
   hugeCell,
@@ -17,34 +16,11 @@ import {
   type GeneratedResponse,
   type Split,
 } from './kylin-responses.ts'
+import { runExport } from './run-export.ts'
 import { readAll, toSplitStream } from './support.ts'
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
-
-type Outcome =
-  | { bytes: Uint8Array; summary: ExportSummary; chunks: number }
-  | { error: string; kind: string }
-
-async function runExport(
-  body: Uint8Array,
-  offsets: readonly number[],
-  request: Omit<ExportRequest, 'source'>,
-): Promise<Outcome> {
-  const { stream, summary } = exportResult(toSplitStream(body, offsets), {
-    source: { kind: 'kylin-json' },
-    ...request,
-  })
-  const [read, result] = await Promise.allSettled([readAll(stream), summary])
-  if (read.status === 'rejected') {
-    expect(result.status).toBe('rejected')
-    if (result.status === 'rejected') expect(result.reason).toBe(read.reason)
-    const error = read.reason as Error
-    return { error: error.message, kind: error.constructor.name }
-  }
-  if (result.status === 'rejected') throw new Error('the stream ended but the summary failed')
-  return { bytes: read.value.bytes, summary: result.value, chunks: read.value.chunks.length }
-}
 
 /** Both paths on the same bytes and split: the same bytes and summary, or the same failure. */
 async function expectSameExports(

@@ -1,13 +1,17 @@
 /** Builds the Worker bundle as `wrangler deploy` would upload it, and runs it in Miniflare. */
 import { execFile } from 'node:child_process'
+import { readdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import type { MiniflareOptions } from 'miniflare'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
-/** Bundles into `outdir` (no network needed); returns the bundle's path. */
-export async function buildWorker(outdir: string): Promise<string> {
+/**
+ * Bundles into `outdir` (no network needed); returns the bundle's path. `config`: another
+ * wrangler.toml than the project's (a probe Worker of its own).
+ */
+export async function buildWorker(outdir: string, config?: string): Promise<string> {
   await promisify(execFile)(
     process.execPath,
     [
@@ -16,10 +20,13 @@ export async function buildWorker(outdir: string): Promise<string> {
       '--dry-run',
       '--outdir',
       outdir,
+      ...(config === undefined ? [] : ['--config', config]),
     ],
     { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' } },
   )
-  return join(outdir, 'worker.js')
+  // Named after the entry: worker.js for the project's own.
+  const bundle = (await readdir(outdir)).find((name) => name.endsWith('.js'))
+  return join(outdir, bundle ?? 'worker.js')
 }
 
 /**
