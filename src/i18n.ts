@@ -51,8 +51,20 @@ const CATALOG = {
     cn: '不支持格式 %s，仅支持 %s',
   },
   ENCODE_UNSUPPORTED: {
-    en: 'Encoding %s unsupported. Only [utf-8, gbk] are accepted, and results are always written in UTF-8',
-    cn: '不支持编码 %s，仅接受 [utf-8, gbk]，结果始终以 UTF-8 写出',
+    en: 'Encoding %s unsupported. Only %s are supported',
+    cn: '不支持编码 %s，仅支持 %s',
+  },
+  HEADER_FLAG_INVALID: {
+    en: 'include_header must be true or false, not "%s".',
+    cn: 'include_header 只能是 true 或 false，而不是 “%s”。',
+  },
+  CONVERSION_NEEDS_CSV: {
+    en: 'This result was written as %s at submit and can be downloaded only as written. A result written as csv (the default) can be downloaded in any format, encoding and header choice; submit the query again without format to get one.',
+    cn: '该结果在提交时以 %s 写出，只能按原样下载。以 csv（默认）写出的结果可按任意格式、编码和表头选项下载；如需转换，请不带 format 重新提交查询。',
+  },
+  CONVERSION_SEPARATOR: {
+    en: 'This result was written with a separator holding a quote or a line break, so it cannot be read back to convert it; download it as written.',
+    cn: '该结果的分隔符包含引号或换行，无法读回转换；请按原样下载。',
   },
   TIME_FORMAT_INVALID: {
     en: 'The time format is invalid. Please enter the date in the format “yyyy-MM-dd HH:mm:ss”.',

@@ -11,20 +11,26 @@ import type { GatewayMetrics } from '../ops/metrics.ts'
 import { toResultKey } from '../domain/query-id.ts'
 import type { QueryService, SubmitInput } from '../queries/query-service.ts'
 import type { BlobStore } from '../store/types.ts'
-import { formatOf, RESULT_FORMATS, type ResultFormat } from '../domain/query.ts'
+import type { QueryRecord, ResultEncoding, ResultFormat } from '../domain/query.ts'
+import type { Dialect } from './dialect.ts'
+import { sendConvertedDownload } from './converted-download.ts'
 import { sendDownload } from './download.ts'
+import {
+  ENCODING_LIST,
+  FORMAT_LIST,
+  ILLEGAL_PARAMETERS,
+  isSameForm,
+  toAskedForm,
+  toResultEncoding,
+  toResultFormat,
+  toStoredForm,
+} from './result-form.ts'
 import { toResultType } from './result-type.ts'
 import { sendEnvelope } from './envelope.ts'
 import { translate } from '../i18n.ts'
 import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
 import { ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
 import { rejectInvalid, toValidationError } from './validation.ts'
-
-/** Kylin 5's envelope code for a submit option it does not take (an HTTP 200 answer). */
-const ILLEGAL_PARAMETERS = 'KE-020040001(Asynchronous query illegal parameters)'
-
-/** The formats a bad-format answer lists, as Kylin 5 writes its own list. */
-const FORMAT_LIST = `[${RESULT_FORMATS.join(', ')}]`
 
 export interface AsyncQueryRoutesOptions {
   queries: QueryService
@@ -72,13 +78,17 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     const dialect = c.get('dialect')
     const lang = c.get('lang')
     const format = toResultFormat(body.format)
-    if (!format) {
-      // Kylin 5's answer, HTTP 200 included: a FAILED query that was never recorded.
-      const info = translate('FORMAT_UNSUPPORTED', lang, [body.format ?? '', FORMAT_LIST])
+    const encode = toResultEncoding(body.encode)
+    if (!format || !encode) {
+      // Kylin 5's answer, HTTP 200 included: a FAILED query that was never recorded. Kylin 5
+      // answers a bad encoding with the format text; here it gets a text of its own.
+      const info = !format
+        ? translate('FORMAT_UNSUPPORTED', lang, [body.format ?? '', FORMAT_LIST])
+        : translate('ENCODE_UNSUPPORTED', lang, [body.encode ?? '', ENCODING_LIST])
       const data = { [dialect.idField]: null, status: 'FAILED', info }
       return sendEnvelope(c, dialect, data, '', ILLEGAL_PARAMETERS)
     }
-    const input = { ...toSubmitInput(body, format), idempotencyKey }
+    const input = { ...toSubmitInput(body, { format, encode }), idempotencyKey }
     const record = await queries.submit(identity, c.get('credentials'), input)
     // A repeated submit (same Idempotency-Key) reports where its query is, as Kylin 5's does.
     const [status, info] =
@@ -150,21 +160,12 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       projectOf(c),
     )
     // The older Kylins' route: their text/csv, and always the name "result".
-    const { contentType, extension } = toResultType(formatOf(record.options), 'legacy')
-    return sendDownload(c, store, record, {
-      compress: options.compressDownloads,
-      metrics: options.metrics,
-      contentType,
-      fileName: `result.${extension}`,
-    })
+    return sendResult(c, record, 'legacy', 'result')
   })
 
   serve(routes.resultDownload, async (c) => {
-    // Kylin 5 moved include_header to submit and rejects the old download-time parameters.
-    if (
-      c.req.query('includeHeader') !== undefined ||
-      c.req.query('oldIncludeHeader') !== undefined
-    ) {
+    // Kylin 5 rejects this one with include_header moved to submit; it has no meaning now.
+    if (c.req.query('oldIncludeHeader') !== undefined) {
       throw new BadRequestError({ id: 'INCLUDE_HEADER_MOVED' }, { errorCode: 'KE-010031304' })
     }
     const record = await queries.findSuccessful(
@@ -173,14 +174,32 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       { message: 'DENIED_DOWNLOAD', data: null },
       projectOf(c),
     )
-    const { contentType, extension } = toResultType(formatOf(record.options), c.get('dialect').name)
-    return sendDownload(c, store, record, {
+    return sendResult(c, record, c.get('dialect').name, record.options.fileName)
+  })
+
+  /**
+   * The stored file as written, or, when the query string asks for another format, encoding or
+   * header choice, that form made from it on the fly.
+   */
+  const sendResult = (
+    c: Context<AppEnv>,
+    record: QueryRecord,
+    dialect: Dialect['name'],
+    fileName: string,
+  ) => {
+    const stored = toStoredForm(record.options)
+    const form = toAskedForm((name) => c.req.query(name), stored)
+    const { contentType, extension } = toResultType(form.format, dialect, form.encode)
+    const download = {
       compress: options.compressDownloads,
       metrics: options.metrics,
       contentType,
-      fileName: `${record.options.fileName}.${extension}`,
-    })
-  })
+      fileName: `${fileName}.${extension}`,
+    }
+    return isSameForm(form, stored)
+      ? sendDownload(c, store, record, download)
+      : sendConvertedDownload(c, store, record, form, download)
+  }
 
   serve(routes.resultPath, async (c) => {
     const record = await queries.find(
@@ -276,17 +295,10 @@ function toSubmitBody(raw: unknown): SubmitBody {
   return body
 }
 
-/** The format asked for, any case, CSV when none is; `null` for one the gateway cannot write. */
-function toResultFormat(asked: string | null | undefined): ResultFormat | null {
-  const format = (asked || 'csv').toLowerCase()
-  return RESULT_FORMATS.find((known) => known === format) ?? null
-}
-
-function toSubmitInput(body: SubmitBody, format: ResultFormat): SubmitInput {
-  const encode = body.encode?.toLowerCase()
-  if (encode && encode !== 'utf-8' && encode !== 'gbk') {
-    throw new BadRequestError({ id: 'ENCODE_UNSUPPORTED', args: [body.encode ?? ''] })
-  }
+function toSubmitInput(
+  body: SubmitBody,
+  { format, encode }: { format: ResultFormat; encode: ResultEncoding },
+): SubmitInput {
   return {
     query: {
       sql: body.sql,
@@ -301,6 +313,7 @@ function toSubmitInput(body: SubmitBody, format: ResultFormat): SubmitInput {
       includeHeader: body.include_header ?? body.includeHeader ?? false,
       fileName: body.file_name ?? 'result',
       format,
+      encode,
     },
   }
 }

@@ -75,16 +75,14 @@ export async function sendDownload(
     headers.ETag = toGzipEtag(etag)
     if (c.req.method === 'HEAD') return c.body(null, 200, headers)
     const body = await openBody(c, store, record)
-    // The DOM typings declare CompressionStream's input as BufferSource; bytes are fine.
-    const gzip = new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>
-    return send(c, body && body.pipeThrough(gzip), 200, headers, options.metrics)
+    return send(c, body && body.pipeThrough(toGzip()), 200, headers, options.metrics)
   }
 
   headers['Content-Length'] = String(size)
   return send(c, await openBody(c, store, record), 200, headers, options.metrics)
 }
 
-function send(
+export function send(
   c: Context<AppEnv>,
   body: ReadableStream<Uint8Array> | null,
   status: 200 | 206,
@@ -114,6 +112,11 @@ async function openBody(
   return blob.body
 }
 
+export function toGzip(): TransformStream<Uint8Array, Uint8Array> {
+  // The DOM typings declare CompressionStream's input as BufferSource; bytes are fine.
+  return new CompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>
+}
+
 /** The compressed representation is a different entity, so it gets its own strong tag. */
 function toGzipEtag(etag: string): string {
   return `${etag.slice(0, -1)}-gzip"`
@@ -123,7 +126,7 @@ function toGzipEtag(etag: string): string {
  * If-None-Match alone, compared weakly (W/"x" matches "x"). If-Modified-Since and the request's
  * Cache-Control stay out of `fresh` on purpose: only a matching ETag earns a 304.
  */
-function matchesAny(header: string | undefined, etags: string[]): boolean {
+export function matchesAny(header: string | undefined, etags: string[]): boolean {
   if (!header) return false
   return etags.some((etag) => fresh({ 'if-none-match': header }, { etag }))
 }
@@ -150,7 +153,7 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
 }
 
 /** Own: negotiator 1.1 takes `*` for gzip and knows no x-gzip; here gzip only when named. */
-function acceptsGzip(header: string | undefined): boolean {
+export function acceptsGzip(header: string | undefined): boolean {
   if (!header) return false
   return header.split(',').some((part) => {
     const [coding = '', ...params] = part.trim().toLowerCase().split(';')

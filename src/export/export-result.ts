@@ -3,7 +3,13 @@
  * streamed, with the summary the query record keeps. Kylin JSON → UTF-8 CSV takes the fused
  * kernel, which measurably pays (bench/transcode.bench.ts) and gives the same bytes. Portable.
  */
-import { formatOf, type ResultOptions } from '../domain/query.ts'
+import {
+  encodingOf,
+  formatOf,
+  TEXT_FORMATS,
+  type ResultEncoding,
+  type ResultOptions,
+} from '../domain/query.ts'
 import { GatewayError } from '../errors.ts'
 import { toExportStream } from './byte-stream.ts'
 import { createGbkWriter, type GbkWriterOptions } from './encoding/gbk-writer.ts'
@@ -30,7 +36,12 @@ export function toExportFormat(options: ResultOptions): ExportFormat {
 }
 
 /** The character encoding of a text file (csv, json, ndjson). */
-export type ExportEncoding = 'utf-8' | 'gbk'
+export type ExportEncoding = ResultEncoding
+
+/** The encoding a query's options ask for; a binary format has none to choose. */
+export function toExportEncoding(options: ResultOptions): ExportEncoding {
+  return TEXT_FORMATS.includes(formatOf(options)) ? encodingOf(options) : 'utf-8'
+}
 
 export interface ExportRequest extends ExportOptions {
   source: ExportSource

@@ -11,7 +11,7 @@ import { writeRecordFile } from '../registry/record-file.ts'
 import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
 import { toRedactedUrl } from '../redact-url.ts'
 import { stripStackFrames, toCappedMessage, toOneLine } from '../upstream/kylin-error.ts'
-import { exportResult, toExportFormat } from '../export/export-result.ts'
+import { exportResult, toExportEncoding, toExportFormat } from '../export/export-result.ts'
 import type { Credentials } from '../domain/caller.ts'
 
 /** How often progress (rows, bytes) is written to the registry while a query runs. */
@@ -71,6 +71,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           const exported = exportResult(body, {
             source: { kind: 'kylin-json' },
             format: toExportFormat(record.options),
+            encode: toExportEncoding(record.options),
             onProgress: (rows, bytes) => {
               const now = deps.now()
               if (now - lastProgress < PROGRESS_INTERVAL_MS) return

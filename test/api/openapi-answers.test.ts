@@ -217,9 +217,10 @@ describe.each(DIALECTS)('answers for Accept: %s match the document', (accept) =>
       const past = { accept, headers: { Range: `bytes=${Number(size) + 10}-` } }
       expect((await call('GET', `/${id}/${download}`, past)).status).toBe(416)
     }
+    expect((await call('GET', `/${id}/result_download?format=bogus`, { accept })).status).toBe(400)
     expect(
-      (await call('GET', `/${id}/result_download?includeHeader=true`, { accept })).status,
-    ).toBe(400)
+      (await call('GET', `/${id}/result_download?include_header=true`, { accept })).status,
+    ).toBe(200)
 
     expect((await call('DELETE', `/stop/${id}`, { accept })).status).toBe(409)
     expect((await call('DELETE', `/${id}`, { accept })).json?.data).toBe(true)

@@ -121,6 +121,35 @@ describe('format at submit', () => {
     },
   )
 
+  it.each([
+    [V4, 'query_id', 'latin1'],
+    [V2, 'queryID', 'UTF-16'],
+  ])(
+    'answers %s (%s) encode %s as a bad format, with a message of its own',
+    async (accept, idField, encode) => {
+      const res = await post({ sql: 'select 1', encode }, accept)
+      expect(res.status).toBe(200)
+      expect(await res.json()).toEqual({
+        code: ILLEGAL,
+        data: {
+          [idField]: null,
+          status: 'FAILED',
+          info: `Encoding ${encode} unsupported. Only [utf-8, gbk] are supported`,
+        },
+        msg: '',
+      })
+      await deps.settle()
+      expect(deps.queries).toHaveLength(0)
+    },
+  )
+
+  it('keeps the encoding in the query record, in any case', async () => {
+    const id = await run({ encode: 'GBK' })
+    expect((await deps.registry.get(id))?.options.encode).toBe('gbk')
+    const plain = await run({})
+    expect((await deps.registry.get(plain))?.options.encode).toBe('utf-8')
+  })
+
   it('answers a bad format in Chinese for Accept-Language cn', async () => {
     const res = await app.request(BASE, {
       method: 'POST',

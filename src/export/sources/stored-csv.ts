@@ -18,6 +18,8 @@ import { GatewayError } from '../../errors.ts'
 import type { ColumnMetadata } from '../../domain/query.ts'
 import { toColumnsOfMetadata } from '../columns.ts'
 import { toWellFormed } from '../csv/well-formed.ts'
+import { createStreamDecoder, type StreamDecoder } from '../encoding/text-decoder.ts'
+import type { ResultEncoding } from '../../domain/query.ts'
 import type { Column, RowSink, RowSource, SourceSummary } from '../types.ts'
 import { RowCollector } from './row-collector.ts'
 
@@ -27,6 +29,8 @@ export interface StoredCsvOptions {
   header: boolean
   /** The record's column names and types; labels come from the header row when there is one. */
   metadata?: ColumnMetadata
+  /** The encoding the file was written in (default UTF-8). */
+  encode?: ResultEncoding
 }
 
 const HEADER = 0
@@ -46,8 +50,7 @@ export function createStoredCsvSource(options: StoredCsvOptions, sink: RowSink):
 class StoredCsvSource extends RowCollector implements RowSource {
   // The bytes were written from these strings, so a lone surrogate reads back as U+FFFD.
   private readonly sep: string
-  // A BOM is a cell's first character here, not a marker to drop.
-  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+  private readonly decode: StreamDecoder
   private columns: readonly Column[]
   /** Text not yet consumed; `i` is where scanning resumes, `cellStart` the open cell. */
   private text = ''
@@ -71,19 +74,20 @@ class StoredCsvSource extends RowCollector implements RowSource {
     if (/[\r\n]/.test(this.sep)) {
       throw new TypeError('A stored CSV whose separator holds a line end cannot be read back.')
     }
+    this.decode = createStreamDecoder(options.encode ?? 'utf-8')
     this.columns = options.metadata ? toColumnsOfMetadata(options.metadata) : []
     this.state = options.header ? HEADER : CELL_START
     if (!options.header) sink.start(this.columns)
   }
 
   push(chunk: Uint8Array): void {
-    this.text += this.decoder.decode(chunk, { stream: true })
+    this.text += this.decode(chunk, true)
     this.scan(false)
     this.deliver()
   }
 
   finish(): SourceSummary {
-    this.text += this.decoder.decode()
+    this.text += this.decode(new Uint8Array(0), false)
     this.scan(true)
     this.deliver()
     return { columns: this.columns, rows: this.rows, partial: false }
