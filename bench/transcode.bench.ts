@@ -1,7 +1,8 @@
 /**
  * Throughput of the SQLResponse → CSV transcoder (the fused kernel) on 1M rows × 10 columns
  * (~87 MB), against a copy-free stream read, the parts path (Kylin JSON source + CSV writer, where
- * other formats start from) and JSON.parse + the reference encoder.
+ * other formats start from), the same CSV in GBK (the parts path, its check and transcoding) and
+ * JSON.parse + the reference encoder.
  * Run: npx tsx bench/transcode.bench.ts (ROWS=…, RUNS=…, ONLY=transcoder to profile one pass).
  * Node; figures are medians after a warm-up.
  */
@@ -110,11 +111,12 @@ async function transcoder(chunks: Uint8Array[]): Promise<number> {
 }
 
 /** The same export through the parts: Kylin JSON source → rows of cells → CSV writer. */
-async function parts(chunks: Uint8Array[]): Promise<number> {
+async function parts(chunks: Uint8Array[], encode: 'utf-8' | 'gbk' = 'utf-8'): Promise<number> {
   const { stream, summary } = exportResult(pullStreamOf(chunks), {
     source: { kind: 'kylin-json' },
     format: { kind: 'csv', separator: ',', includeHeader: true },
     fused: false,
+    encode,
   })
   const bytes = await drain(stream)
   const result = await summary
@@ -131,7 +133,8 @@ const mb = inputBytes / 1e6
 console.log(`body: ${ROWS} rows × 10 columns, ${mb.toFixed(1)} MB in ${chunks.length} chunks`)
 
 // JSON.parse goes last: its ~1 GB of garbage would otherwise be collected during the others.
-const passes = { baseline, transcoder, parts, 'JSON.parse + encoder': jsonParse }
+const gbk = (chunks: Uint8Array[]) => parts(chunks, 'gbk')
+const passes = { baseline, transcoder, parts, gbk, 'JSON.parse + encoder': jsonParse }
 const times: Record<string, number> = {}
 for (const [name, pass] of Object.entries(passes)) {
   if (ONLY && name !== ONLY) continue
@@ -152,4 +155,7 @@ for (const [name, pass] of Object.entries(passes)) {
 const base = times.baseline ?? NaN
 for (const [name, seconds] of Object.entries(times)) {
   console.log(`${name.padEnd(22)} ${(seconds / base).toFixed(1)}× baseline`)
+}
+if (times.gbk && times.transcoder) {
+  console.log(`gbk / transcoder       ${(times.gbk / times.transcoder).toFixed(1)}× the time`)
 }
