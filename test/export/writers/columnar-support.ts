@@ -171,9 +171,12 @@ export const mixedRow: fc.Arbitrary<Cell[]> = fc.tuple(
 function toDecimalText(precision: number, scale: number): fc.Arbitrary<string> {
   return fc
     .bigInt({ min: -(10n ** BigInt(precision)) + 1n, max: 10n ** BigInt(precision) - 1n })
-    .map((unscaled) => {
-      const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(scale + 1, '0')
-      const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`
-      return unscaled < 0n ? `-${text}` : text
-    })
+    .map((unscaled) => formatDecimal(unscaled, scale))
+}
+
+/** An unscaled decimal as text with `scale` fraction digits, as DuckDB prints it. */
+export function formatDecimal(unscaled: bigint, scale: number): string {
+  const digits = (unscaled < 0n ? -unscaled : unscaled).toString().padStart(scale + 1, '0')
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`
+  return unscaled < 0n ? `-${text}` : text
 }

@@ -1,0 +1,97 @@
+/**
+ * The Arrow writer: an IPC stream (schema, record batches of a bounded number of rows, end of
+ * stream), each part handed on as bytes as soon as it is written. Portable.
+ */
+// Each part from its own module: the package's index pulls in every builder and reader.
+import { makeData } from 'apache-arrow/data'
+import { AsyncByteQueue } from 'apache-arrow/io/stream'
+import { RecordBatchStreamWriter } from 'apache-arrow/ipc/writer'
+import { RecordBatch } from 'apache-arrow/recordbatch'
+import type { Schema } from 'apache-arrow/schema'
+import { Struct } from 'apache-arrow/type'
+import type { Column, ResultWriter, RowBatch } from '../../types.ts'
+import { toFieldNames } from '../columnar/column-names.ts'
+import {
+  createColumnGroups,
+  type ColumnGroups,
+  type ColumnValues,
+} from '../columnar/column-groups.ts'
+import { toArrowSchema } from './schema.ts'
+import { toArrowData } from './vectors.ts'
+
+export interface ArrowOptions {
+  /** Rows per record batch: the most the writer holds (bench/columnar.bench.ts measured). */
+  batchSize?: number
+}
+
+export const DEFAULT_BATCH_SIZE = 65_536
+
+/**
+ * The sink the Arrow stream writer writes into. Its own queue hands chunks out only
+ * asynchronously; this one keeps them for `take`, so each step returns its bytes at once.
+ */
+class ChunkSink extends AsyncByteQueue {
+  private chunks: Uint8Array[] = []
+  private length = 0
+
+  override write(value: Parameters<AsyncByteQueue['write']>[0]): void {
+    // The stream writer writes Uint8Arrays only (ipc/writer: `_write`).
+    const chunk = value as Uint8Array
+    this.chunks.push(chunk)
+    this.length += chunk.byteLength
+  }
+
+  /** The chunks written since the last take, as one array (copied: they may be views). */
+  take(): Uint8Array {
+    const bytes = new Uint8Array(this.length)
+    let offset = 0
+    for (const chunk of this.chunks) {
+      bytes.set(chunk, offset)
+      offset += chunk.byteLength
+    }
+    this.chunks = []
+    this.length = 0
+    return bytes
+  }
+}
+
+export function createArrowWriter(options: ArrowOptions = {}): ResultWriter {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE
+  const sink = new ChunkSink()
+  const stream = new RecordBatchStreamWriter()
+  let groups: ColumnGroups | undefined
+  let schema: Schema | undefined
+
+  const write = (values: ColumnValues, rows: number) => {
+    const fields = schema!.fields
+    const children = fields.map((field, i) =>
+      toArrowData(groups!.types[i]!, field.type, values[i]!),
+    )
+    const data = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children })
+    stream.write(new RecordBatch(schema!, data))
+  }
+  const open = (columns: readonly Column[]) => {
+    groups = createColumnGroups(columns, { format: 'Arrow', groupSize: batchSize }, write)
+    schema = toArrowSchema(toFieldNames(columns), groups.types)
+    // The schema message now: a stream of no rows still says its columns.
+    stream.reset(sink, schema)
+    return groups
+  }
+  return {
+    start(columns: readonly Column[]) {
+      open(columns)
+      return sink.take()
+    },
+    rows(batch: RowBatch) {
+      // A source names its columns first; without them a row has more cells than columns.
+      ;(groups ?? open([])).add(batch)
+      return sink.take()
+    },
+    end() {
+      ;(groups ?? open([])).finish()
+      // Writes the end-of-stream marker.
+      stream.finish()
+      return sink.take()
+    },
+  }
+}
