@@ -14,6 +14,7 @@ import {
 } from '../../../src/export/writers/arrow/arrow-writer.ts'
 import {
   errorOf,
+  exportMixed,
   formatDecimal,
   MIXED,
   MIXED_ROWS,
@@ -213,5 +214,12 @@ describe('export/writers/arrow', () => {
       expect(error.message).toBe(`The result cannot be written as Arrow: row 1, ${problem}.`)
       expect(error.message).not.toContain(cell)
     }
+  })
+
+  it('writes a Kylin SQLResponse through exportResult', async () => {
+    const { bytes, summary } = await exportMixed({ kind: 'arrow', batchSize: 3 })
+    expect(summary).toMatchObject({ rows: 4, bytes: bytes.length, partial: false })
+    expect(bytes).toEqual(write(MIXED_ROWS, { batchSize: 3 }))
+    expect(decimalsOf(tableFromIPC(bytes), 'PRICE', 4)).toEqual(MIXED_TEXT.PRICE)
   })
 })

@@ -5,7 +5,10 @@
  */
 import fc from 'fast-check'
 import { toColumns } from '../../../src/export/columns.ts'
+import { exportResult, type ExportFormat } from '../../../src/export/export-result.ts'
 import type { Cell, Column, ResultWriter, RowBatch } from '../../../src/export/types.ts'
+import { toBody } from '../kylin-responses.ts'
+import { readAll, toChunkedStream } from '../support.ts'
 
 /** One column of each type the columnar writers map, as Kylin's columnMetas give them. */
 export const MIXED_METAS = [
@@ -86,6 +89,25 @@ export const MIXED_TEXT = {
 
 export function toMicros(iso: string): bigint {
   return BigInt(Date.parse(iso)) * 1000n
+}
+
+/** MIXED as a Kylin SQLResponse body, through exportResult in chunks of odd sizes. */
+export async function exportMixed(format: ExportFormat) {
+  const body = toBody(
+    [
+      ['columnMetas', MIXED_METAS],
+      ['results', MIXED_ROWS],
+      ['isException', false],
+    ],
+    [0, 1, 2],
+    'pretty2',
+  )
+  const { stream, summary } = exportResult(
+    toChunkedStream(new TextEncoder().encode(body), [7, 100]),
+    { source: { kind: 'kylin-json' }, format },
+  )
+  const { bytes } = await readAll(stream)
+  return { bytes, summary: await summary }
 }
 
 /** Rows as one batch of flat cells. */

@@ -19,6 +19,7 @@ import {
 } from '../../../src/export/writers/parquet/parquet-writer.ts'
 import {
   errorOf,
+  exportMixed,
   MIXED,
   MIXED_ROWS,
   MIXED_TEXT,
@@ -290,5 +291,13 @@ describe('export/writers/parquet', () => {
     expect(new Set(codecs(snappy))).toEqual(new Set(['SNAPPY']))
     expect(new Set(codecs(none))).toEqual(new Set(['UNCOMPRESSED']))
     expect(await read(snappy)).toEqual(await read(none))
+  })
+
+  it('writes a Kylin SQLResponse through exportResult', async () => {
+    const { bytes, summary } = await exportMixed({ kind: 'parquet', rowGroupSize: 3 })
+    expect(summary).toMatchObject({ rows: 4, bytes: bytes.length, partial: false })
+    expect(bytes).toEqual(write(MIXED_ROWS, { rowGroupSize: 3 }))
+    const read = await query(bytes, 'SELECT PRICE::VARCHAR AS PRICE FROM $file')
+    expect(read.map((r) => r.PRICE)).toEqual(MIXED_TEXT.PRICE)
   })
 })
