@@ -1,6 +1,7 @@
 /**
- * Rows of cells → typed values column by column, handed on in groups of a fixed number of rows
- * (a Parquet row group, an Arrow record batch), so a writer holds one group at most. Portable.
+ * Rows of cells → typed values column by column, handed on in groups of a bounded number of rows
+ * and of text (a Parquet row group, an Arrow record batch), so a writer holds one group at most.
+ * Portable.
  */
 import { GatewayError } from '../../../errors.ts'
 import type { Column, RowBatch } from '../../types.ts'
@@ -15,7 +16,15 @@ export interface ColumnGroupsOptions {
   format: string
   /** Rows per group, at least 1. */
   groupSize: number
+  /**
+   * A group also ends after the row that brings its cells' text to this many UTF-16 units, so
+   * wide cells cannot make it large. Default DEFAULT_GROUP_CHARS.
+   */
+  groupChars?: number
 }
+
+/** 4 Mi units: about 4–12 MB of text, far above a group of ordinary rows (bench: ~1 MB). */
+export const DEFAULT_GROUP_CHARS = 4 * 1024 * 1024
 
 export interface ColumnGroups {
   readonly types: readonly ColumnType[]
@@ -34,7 +43,7 @@ export function createColumnGroups(
   options: ColumnGroupsOptions,
   onGroup: (values: ColumnValues, rows: number) => void,
 ): ColumnGroups {
-  const { format, groupSize } = options
+  const { format, groupSize, groupChars = DEFAULT_GROUP_CHARS } = options
   if (!Number.isSafeInteger(groupSize) || groupSize < 1) {
     throw new TypeError(`The ${format} group size must be a positive integer.`)
   }
@@ -44,6 +53,7 @@ export function createColumnGroups(
   const empty = (): ColumnValues => columns.map(() => [])
   let values = empty()
   let buffered = 0
+  let chars = 0
   let rowsRead = 0
 
   const fail = (text: string): never => {
@@ -61,6 +71,7 @@ export function createColumnGroups(
     const rows = buffered
     values = empty()
     buffered = 0
+    chars = 0
     onGroup(full, rows)
   }
 
@@ -81,11 +92,12 @@ export function createColumnGroups(
             values[i]!.push(null)
             continue
           }
+          chars += cell.length
           const value = parsers[i]!(cell)
           if (typeof value === 'object') refuse(i, value)
           else values[i]!.push(value)
         }
-        if (++buffered === groupSize) emit()
+        if (++buffered === groupSize || chars >= groupChars) emit()
       }
     },
     finish() {

@@ -55,6 +55,26 @@ describe('export/writers/columnar/column-groups', () => {
     expect(groups[2]).toEqual([[[5n], ['e']], 1])
   })
 
+  it('ends a group early when its text reaches groupChars', () => {
+    const sizes: number[] = []
+    const reader = createColumnGroups(
+      columns,
+      { format: 'Test', groupSize: 100, groupChars: 10 },
+      (_, rows) => sizes.push(rows),
+    )
+    reader.add(
+      toBatch([
+        ['1', 'abcd'],
+        ['2', 'efgh'],
+        ['3', 'x'.repeat(20)],
+        ['4', null],
+      ]),
+    )
+    reader.finish()
+    // 5 + 5 units: the second row ends the group; the third is over on its own.
+    expect(sizes).toEqual([2, 1, 1])
+  })
+
   it('names the row, the column and the problem, never the cell', () => {
     const reader = createColumnGroups(columns, { format: 'Test', groupSize: 10 }, () => {})
     reader.add(toBatch([['1', 'a']]))
