@@ -6,8 +6,11 @@ import type { MiniflareOptions } from 'miniflare'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
-/** Bundles into `outdir` (no network needed); returns the bundle's path. */
-export async function buildWorker(outdir: string): Promise<string> {
+/**
+ * Bundles into `outdir` (no network needed); returns the bundle's path. `config`: another
+ * wrangler.toml than the project's (a test Worker), relative to the project root.
+ */
+export async function buildWorker(outdir: string, config?: string): Promise<string> {
   await promisify(execFile)(
     process.execPath,
     [
@@ -16,6 +19,7 @@ export async function buildWorker(outdir: string): Promise<string> {
       '--dry-run',
       '--outdir',
       outdir,
+      ...(config ? ['--config', join(ROOT, config)] : []),
     ],
     { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' } },
   )

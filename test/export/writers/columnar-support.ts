@@ -91,19 +91,23 @@ export function toMicros(iso: string): bigint {
   return BigInt(Date.parse(iso)) * 1000n
 }
 
-/** MIXED as a Kylin SQLResponse body, through exportResult in chunks of odd sizes. */
-export async function exportMixed(format: ExportFormat) {
-  const body = toBody(
+/** `rows` of MIXED as a Kylin SQLResponse body. */
+export function toMixedBody(rows: readonly (readonly Cell[])[] = MIXED_ROWS): string {
+  return toBody(
     [
       ['columnMetas', MIXED_METAS],
-      ['results', MIXED_ROWS],
+      ['results', rows],
       ['isException', false],
     ],
     [0, 1, 2],
     'pretty2',
   )
+}
+
+/** MIXED_ROWS through exportResult, the body in chunks of odd sizes. */
+export async function exportMixed(format: ExportFormat) {
   const { stream, summary } = exportResult(
-    toChunkedStream(new TextEncoder().encode(body), [7, 100]),
+    toChunkedStream(new TextEncoder().encode(toMixedBody()), [7, 100]),
     { source: { kind: 'kylin-json' }, format },
   )
   const { bytes } = await readAll(stream)
