@@ -7,7 +7,7 @@ import { makeData } from 'apache-arrow/data'
 import { AsyncByteQueue } from 'apache-arrow/io/stream'
 import { RecordBatchStreamWriter } from 'apache-arrow/ipc/writer'
 import { RecordBatch } from 'apache-arrow/recordbatch'
-import type { Schema } from 'apache-arrow/schema'
+import { Field, Schema } from 'apache-arrow/schema'
 import { Struct } from 'apache-arrow/type'
 import type { Column, ResultWriter, RowBatch } from '../../types.ts'
 import { toFieldNames } from '../columnar/column-names.ts'
@@ -16,8 +16,7 @@ import {
   type ColumnGroups,
   type ColumnValues,
 } from '../columnar/column-groups.ts'
-import { toArrowSchema } from './schema.ts'
-import { toArrowData } from './vectors.ts'
+import { toArrowColumn, type ArrowColumn } from './arrow-columns.ts'
 
 export interface ArrowOptions {
   /** Rows per record batch, the most the writer holds (a batch also ends at 4 Mi units of text). */
@@ -61,19 +60,20 @@ export function createArrowWriter(options: ArrowOptions = {}): ResultWriter {
   const sink = new ChunkSink()
   const stream = new RecordBatchStreamWriter()
   let groups: ColumnGroups | undefined
+  let arrowColumns: ArrowColumn[] = []
   let schema: Schema | undefined
 
   const write = (values: ColumnValues, rows: number) => {
-    const fields = schema!.fields
-    const children = fields.map((field, i) =>
-      toArrowData(groups!.types[i]!, field.type, values[i]!),
-    )
-    const data = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children })
-    stream.write(new RecordBatch(schema!, data))
+    const children = arrowColumns.map((column, i) => column.toData(values[i]!))
+    const type = new Struct(schema!.fields)
+    stream.write(new RecordBatch(schema!, makeData({ type, length: rows, nullCount: 0, children })))
   }
   const open = (columns: readonly Column[]) => {
     groups = createColumnGroups(columns, { format: 'Arrow', groupSize: batchSize }, write)
-    schema = toArrowSchema(toFieldNames(columns), groups.types)
+    arrowColumns = groups.types.map(toArrowColumn)
+    const names = toFieldNames(columns)
+    // Every field nullable: Kylin's nullability is often unknown, and a null must stay a null.
+    schema = new Schema(arrowColumns.map((column, i) => new Field(names[i]!, column.type, true)))
     // The schema message now: a stream of no rows still says its columns.
     stream.reset(sink, schema)
     return groups

@@ -1,11 +1,10 @@
 /**
- * One column of a group as Arrow data: its values (cell-values.ts) in the buffers of its type,
- * nulls in a validity bitmap. Portable.
+ * A column's Arrow type (from column-types.ts), and a group's values of it as Arrow data: the
+ * buffers of its type, nulls in a validity bitmap. Portable.
  */
-import { makeData, type Data } from 'apache-arrow/data'
-import type {
+import { makeData, type Data, type DataProps } from 'apache-arrow/data'
+import {
   Bool,
-  DataType,
   DateDay,
   Decimal,
   Float64,
@@ -13,6 +12,7 @@ import type {
   Int64,
   TimestampMicrosecond,
   Utf8,
+  type DataType,
 } from 'apache-arrow/type'
 import { GatewayError } from '../../../errors.ts'
 import type { CellValue } from '../columnar/cell-values.ts'
@@ -20,54 +20,53 @@ import type { ColumnType } from '../columnar/column-types.ts'
 
 type Values = readonly (CellValue | null)[]
 
+export interface ArrowColumn {
+  readonly type: DataType
+  toData(values: Values): Data
+}
+
 /** The largest offset of Utf8 (32-bit offsets). */
 const MAX_UTF8_BYTES = 2 ** 31 - 1
 
-/** `arrowType` is the field's type, the one arrow/schema.ts made for `type`. */
-export function toArrowData(type: ColumnType, arrowType: DataType, values: Values): Data {
-  const length = values.length
-  const validity = { length, ...toValidity(values) }
+export function toArrowColumn(type: ColumnType): ArrowColumn {
   switch (type.kind) {
     case 'int64':
-      return makeData({
-        type: arrowType as Int64,
-        ...validity,
-        data: fill(new BigInt64Array(length), values),
-      })
-    case 'timestamp':
-      return makeData({
-        type: arrowType as TimestampMicrosecond,
-        ...validity,
-        data: fill(new BigInt64Array(length), values),
-      })
+      return toColumn(new Int64(), (values) => fill(new BigInt64Array(values.length), values))
     case 'int32':
-      return makeData({
-        type: arrowType as Int32,
-        ...validity,
-        data: fill(new Int32Array(length), values),
-      })
-    case 'date':
-      return makeData({
-        type: arrowType as DateDay,
-        ...validity,
-        data: fill(new Int32Array(length), values),
-      })
-    case 'double':
-      return makeData({
-        type: arrowType as Float64,
-        ...validity,
-        data: fill(new Float64Array(length), values),
-      })
+      return toColumn(new Int32(), (values) => fill(new Int32Array(values.length), values))
     case 'decimal':
-      return makeData({ type: arrowType as Decimal, ...validity, data: toDecimal128(values) })
+      return toColumn(new Decimal(type.scale, type.precision, 128), toDecimal128)
+    case 'double':
+      return toColumn(new Float64(), (values) => fill(new Float64Array(values.length), values))
+    case 'date':
+      return toColumn(new DateDay(), (values) => fill(new Int32Array(values.length), values))
+    case 'timestamp':
+      // Wall-clock times without a zone, as Kylin gives them.
+      return toColumn(new TimestampMicrosecond(), (values) =>
+        fill(new BigInt64Array(values.length), values),
+      )
     case 'boolean':
-      return makeData({
-        type: arrowType as Bool,
-        ...validity,
-        data: toBitmap(values, (v) => v === true),
-      })
+      return toColumn(new Bool(), (values) => toBitmap(values, (value) => value === true))
     case 'string':
-      return makeData({ type: arrowType as Utf8, ...validity, ...toUtf8(values) })
+      return toColumn(new Utf8(), toUtf8)
+  }
+}
+
+/** `toBuffers`: the data buffer, or the offsets and data of a variable-width type. */
+function toColumn<T extends DataType>(
+  type: T,
+  toBuffers: (values: Values) => ArrayBufferView | Utf8Buffers,
+): ArrowColumn {
+  return {
+    type,
+    toData(values) {
+      const buffers = toBuffers(values)
+      const props = { type, length: values.length, ...toValidity(values) }
+      return makeData({
+        ...props,
+        ...(ArrayBuffer.isView(buffers) ? { data: buffers } : buffers),
+      } as DataProps<T>)
+    },
   }
 }
 
@@ -105,7 +104,12 @@ function toDecimal128(values: Values): Uint32Array {
   return new Uint32Array(words.buffer)
 }
 
-function toUtf8(values: Values): { valueOffsets: Int32Array; data: Uint8Array } {
+interface Utf8Buffers {
+  valueOffsets: Int32Array
+  data: Uint8Array
+}
+
+function toUtf8(values: Values): Utf8Buffers {
   const encoder = new TextEncoder()
   const valueOffsets = new Int32Array(values.length + 1)
   let data = new Uint8Array(1024)
