@@ -41,19 +41,22 @@ describe('export/writers/columnar/cell-values', () => {
 
   it('reads decimals as their unscaled value at the scale, exactly', () => {
     const d = decimal(21, 4)
-    expect(parse(d, '12345678901234567.8901')).toBe(123456789012345678901n)
-    expect(parse(d, '-12345678901234567.8901')).toBe(-123456789012345678901n)
-    expect(parse(d, '1.5')).toBe(15000n)
-    expect(parse(d, '-0.0001')).toBe(-1n)
-    expect(parse(d, '0')).toBe(0n)
-    expect(parse(d, '-0.00')).toBe(0n)
-    expect(parse(d, '.5')).toBe(5000n)
-    expect(parse(d, '5.')).toBe(50000n)
     // Java's BigDecimal.toString writes exponents; trailing zeros past the scale keep the value.
-    expect(parse(d, '1E-4')).toBe(1n)
-    expect(parse(d, '1.5E+2')).toBe(1500000n)
-    expect(parse(d, '1.50000')).toBe(15000n)
-    expect(parse(d, '0E-10')).toBe(0n)
+    const cases: [string, bigint][] = [
+      ['12345678901234567.8901', 123456789012345678901n],
+      ['-12345678901234567.8901', -123456789012345678901n],
+      ['1.5', 15000n],
+      ['-0.0001', -1n],
+      ['0', 0n],
+      ['-0.00', 0n],
+      ['.5', 5000n],
+      ['5.', 50000n],
+      ['1E-4', 1n],
+      ['1.5E+2', 1500000n],
+      ['1.50000', 15000n],
+      ['0E-10', 0n],
+    ]
+    for (const [text, value] of cases) expect(parse(d, text)).toBe(value)
     expect(parse(decimal(38, 0), '9'.repeat(38))).toBe(10n ** 38n - 1n)
   })
 
@@ -120,15 +123,18 @@ describe('export/writers/columnar/cell-values', () => {
 
   it('reads timestamps as microseconds of the wall-clock time, fractions up to microseconds', () => {
     const t: ColumnType = { kind: 'timestamp' }
-    expect(parse(t, '2012-01-01 10:11:12')).toBe(1325412672000000n)
-    expect(parse(t, '2012-01-01 10:11:12.0')).toBe(1325412672000000n)
-    expect(parse(t, '2012-01-01 10:11:12.123')).toBe(1325412672123000n)
-    expect(parse(t, '2012-01-01T10:11:12.123456')).toBe(1325412672123456n)
-    expect(parse(t, '2012-01-01 10:11:12.123456000')).toBe(1325412672123456n)
-    expect(parse(t, '2012-01-01')).toBe(1325376000000000n)
-    expect(parse(t, '1969-12-31 23:59:59.999')).toBe(-1000n)
-    expect(parse(t, '9999-12-31 23:59:59.999999')).toBe(253402300799999999n)
-    expect(parse(t, '0001-01-01 00:00:00')).toBe(-62135596800000000n)
+    const cases: [string, bigint][] = [
+      ['2012-01-01 10:11:12', 1325412672000000n],
+      ['2012-01-01 10:11:12.0', 1325412672000000n],
+      ['2012-01-01 10:11:12.123', 1325412672123000n],
+      ['2012-01-01T10:11:12.123456', 1325412672123456n],
+      ['2012-01-01 10:11:12.123456000', 1325412672123456n],
+      ['2012-01-01', 1325376000000000n],
+      ['1969-12-31 23:59:59.999', -1000n],
+      ['9999-12-31 23:59:59.999999', 253402300799999999n],
+      ['0001-01-01 00:00:00', -62135596800000000n],
+    ]
+    for (const [text, value] of cases) expect(parse(t, text)).toBe(value)
     expect(parse(t, '2012-01-01 10:11:12.1234567')).toBe(
       'refused: has a fraction of a second finer than microseconds',
     )
