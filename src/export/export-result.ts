@@ -18,15 +18,22 @@ import { createRowPipeline } from './row-pipeline.ts'
 import { createKylinJsonSource } from './sources/kylin-json.ts'
 import { createStoredCsvSource, type StoredCsvOptions } from './sources/stored-csv.ts'
 import type { Export, ExportOptions, ResultWriter, RowSink, RowSource } from './types.ts'
+import { createArrowWriter, type ArrowOptions } from './writers/arrow/arrow-writer.ts'
 import { createCsvWriter, type CsvOptions } from './writers/csv.ts'
 import { createJsonWriter } from './writers/json.ts'
 import { createNdjsonWriter } from './writers/ndjson.ts'
+import { createParquetWriter, type ParquetOptions } from './writers/parquet/parquet-writer.ts'
 
 /** What the body is. */
 export type ExportSource = { kind: 'kylin-json' } | ({ kind: 'stored-csv' } & StoredCsvOptions)
 
 /** The file to write; each format is one writer. */
-export type ExportFormat = ({ kind: 'csv' } & CsvOptions) | { kind: 'json' } | { kind: 'ndjson' }
+export type ExportFormat =
+  | ({ kind: 'csv' } & CsvOptions)
+  | { kind: 'json' }
+  | { kind: 'ndjson' }
+  | ({ kind: 'parquet' } & ParquetOptions)
+  | ({ kind: 'arrow' } & ArrowOptions)
 
 /** The export a query's options ask for; the separator and header matter to CSV alone. */
 export function toExportFormat(options: ResultOptions): ExportFormat {
@@ -120,5 +127,9 @@ function createWriter(format: ExportFormat): ResultWriter {
       return createJsonWriter()
     case 'ndjson':
       return createNdjsonWriter()
+    case 'parquet':
+      return createParquetWriter(format)
+    case 'arrow':
+      return createArrowWriter(format)
   }
 }

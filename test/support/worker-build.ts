@@ -1,7 +1,7 @@
 /** Builds the Worker bundle as `wrangler deploy` would upload it, and runs it in Miniflare. */
 import { execFile } from 'node:child_process'
 import { readdir } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import type { MiniflareOptions } from 'miniflare'
 
@@ -9,7 +9,7 @@ const ROOT = join(import.meta.dirname, '..', '..')
 
 /**
  * Bundles into `outdir` (no network needed); returns the bundle's path. `config`: another
- * wrangler.toml than the project's (a probe Worker of its own).
+ * wrangler.toml than the project's (a test Worker), absolute or relative to the project root.
  */
 export async function buildWorker(outdir: string, config?: string): Promise<string> {
   await promisify(execFile)(
@@ -20,7 +20,7 @@ export async function buildWorker(outdir: string, config?: string): Promise<stri
       '--dry-run',
       '--outdir',
       outdir,
-      ...(config === undefined ? [] : ['--config', config]),
+      ...(config ? ['--config', resolve(ROOT, config)] : []),
     ],
     { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' } },
   )

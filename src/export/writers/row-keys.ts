@@ -3,6 +3,7 @@
  * a reader keeps only the last of two equal keys. Portable.
  */
 import type { Column } from '../types.ts'
+import { createUniqueNames } from './unique-names.ts'
 
 export interface RowKeys {
   /** The key of cell `index` of a row, as JSON text with its colon (`"label":`). */
@@ -14,14 +15,9 @@ export interface RowKeys {
  * cell past the last column (a ragged row) is keyed `_c<index>` as Spark names unnamed columns.
  */
 export function createRowKeys(columns: readonly Column[]): RowKeys {
-  const used = new Set<string>()
+  const toUnique = createUniqueNames()
   const keys: string[] = []
-  const add = (wanted: string) => {
-    let key = wanted
-    for (let n = 2; used.has(key); n++) key = `${wanted}_${n}`
-    used.add(key)
-    keys.push(`${JSON.stringify(key)}:`)
-  }
+  const add = (wanted: string) => keys.push(`${JSON.stringify(toUnique(wanted))}:`)
   for (const column of columns) add(column.label)
   return {
     keyAt(index: number) {

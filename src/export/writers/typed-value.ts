@@ -4,6 +4,7 @@
  * Portable.
  */
 import type { Cell, Column } from '../types.ts'
+import { parseTypeName } from './columnar/column-types.ts'
 
 /** How a column's cells are written. */
 export type ValueKind = 'integer' | 'decimal' | 'float' | 'boolean' | 'string'
@@ -28,9 +29,7 @@ const NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
 
 /** The kind of a column from its type name (`DECIMAL(19,4)` and `decimal` alike). */
 export function toValueKind(column: Column): ValueKind {
-  const name = column.typeName.trim().toUpperCase()
-  const bare = name.includes('(') ? name.slice(0, name.indexOf('(')).trim() : name
-  return KINDS[bare] ?? 'string'
+  return KINDS[parseTypeName(column.typeName).name] ?? 'string'
 }
 
 /** A cell as JSON text of its kind; the cell's own text when it is written as a number. */
