@@ -13,12 +13,17 @@ import type { Export, ExportOptions, ResultWriter, RowSink, RowSource } from './
 import { createCsvWriter, type CsvOptions } from './writers/csv.ts'
 import { createJsonWriter } from './writers/json.ts'
 import { createNdjsonWriter } from './writers/ndjson.ts'
+import { createXlsxWriter } from './writers/xlsx/writer.ts'
 
 /** What the body is. */
 export type ExportSource = { kind: 'kylin-json' } | ({ kind: 'stored-csv' } & StoredCsvOptions)
 
 /** The file to write; each format is one writer. */
-export type ExportFormat = ({ kind: 'csv' } & CsvOptions) | { kind: 'json' } | { kind: 'ndjson' }
+export type ExportFormat =
+  | ({ kind: 'csv' } & CsvOptions)
+  | { kind: 'json' }
+  | { kind: 'ndjson' }
+  | { kind: 'xlsx'; includeHeader: boolean }
 
 /** The export a query's options ask for; the separator and header matter to CSV alone. */
 export function toExportFormat(options: ResultOptions): ExportFormat {
@@ -67,5 +72,7 @@ function createWriter(format: ExportFormat): ResultWriter {
       return createJsonWriter()
     case 'ndjson':
       return createNdjsonWriter()
+    case 'xlsx':
+      return createXlsxWriter({ includeHeader: format.includeHeader })
   }
 }
