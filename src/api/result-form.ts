@@ -22,7 +22,7 @@ export const FORMAT_LIST = `[${RESULT_FORMATS.join(', ')}]`
 export const ENCODING_LIST = `[${RESULT_ENCODINGS.join(', ')}]`
 
 /** The formats with a header row to choose. */
-const FORMATS_WITH_HEADER: readonly ResultFormat[] = ['csv', 'xlsx' as ResultFormat]
+const FORMATS_WITH_HEADER: readonly ResultFormat[] = ['csv', 'xlsx']
 
 export interface ResultForm {
   format: ResultFormat

@@ -28,5 +28,13 @@ export function toResultType(
       return { contentType: `application/json${charset}`, extension: 'json' }
     case 'ndjson':
       return { contentType: `application/x-ndjson${charset}`, extension: 'ndjson' }
+    case 'xlsx':
+      // Kylin 5's own answer for xlsx, charset and all (the workbook's text is always UTF-8).
+      return { contentType: `application/octet-stream${charset}`, extension: 'xlsx' }
+    case 'parquet':
+      return { contentType: 'application/vnd.apache.parquet', extension: 'parquet' }
+    case 'arrow':
+      // The IPC stream format's registered type and extension (a file would be `.arrow`).
+      return { contentType: 'application/vnd.apache.arrow.stream', extension: 'arrows' }
   }
 }

@@ -5,8 +5,8 @@
 /** Internal states. A query the registry does not know is MISSING to clients. */
 export type QueryState = 'RUNNING' | 'SUCCESSFUL' | 'FAILED'
 
-/** The result formats a query can be exported in, in the order messages list them. */
-export const RESULT_FORMATS = ['csv', 'json', 'ndjson'] as const
+/** The result formats a query can be exported in, in the order messages list them: Kylin 5's four, then the gateway's own. */
+export const RESULT_FORMATS = ['csv', 'json', 'xlsx', 'parquet', 'ndjson', 'arrow'] as const
 
 export type ResultFormat = (typeof RESULT_FORMATS)[number]
 

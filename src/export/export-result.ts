@@ -23,6 +23,7 @@ import { createCsvWriter, type CsvOptions } from './writers/csv.ts'
 import { createJsonWriter } from './writers/json.ts'
 import { createNdjsonWriter } from './writers/ndjson.ts'
 import { createParquetWriter, type ParquetOptions } from './writers/parquet/parquet-writer.ts'
+import { createXlsxWriter } from './writers/xlsx/writer.ts'
 
 /** What the body is. */
 export type ExportSource = { kind: 'kylin-json' } | ({ kind: 'stored-csv' } & StoredCsvOptions)
@@ -34,12 +35,19 @@ export type ExportFormat =
   | { kind: 'ndjson' }
   | ({ kind: 'parquet' } & ParquetOptions)
   | ({ kind: 'arrow' } & ArrowOptions)
+  | { kind: 'xlsx'; includeHeader: boolean }
 
-/** The export a query's options ask for; the separator and header matter to CSV alone. */
+/** The export a query's options ask for; the separator matters to CSV alone, the header to CSV and xlsx. */
 export function toExportFormat(options: ResultOptions): ExportFormat {
   const kind = formatOf(options)
-  if (kind !== 'csv') return { kind }
-  return { kind, separator: options.separator, includeHeader: options.includeHeader }
+  switch (kind) {
+    case 'csv':
+      return { kind, separator: options.separator, includeHeader: options.includeHeader }
+    case 'xlsx':
+      return { kind, includeHeader: options.includeHeader }
+    default:
+      return { kind }
+  }
 }
 
 /** The character encoding of a text file (csv, json, ndjson). */
@@ -131,5 +139,7 @@ function createWriter(format: ExportFormat): ResultWriter {
       return createParquetWriter(format)
     case 'arrow':
       return createArrowWriter(format)
+    case 'xlsx':
+      return createXlsxWriter({ includeHeader: format.includeHeader })
   }
 }

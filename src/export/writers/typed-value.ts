@@ -1,6 +1,6 @@
 /**
- * Cells as typed JSON values, by Kylin's column type name, for the ndjson writer. A value becomes
- * a JSON number only when a double holds it exactly; otherwise it stays a string, never rounded.
+ * Cells as typed values, by Kylin's column type name, for the ndjson and xlsx writers. A value
+ * becomes a number only when a double holds it exactly; otherwise it stays a string, never rounded.
  * Portable.
  */
 import type { Cell, Column } from '../types.ts'
@@ -27,33 +27,41 @@ const INTEGER_TEXT = /^-?(?:0|[1-9]\d*)$/
 const DECIMAL_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/
 const NUMBER_TEXT = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
 
+/** A column's type name without its `(p,s)`, in upper case (`decimal(19, 4)` → `DECIMAL`). */
+export function toBareTypeName(column: Column): string {
+  return parseTypeName(column.typeName).name
+}
+
 /** The kind of a column from its type name (`DECIMAL(19,4)` and `decimal` alike). */
 export function toValueKind(column: Column): ValueKind {
-  return KINDS[parseTypeName(column.typeName).name] ?? 'string'
+  return KINDS[toBareTypeName(column)] ?? 'string'
 }
 
 /** A cell as JSON text of its kind; the cell's own text when it is written as a number. */
 export function toTypedJson(cell: Cell, kind: ValueKind): string {
   if (cell === null) return 'null'
+  return isTypedValue(cell, kind) ? cell : JSON.stringify(cell)
+}
+
+/**
+ * Whether a cell's text is a value of its kind that may be written as such (a number a double
+ * holds exactly, `true` or `false`) rather than as a string.
+ */
+export function isTypedValue(cell: string, kind: ValueKind): boolean {
   switch (kind) {
     case 'integer':
       // Past 2^53 a double would round the value: it stays a string.
-      if (INTEGER_TEXT.test(cell) && Number.isSafeInteger(Number(cell))) return cell
-      break
+      return INTEGER_TEXT.test(cell) && Number.isSafeInteger(Number(cell))
     case 'decimal':
-      if (isExactDouble(cell)) return cell
-      break
+      return isExactDouble(cell)
     case 'float':
       // Kylin's text of a double; NaN and Infinity are not JSON numbers, so they stay strings.
-      if (NUMBER_TEXT.test(cell) && Number.isFinite(Number(cell))) return cell
-      break
+      return NUMBER_TEXT.test(cell) && Number.isFinite(Number(cell))
     case 'boolean':
-      if (cell === 'true' || cell === 'false') return cell
-      break
+      return cell === 'true' || cell === 'false'
     case 'string':
-      break
+      return false
   }
-  return JSON.stringify(cell)
 }
 
 /**
