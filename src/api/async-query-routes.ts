@@ -24,11 +24,13 @@ export const ASYNC_QUERY_PATH = '/kylin/api/async_query'
 const tags = ['Async query']
 
 const DOWNLOAD_NOTE =
-  'Streams the result in the format chosen at submit (CSV: UTF-8, no BOM, `\\n` after every ' +
-  "row; json: Kylin 5's array of row strings, `application/json`; ndjson: one typed object a " +
-  'line, `application/x-ndjson`) with Content-Length, a strong ETag, ' +
-  'single byte ranges (206 / 416), If-None-Match (304), If-Range and gzip on request. ' +
-  'The query must be SUCCESSFUL.'
+  'Streams the result in the form written at submit (csv: UTF-8 or GBK, no BOM, `\\n` after ' +
+  "every row; json: Kylin 5's array of row strings; xlsx: sheet `query_result`, typed cells; " +
+  'parquet and arrow: typed columns; ndjson: one typed object a line) with Content-Length, a ' +
+  'strong ETag, single byte ranges (206 / 416), If-None-Match (304), If-Range and gzip on ' +
+  'request. `format`, `encode` or `include_header` asking for another form convert a result ' +
+  'written as csv on the fly: streamed, with `Accept-Ranges: none`, no Content-Length and a ' +
+  'weak ETag. The query must be SUCCESSFUL.'
 
 const submit = createRoute({
   method: 'post',
@@ -164,8 +166,8 @@ const resultDownload = createRoute({
   summary: 'Download the result as a file',
   description:
     `${DOWNLOAD_NOTE} Named \`<file_name>.<format>\` from the submit; CSV as \`text/csv\` ` +
-    "for the legacy dialects, `application/csv` for Kylin 5's. `includeHeader` here answers 400: " +
-    'as in Kylin 5, the header row is chosen at submit.',
+    "for the legacy dialects, `application/csv` for Kylin 5's. Kylin 5 answers 400 to a " +
+    'header choice here; the gateway converts.',
   parameters: DOWNLOAD_PARAMS,
   responses: {
     ...downloadResponses(['text/csv', 'application/csv'], true),

@@ -178,6 +178,32 @@ export const PARAMETERS = {
     'If-None-Match',
     'An ETag from an earlier download: 304 if it still matches',
   ),
+  Format: {
+    name: 'format',
+    in: 'query' as const,
+    required: false,
+    description:
+      'Another format than the one written at submit (`csv`, `json`, `xlsx`, `parquet`, ' +
+      '`ndjson`, `arrow`, any case): made from the stored CSV on the fly, streamed, without ' +
+      'Content-Length or ranges and under a weak ETag. Only a result written as csv converts.',
+    schema: { type: 'string' } as const,
+  },
+  Encode: {
+    name: 'encode',
+    in: 'query' as const,
+    required: false,
+    description: '`utf-8` or `gbk` for the text formats, converted like `format`',
+    schema: { type: 'string' } as const,
+  },
+  IncludeHeader: {
+    name: 'include_header',
+    in: 'query' as const,
+    required: false,
+    description:
+      '`true` or `false`: the header row of csv and xlsx, converted like `format` ' +
+      '(`includeHeader` too; Kylin 5 refuses both here)',
+    schema: { type: 'string' } as const,
+  },
   AcceptEncoding: optionalHeader(
     'Accept-Encoding',
     '`gzip` compresses the download on the fly (Node; Workers leave it to the edge)',
@@ -192,6 +218,9 @@ export const DOWNLOAD_PARAMS = [
   param('IfRange'),
   param('IfNoneMatch'),
   param('AcceptEncoding'),
+  param('Format'),
+  param('Encode'),
+  param('IncludeHeader'),
 ]
 
 const DOWNLOAD_HEADERS = {
@@ -204,14 +233,20 @@ const DOWNLOAD_HEADERS = {
 }
 
 /** The answers of a download; HEAD's carry the same headers and no body. */
-/** The media types of the json and ndjson results, the same in every dialect. */
-const JSON_RESULT_TYPES = ['application/json', 'application/x-ndjson']
+/** The media types of every other result format, the same in every dialect. */
+const OTHER_RESULT_TYPES = [
+  'application/json',
+  'application/x-ndjson',
+  'application/octet-stream',
+  'application/vnd.apache.parquet',
+  'application/vnd.apache.arrow.stream',
+]
 
 export function downloadResponses(csvTypes: string[], withBody: boolean) {
   const csv = withBody
     ? {
         content: Object.fromEntries(
-          [...csvTypes, ...JSON_RESULT_TYPES].map((type) => [
+          [...csvTypes, ...OTHER_RESULT_TYPES].map((type) => [
             type,
             { schema: { type: 'string', format: 'binary' } as const },
           ]),

@@ -45,19 +45,24 @@ export const submitSchema = z.object({
   includeHeader: flag.nullish().meta({ description: 'Older spelling of include_header' }),
   file_name: fileName
     .nullish()
-    .meta({ description: 'Download name without ".csv" (default "result")' }),
+    .meta({ description: 'Download name without its extension (default "result")' }),
   format: z
     .string()
     .nullish()
     .meta({
       description:
-        '"csv" (default), "json" (Kylin 5\'s array of row strings) or "ndjson" (one typed object a ' +
-        'line), any case; another answers HTTP 200 with a FAILED `data`, as Kylin 5 does',
+        '"csv" (default), "json" (Kylin 5\'s array of row strings), "xlsx", "parquet", "ndjson" ' +
+        '(one typed object a line) or "arrow" (an IPC stream), any case; another answers HTTP 200 ' +
+        'with a FAILED `data`, as Kylin 5 does',
     }),
   encode: z
     .string()
     .nullish()
-    .meta({ description: '"utf-8" (default) or "gbk"; results are always UTF-8' }),
+    .meta({
+      description:
+        '"utf-8" (default) or "gbk", any case, for csv, json and ndjson; another answers HTTP 200 ' +
+        'with a FAILED `data`, as a bad format does',
+    }),
 })
 
 export type SubmitBody = z.infer<typeof submitSchema>

@@ -130,7 +130,10 @@ describe('a CSV result downloaded in another form', () => {
 
 describe('forms that cannot be made', () => {
   it.each([
-    ['format=txt', 'Format txt unsupported. Only [csv, json, ndjson] are supported'],
+    [
+      'format=txt',
+      'Format txt unsupported. Only [csv, json, xlsx, parquet, ndjson, arrow] are supported',
+    ],
     ['encode=latin1', 'Encoding latin1 unsupported. Only [utf-8, gbk] are supported'],
     ['include_header=yes', 'include_header must be true or false, not "yes".'],
   ])('answers %s with 400 and a message to act on', async (query, msg) => {

@@ -97,10 +97,10 @@ describe('format at submit', () => {
   })
 
   it.each([
-    [V4, 'query_id', 'xlsx'],
-    [V4, 'query_id', 'parquet'],
-    [V2, 'queryID', 'XLSX'],
-    ['application/json', 'queryID', 'txt'],
+    [V4, 'query_id', 'txt'],
+    [V4, 'query_id', 'orc'],
+    [V2, 'queryID', 'XLS'],
+    ['application/json', 'queryID', 'avro'],
   ])(
     'answers %s (%s) format %s as Kylin 5 does: HTTP 200, FAILED',
     async (accept, idField, format) => {
@@ -112,7 +112,7 @@ describe('format at submit', () => {
         data: {
           [idField]: null,
           status: 'FAILED',
-          info: `Format ${format} unsupported. Only [csv, json, ndjson] are supported`,
+          info: `Format ${format} unsupported. Only [csv, json, xlsx, parquet, ndjson, arrow] are supported`,
         },
         msg: '',
       })
@@ -154,10 +154,10 @@ describe('format at submit', () => {
     const res = await app.request(BASE, {
       method: 'POST',
       headers: { Authorization: ANALYST, Accept: V4, 'Accept-Language': 'cn' },
-      body: JSON.stringify({ sql: 'select 1', format: 'xlsx' }),
+      body: JSON.stringify({ sql: 'select 1', format: 'txt' }),
     })
     const json = (await res.json()) as { data: { info: string } }
-    expect(json.data.info).toBe('不支持格式 xlsx，仅支持 [csv, json, ndjson]')
+    expect(json.data.info).toBe('不支持格式 txt，仅支持 [csv, json, xlsx, parquet, ndjson, arrow]')
   })
 
   it('still answers 400 for a format that is not a string', async () => {
@@ -173,6 +173,10 @@ describe('download of each format', () => {
     ['json', V2, 'application/json;charset=utf-8', 'report.json'],
     ['ndjson', V4, 'application/x-ndjson;charset=utf-8', 'report.ndjson'],
     ['csv', V2, 'text/csv;charset=utf-8', 'report.csv'],
+    ['xlsx', V4, 'application/octet-stream;charset=utf-8', 'report.xlsx'],
+    ['XLSX', V2, 'application/octet-stream;charset=utf-8', 'report.xlsx'],
+    ['parquet', V4, 'application/vnd.apache.parquet', 'report.parquet'],
+    ['Arrow', V4, 'application/vnd.apache.arrow.stream', 'report.arrows'],
   ])('serves %s (%s) with its type, name and size', async (format, accept, type, name) => {
     const id = await run({ format, file_name: 'report' }, accept)
     const res = await get(`/${id}/result_download`, accept)

@@ -15,6 +15,10 @@ import {
   type FakeKylin,
 } from '../support/fake-kylin.ts'
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
+import { DataType, tableFromIPC, util } from 'apache-arrow'
+import { parquetReadObjects } from 'hyparquet'
+import iconv from 'iconv-lite'
+import * as XLSX from 'xlsx'
 
 export interface ConformanceTarget {
   /** Base URL of the gateway, e.g. http://127.0.0.1:8080 */
@@ -58,6 +62,18 @@ function rawRequest(method: string, url: string, headers: Record<string, string>
     req.on('error', reject)
     req.end()
   })
+}
+
+/** A typed value read back as Kylin's text of it: dates as `yyyy-mm-dd`, decimals unscaled. */
+function toText(value: unknown): string | null {
+  if (value === null || value === undefined) return null
+  if (value instanceof Date) return value.toISOString().slice(0, 10)
+  return String(value)
+}
+
+function toLocalDate(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0')
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`
 }
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {
@@ -197,7 +213,7 @@ export function describeConformance(runtime: string, start: () => Promise<Confor
       const refused = await api('', {
         method: 'POST',
         headers: { Accept: V4, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ sql: 'select 1', project: 'learn_kylin', format: 'xlsx' }),
+        body: JSON.stringify({ sql: 'select 1', project: 'learn_kylin', format: 'txt' }),
       })
       expect(refused.status).toBe(200)
       expect(await refused.json()).toEqual({
@@ -205,10 +221,90 @@ export function describeConformance(runtime: string, start: () => Promise<Confor
         data: {
           query_id: null,
           status: 'FAILED',
-          info: 'Format xlsx unsupported. Only [csv, json, ndjson] are supported',
+          info: 'Format txt unsupported. Only [csv, json, xlsx, parquet, ndjson, arrow] are supported',
         },
         msg: '',
       })
+    })
+
+    it('writes every format at submit and at download time, each read back by its own reader', async () => {
+      const labels = KYLIN_SALES_COLUMNS.map((column) => column.name)
+      const expected = KYLIN_SALES_ROWS.map((row) => row.map((cell) => cell ?? null))
+      const readers: Record<string, (bytes: Uint8Array) => Promise<unknown[][]>> = {
+        // Every reader gives the cells as text again, so one comparison serves all.
+        xlsx: async (bytes) => {
+          const book = XLSX.read(bytes, { type: 'array', cellDates: true })
+          expect(book.SheetNames).toEqual(['query_result'])
+          const rows = XLSX.utils.sheet_to_json<unknown[]>(book.Sheets.query_result!, {
+            header: 1,
+            raw: true,
+            defval: null,
+          })
+          // SheetJS makes a date cell a Date at local midnight.
+          return rows.map((row) =>
+            row.map((cell) => (cell instanceof Date ? toLocalDate(cell) : toText(cell))),
+          )
+        },
+        parquet: async (bytes) => {
+          const rows = await parquetReadObjects({ file: bytes.slice().buffer })
+          // hyparquet reads a DECIMAL as a double (unscaled × 10^-scale): 15 digits undo that.
+          const toDecimalText = (value: unknown) =>
+            typeof value === 'number' && !Number.isInteger(value)
+              ? String(Number(value.toPrecision(15)))
+              : toText(value)
+          return rows.map((row) => labels.map((label) => toDecimalText(row[label])))
+        },
+        arrow: async (bytes) => {
+          const table = tableFromIPC(bytes)
+          expect(table.schema.fields.map((field) => field.name)).toEqual(labels)
+          const columns = table.schema.fields.map((field) => {
+            return Array.from({ length: table.numRows }, (_, i) => {
+              const value = table.getChild(field.name)!.get(i) as unknown
+              if (value === null) return null
+              if (DataType.isDecimal(field.type)) {
+                const unscaled = BigInt(util.bigNumToBigInt(value as never)).toString()
+                const digits = unscaled.padStart(field.type.scale + 1, '0')
+                const at = digits.length - field.type.scale
+                return field.type.scale ? `${digits.slice(0, at)}.${digits.slice(at)}` : digits
+              }
+              // DateDay reads as milliseconds since 1970.
+              if (DataType.isDate(field.type)) return toText(new Date(value as number))
+              return toText(value)
+            })
+          })
+          return Array.from({ length: table.numRows }, (_, i) => columns.map((c) => c[i]!))
+        },
+      }
+      const csvId = await submit({ sql: 'select * from kylin_sales' }, { accept: V4 })
+      expect((await waitForEnd(csvId)).status).toBe('SUCCESSFUL')
+      for (const format of ['xlsx', 'parquet', 'arrow']) {
+        const id = await submit({ sql: 'select * from kylin_sales', format }, { accept: V4 })
+        expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
+        const res = await api(`/${id}/result_download`, { headers: { Accept: V4 } })
+        expect(res.status).toBe(200)
+        const bytes = new Uint8Array(await res.arrayBuffer())
+        const size = (await (await api(`/${id}/file_status`)).json()) as Envelope<number>
+        expect(size.data).toBe(bytes.length)
+        expect(res.headers.get('content-length')).toBe(String(bytes.length))
+        const rows = await readers[format]!(bytes)
+        expect(rows).toEqual(expected)
+
+        const converted = await api(`/${csvId}/result_download?format=${format}`, {
+          headers: { Accept: V4 },
+        })
+        expect(converted.status).toBe(200)
+        const again = await readers[format]!(new Uint8Array(await converted.arrayBuffer()))
+        expect(again).toEqual(expected)
+      }
+
+      const gbk = await submit({ sql: 'select * from kylin_sales', encode: 'gbk' }, { accept: V4 })
+      expect((await waitForEnd(gbk)).status).toBe('SUCCESSFUL')
+      const gbkRes = await api(`/${gbk}/result_download`, { headers: { Accept: V4 } })
+      expect(gbkRes.headers.get('content-type')).toBe('application/csv;charset=gbk')
+      const csvText = KYLIN_SALES_ROWS.map((row) => encodeCsvRow(row, ',')).join('')
+      expect(iconv.decode(Buffer.from(await gbkRes.arrayBuffer()), 'gbk')).toBe(csvText)
+      const gbkConverted = await api(`/${csvId}/result_download?encode=GBK`)
+      expect(iconv.decode(Buffer.from(await gbkConverted.arrayBuffer()), 'gbk')).toBe(csvText)
     })
 
     it('exports 50,000 rows intact with a custom separator and file name', async () => {

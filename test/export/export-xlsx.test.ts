@@ -75,6 +75,8 @@ describe('export/export-result as xlsx', () => {
       metadata: {
         names: metas.map((m) => m.name),
         types: metas.map((m) => m.columnTypeName),
+        precisions: [null, null, 19, null, null, null],
+        scales: [null, null, 4, null, null, null],
       },
       rows: 3,
       bytes: first.bytes.length,
