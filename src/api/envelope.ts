@@ -21,6 +21,6 @@ export function sendEnvelope(
   code = '000',
 ): Response {
   return c.body(JSON.stringify(toEnvelope(data, msg, code)), 200, {
-    'Content-Type': `${dialect.mediaType};charset=UTF-8`,
+    'Content-Type': dialect.contentType,
   })
 }
