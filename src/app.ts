@@ -8,6 +8,7 @@ import { ASYNC_QUERY_PATH } from './api/async-query-routes.ts'
 import { createApiDocsRoutes, type DocsAssetSource } from './api/docs.ts'
 import { toDialect } from './api/dialect.ts'
 import { toRequestId } from './api/request-id.ts'
+import { createStatusPollLane } from './api/status-poll-lane.ts'
 import { toLanguage } from './i18n.ts'
 import type { AppEnv } from './api/app-env.ts'
 import { createIdentityResolver, toCredentials } from './identity/identity-resolver.ts'
@@ -121,10 +122,15 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503)
   })
 
-  // Hono's router looks methods up in plain objects, so a method named like an Object.prototype
-  // member ("constructor", "toString") would throw before any middleware runs: answer 405 first.
   const dispatch = app.fetch
+  // Status polls, by far the most frequent request, skip the router where they can (at debug the
+  // router serves them too, since it writes the access log).
+  const answerPoll = accessLog ? undefined : createStatusPollLane({ identities, queries })
   app.fetch = (request, ...rest) => {
+    const polled = answerPoll?.(request)
+    if (polled) return polled
+    // Hono's router looks methods up in plain objects, so a method named like an Object.prototype
+    // member ("constructor", "toString") would throw before any middleware runs: answer 405 first.
     if (!Object.hasOwn(Object.prototype, request.method)) return dispatch(request, ...rest)
     const reply = toErrorResponse(
       new GatewayError(405, {
