@@ -1,19 +1,20 @@
 /**
  * Load: 1,000 concurrent submits against an upstream capped by MAX_CONCURRENT_QUERIES=8, the
- * status-poll throughput of the gateway against a bare Hono hello-world, and a mixed soak with
- * the gateway's RSS sampled every few seconds. Bench only (`npm run bench:load`); never a test.
+ * status-poll throughput of the gateway against a bare Hono hello-world (poll-throughput.ts), and
+ * a mixed soak with the gateway's RSS sampled every few seconds. Bench only; never a test.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import autocannon from 'autocannon'
 import { BASIC, startFakeKylin } from '../test/support/fake-kylin.ts'
-import { readCpuMs, readMemory, spawnChild, type Child } from './processes.ts'
+import { comparePollThroughput, formatPollTable, readPollLoad } from './poll-throughput.ts'
+import { preparePolledQuery, startHelloWorld } from './poll-servers.ts'
+import { readMemory, spawnChild, type Child } from './processes.ts'
+import { writeBenchResults } from './results-file.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const SUBMITS = Number(process.env.LOAD_SUBMITS ?? 1000)
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 600)
-const POLL_SECONDS = Number(process.env.POLL_SECONDS ?? 10)
 const USERS = [BASIC.ADMIN, BASIC.ANALYST, BASIC.MODELER]
 
 const mib = (value: number) => value.toFixed(1)
@@ -92,39 +93,27 @@ async function burst(gateway: Child, kylin: Awaited<ReturnType<typeof startFakeK
   )
   console.log(`  upstream queries at once, at most: ${kylin.maxInFlight} (cap 8)`)
   console.log(`  gateway RSS now ${mib(memory.rssMiB)} MiB, peak ${mib(memory.peakMiB)} MiB`)
+  return {
+    submits: SUBMITS,
+    acceptedS: (submitted - started) / 1000,
+    endStates: Object.fromEntries(states),
+    stillRunning: pending.size,
+    maxUpstreamAtOnce: kylin.maxInFlight,
+    rssMiB: memory.rssMiB,
+    peakMiB: memory.peakMiB,
+  }
 }
 
-async function pollThroughput(gateway: Child, hello: Child) {
-  const id = await submit(gateway.ready, 'select * from kylin_sales', BASIC.ADMIN)
-  while ((await statusOf(gateway.ready, id, BASIC.ADMIN)) === 'RUNNING') await sleep(20)
-  // Same requests, same load generator, one after the other; twice each, so a burst of other
-  // work on the machine shows up as disagreement between rounds rather than as a result.
-  const run = async (url: string, child: Child) => {
-    const before = readCpuMs(child.pid)
-    const result = await autocannon({
-      url,
-      connections: 50,
-      duration: POLL_SECONDS,
-      headers: { Authorization: BASIC.ADMIN },
-    })
-    const cpuMs = readCpuMs(child.pid) - before
-    return {
-      rate: result.requests.average,
-      cpuUs: (cpuMs * 1000) / result.requests.total,
-      non2xx: result.non2xx,
-    }
-  }
-  for (let round = 1; round <= 2; round++) {
-    const base = await run(`${hello.ready}/kylin/api/async_query/${id}/status`, hello)
-    const ours = await run(`${gateway.ready}/kylin/api/async_query/${id}/status`, gateway)
-    console.log(
-      `status polls, round ${round} (autocannon, 50 connections, ${POLL_SECONDS} s each): ` +
-        `hello-world ${base.rate.toFixed(0)} req/s at ${base.cpuUs.toFixed(0)} µs CPU each, ` +
-        `gateway ${ours.rate.toFixed(0)} req/s at ${ours.cpuUs.toFixed(0)} µs CPU each → ` +
-        `${((ours.rate / base.rate) * 100).toFixed(0)} % of the throughput, ` +
-        `${((base.cpuUs / ours.cpuUs) * 100).toFixed(0)} % by CPU per request (target ≥ 80 %), non-2xx: ${ours.non2xx}`,
-    )
-  }
+/** Status polls of one SUCCESSFUL query, by its owner, against the hello-world baseline. */
+async function polls(gateway: Child, hello: Child) {
+  const url = await preparePolledQuery(gateway.ready, BASIC.ANALYST)
+  const comparison = await comparePollThroughput(
+    { name: 'hello-world', url: `${hello.ready}${new URL(url).pathname}`, pid: hello.pid },
+    [{ name: 'gateway', url, pid: gateway.pid }],
+    readPollLoad(BASIC.ANALYST),
+  )
+  console.log(formatPollTable(comparison))
+  return comparison
 }
 
 async function soak(gateway: Child) {
@@ -166,6 +155,13 @@ async function soak(gateway: Child) {
   console.log(`soak: ${SOAK_SECONDS} s of mixed traffic, 20 clients: ${JSON.stringify(counts)}`)
   console.log(`  RSS every 5 s (MiB): ${curve.join(' ')}`)
   console.log(`  peak ${mib(peak)} MiB`)
+  return {
+    seconds: SOAK_SECONDS,
+    clients: 20,
+    counts,
+    rssEvery5sMiB: curve.map(Number),
+    peakMiB: peak,
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -176,17 +172,16 @@ let gateway: Child | undefined
 let hello: Child | undefined
 try {
   gateway = await startGateway(kylin.url, dataDir)
-  hello = await spawnChild(process.execPath, ['bench/hello-server.mjs'], {
-    cwd: ROOT,
-    timeoutMs: 30_000,
-    match: (line) => /listening on (http:\/\/\S+)/.exec(line)?.[1] ?? null,
-  })
+  hello = await startHelloWorld(ROOT)
   console.log(
     `gateway pid ${gateway.pid}, RSS after start ${mib(readMemory(gateway.pid).rssMiB)} MiB`,
   )
-  await burst(gateway, kylin)
-  await pollThroughput(gateway, hello)
-  await soak(gateway)
+  const figures = {
+    burst: await burst(gateway, kylin),
+    polls: await polls(gateway, hello),
+    soak: await soak(gateway),
+  }
+  console.log(`written to ${writeBenchResults('load', figures)}`)
 } finally {
   await hello?.stop()
   await gateway?.stop()

@@ -3,11 +3,12 @@
  * /kylin/api/async_query/* is served here; every other /kylin/* request passes through.
  */
 import { Hono } from 'hono'
-import { requestId } from 'hono/request-id'
 import { createAsyncQueryRoutes } from './api/async-query.ts'
 import { ASYNC_QUERY_PATH } from './api/async-query-routes.ts'
 import { createApiDocsRoutes, type DocsAssetSource } from './api/docs.ts'
 import { toDialect } from './api/dialect.ts'
+import { toRequestId } from './api/request-id.ts'
+import { createStatusPollLane } from './api/status-poll-lane.ts'
 import { toLanguage } from './i18n.ts'
 import type { AppEnv } from './api/app-env.ts'
 import { createIdentityResolver, toCredentials } from './identity/identity-resolver.ts'
@@ -65,8 +66,10 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   // The access log is at debug: a line per status poll would cost more than the poll itself.
   const accessLog = deps.logger.isLevelEnabled?.('debug') ?? true
 
-  app.use(requestId({ headerName: 'X-Request-Id' }))
   app.use(async (c, next) => {
+    const requestId = toRequestId(c.req.header('x-request-id'))
+    c.set('requestId', requestId)
+    c.header('X-Request-Id', requestId)
     c.set('lang', toLanguage(c.req.header('accept-language')))
     c.set('dialect', toDialect(c.req.header('accept')))
     if (!accessLog) return next()
@@ -75,7 +78,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     // Path only: query strings may carry SQL, and SQL text is never logged.
     deps.logger.debug(
       {
-        requestId: c.get('requestId'),
+        requestId,
         method: c.req.method,
         path: c.req.path,
         status: c.res.status,
@@ -97,7 +100,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     const dialect = c.get('dialect') ?? toDialect(c.req.header('accept'))
     return c.body(JSON.stringify(reply.body), reply.status, {
       ...reply.headers,
-      'Content-Type': `${dialect.mediaType};charset=UTF-8`,
+      'Content-Type': dialect.contentType,
     })
   })
 
@@ -119,10 +122,15 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     return c.json({ status: ready ? 'ready' : 'not ready', checks }, ready ? 200 : 503)
   })
 
-  // Hono's router looks methods up in plain objects, so a method named like an Object.prototype
-  // member ("constructor", "toString") would throw before any middleware runs: answer 405 first.
   const dispatch = app.fetch
+  // Status polls, by far the most frequent request, skip the router where they can (at debug the
+  // router serves them too, since it writes the access log).
+  const answerPoll = accessLog ? undefined : createStatusPollLane({ identities, queries })
   app.fetch = (request, ...rest) => {
+    const polled = answerPoll?.(request)
+    if (polled) return polled
+    // Hono's router looks methods up in plain objects, so a method named like an Object.prototype
+    // member ("constructor", "toString") would throw before any middleware runs: answer 405 first.
     if (!Object.hasOwn(Object.prototype, request.method)) return dispatch(request, ...rest)
     const reply = toErrorResponse(
       new GatewayError(405, {

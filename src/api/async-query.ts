@@ -26,7 +26,8 @@ import {
   toStoredForm,
 } from './result-form.ts'
 import { toResultType } from './result-type.ts'
-import { sendEnvelope } from './envelope.ts'
+import { sendEnvelope, sendEnvelopeText } from './envelope.ts'
+import { STATUS_DENIAL, toStatusBody } from './status-answer.ts'
 import { translate } from '../i18n.ts'
 import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
 import { ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
@@ -100,33 +101,13 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     return sendEnvelope(c, dialect, { [dialect.idField]: record.id, status, info })
   })
 
+  // The lane in status-poll-lane.ts answers most polls before the router; the rest come here.
   serve(routes.status, async (c) => {
     const id = c.req.param('id')
     const dialect = c.get('dialect')
-    const lang = c.get('lang')
-    const record = await queries.find(
-      c.get('identity'),
-      id,
-      { message: 'DENIED_STATUS', data: null },
-      projectOf(c),
-    )
-    const data: Record<string, unknown> = { [dialect.idField]: id }
-    if (!record) {
-      Object.assign(data, { status: 'MISSING', info: translate('QUERY_MISSING', lang) })
-    } else if (record.state === 'RUNNING') {
-      // Progress rides along as extra fields; old clients read only status and info.
-      Object.assign(data, {
-        status: 'RUNNING',
-        info: translate('QUERY_RUNNING', lang),
-        rows_written: record.rows,
-        bytes_written: record.bytes,
-      })
-    } else if (record.state === 'SUCCESSFUL') {
-      Object.assign(data, { status: 'SUCCESSFUL', info: translate('QUERY_SUCCESSFUL', lang) })
-    } else {
-      Object.assign(data, { status: 'FAILED', info: record.error ?? '' })
-    }
-    return sendEnvelope(c, dialect, data)
+    const record = await queries.find(c.get('identity'), id, STATUS_DENIAL, projectOf(c))
+    const body = toStatusBody(id, record, dialect, c.get('lang'))
+    return sendEnvelopeText(c, dialect, body.text)
   })
 
   serve(routes.metadata, async (c) => {

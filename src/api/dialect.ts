@@ -10,25 +10,33 @@ export const MEDIA_V4_PUBLIC = 'application/vnd.apache.kylin-v4-public+json'
 
 export interface Dialect {
   name: 'legacy' | 'v4'
-  /** The media type answers carry, as Kylin echoes the one it matched. */
-  mediaType: string
+  /** The Content-Type of answers: the media type Kylin matched, echoed as Kylin does, UTF-8. */
+  contentType: string
   /** The id field of submit and status answers. */
   idField: 'queryID' | 'query_id'
   /** The `info` text of a submit answer. */
   submitInfo: MessageId
 }
 
+// One object per dialect, shared by every request that names it.
+const V4_PUBLIC = toFrozenDialect('v4', MEDIA_V4_PUBLIC)
+const V4 = toFrozenDialect('v4', MEDIA_V4)
+const LEGACY_V2 = toFrozenDialect('legacy', MEDIA_V2)
+const LEGACY_JSON = toFrozenDialect('legacy', 'application/json')
+
 export function toDialect(accept: string | undefined | null): Dialect {
   const value = (accept ?? '').toLowerCase()
-  for (const mediaType of [MEDIA_V4_PUBLIC, MEDIA_V4]) {
-    if (value.includes(mediaType)) {
-      return { name: 'v4', mediaType, idField: 'query_id', submitInfo: 'QUERY_RUNNING_SUBMIT' }
-    }
-  }
-  return {
-    name: 'legacy',
-    mediaType: value.includes(MEDIA_V2) ? MEDIA_V2 : 'application/json',
-    idField: 'queryID',
-    submitInfo: 'QUERY_RUNNING',
-  }
+  if (value.includes(MEDIA_V4_PUBLIC)) return V4_PUBLIC
+  if (value.includes(MEDIA_V4)) return V4
+  return value.includes(MEDIA_V2) ? LEGACY_V2 : LEGACY_JSON
+}
+
+function toFrozenDialect(name: Dialect['name'], mediaType: string): Dialect {
+  const v4 = name === 'v4'
+  return Object.freeze({
+    name,
+    contentType: `${mediaType};charset=UTF-8`,
+    idField: v4 ? 'query_id' : 'queryID',
+    submitInfo: v4 ? 'QUERY_RUNNING_SUBMIT' : 'QUERY_RUNNING',
+  })
 }

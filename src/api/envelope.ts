@@ -20,7 +20,10 @@ export function sendEnvelope(
   msg = '',
   code = '000',
 ): Response {
-  return c.body(JSON.stringify(toEnvelope(data, msg, code)), 200, {
-    'Content-Type': `${dialect.mediaType};charset=UTF-8`,
-  })
+  return sendEnvelopeText(c, dialect, JSON.stringify(toEnvelope(data, msg, code)))
+}
+
+/** An envelope serialized already (e.g. a status kept per record version). */
+export function sendEnvelopeText(c: Context, dialect: Dialect, text: string): Response {
+  return c.body(text, 200, { 'Content-Type': dialect.contentType })
 }

@@ -30,8 +30,12 @@ export interface IdentityResolver {
   /**
    * The identity when it is cached and fresh and the key can be computed synchronously, else
    * `undefined` (then call `resolve`). Lets a status poll pass without awaiting anything.
+   * `countLookup: false` leaves the look-up uncounted, for a caller that may still hand the
+   * request on to one that peeks again; it calls `countLookup()` once it answers itself.
    */
-  peek(credentials: Credentials): UserIdentity | undefined
+  peek(credentials: Credentials, options?: { countLookup?: boolean }): UserIdentity | undefined
+  /** Counts one look-up answered from the cache (see `peek`). */
+  countLookup(): void
 }
 
 export function toCredentials(headers: Headers): Credentials {
@@ -63,13 +67,14 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     `${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`
 
   return {
-    peek(credentials) {
+    peek(credentials, { countLookup = true } = {}) {
       if (!options.hashText || options.ttlMs === 0) return undefined
       if (!credentials.authorization && !credentials.cookie) return undefined
       const cached = cache.get(options.hashText(toText(credentials)))
-      if (cached) metrics.countIdentityLookup()
+      if (cached && countLookup) metrics.countIdentityLookup()
       return cached
     },
+    countLookup: () => metrics.countIdentityLookup(),
     async resolve(credentials) {
       if (!credentials.authorization && !credentials.cookie) {
         throw new UnauthorizedError({ id: 'UNAUTHORIZED' })

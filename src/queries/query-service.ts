@@ -40,6 +40,16 @@ export interface QueryService {
     denial: Denial,
     project?: string,
   ): Promise<QueryRecord | null>
+  /**
+   * `find` answered at once where the registry holds its records in this process; `undefined`
+   * where it must be asked and waited for (then call `find`).
+   */
+  findNow(
+    identity: UserIdentity,
+    id: string,
+    denial: Denial,
+    project?: string,
+  ): QueryRecord | null | undefined
   /** Like `find`, but unknown → 404, and anything not SUCCESSFUL → 404 too (Kylin's rule). */
   findSuccessful(
     identity: UserIdentity,
@@ -68,14 +78,28 @@ export function createQueryService(
   const isVisible = (record: QueryRecord | null, project?: string): record is QueryRecord =>
     record !== null && (!project || project === record.project)
 
-  async function find(identity: UserIdentity, id: string, denial: Denial, project?: string) {
-    if (!isQueryId(id)) return null
-    const record = await deps.registry.get(id)
+  function toFound(
+    identity: UserIdentity,
+    record: QueryRecord | null,
+    denial: Denial,
+    project?: string,
+  ): QueryRecord | null {
     if (!isVisible(record, project)) return null
     if (!mayAccess(identity, record)) {
       throw new ForbiddenError({ id: denial.message }, { code: '401', data: denial.data })
     }
     return record
+  }
+
+  async function find(identity: UserIdentity, id: string, denial: Denial, project?: string) {
+    if (!isQueryId(id)) return null
+    return toFound(identity, await deps.registry.get(id), denial, project)
+  }
+
+  function findNow(identity: UserIdentity, id: string, denial: Denial, project?: string) {
+    if (!deps.registry.peek) return undefined
+    if (!isQueryId(id)) return null
+    return toFound(identity, deps.registry.peek(id), denial, project)
   }
 
   async function remove(record: QueryRecord) {
@@ -135,6 +159,7 @@ export function createQueryService(
       return record
     },
     find,
+    findNow,
     async findSuccessful(identity, id, denial, project) {
       const record = await find(identity, id, denial, project)
       if (!record) {

@@ -59,6 +59,9 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
     async get(id) {
       return records.get(id) ?? null
     },
+    peek(id) {
+      return records.get(id) ?? null
+    },
     async update(id, patch) {
       const record = records.get(id, { updateAgeOnGet: false })
       // A finished record is final, as in every registry: a query is never FAILED and SUCCESSFUL.

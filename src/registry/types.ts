@@ -9,6 +9,11 @@ export interface Registry {
   create(record: QueryRecord): Promise<void>
   get(id: string): Promise<QueryRecord | null>
   /**
+   * `get` answered at once, by a registry that holds its records in this process (memory). A
+   * remote one leaves it out; callers then `get`. Status polls read through it without waiting.
+   */
+  peek?(id: string): QueryRecord | null
+  /**
    * Applies `patch` to a RUNNING record; `null` when the record is gone or already finished
    * (a finished record never changes, so a query cannot end both FAILED and SUCCESSFUL).
    */

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createIdentityResolver, toCredentials } from '../../src/identity/identity-resolver.ts'
 import { GatewayError, UpstreamError } from '../../src/errors.ts'
+import { NO_METRICS } from '../../src/ops/metrics.ts'
 import type { Credentials, UserIdentity } from '../../src/domain/caller.ts'
 import type { KylinClient } from '../../src/upstream/types.ts'
 
@@ -93,5 +94,24 @@ describe('createIdentityResolver', () => {
     const noHash = createIdentityResolver({ kylin, ttlMs: 1000 })
     await noHash.resolve({ authorization: 'Basic a' })
     expect(noHash.peek({ authorization: 'Basic a' })).toBeUndefined()
+  })
+
+  it('counts a peeked look-up once, when the caller says it answered', async () => {
+    const { kylin } = fakeKylin(async () => admin)
+    const counts = { lookups: 0, misses: 0 }
+    const metrics = {
+      ...NO_METRICS,
+      countIdentityLookup: () => void counts.lookups++,
+      countIdentityMiss: () => void counts.misses++,
+    }
+    const hashText = (text: string) => createHash('sha256').update(text).digest('hex')
+    const resolver = createIdentityResolver({ kylin, ttlMs: 1000, hashText, metrics })
+    await resolver.resolve({ authorization: 'Basic a' })
+    expect(counts).toEqual({ lookups: 1, misses: 1 })
+    expect(resolver.peek({ authorization: 'Basic a' }, { countLookup: false })).toEqual(admin)
+    expect(counts.lookups).toBe(1)
+    resolver.countLookup()
+    expect(resolver.peek({ authorization: 'Basic a' })).toEqual(admin)
+    expect(counts).toEqual({ lookups: 3, misses: 1 })
   })
 })

@@ -46,6 +46,18 @@ export function describeRegistryContract(name: string, make: MakeRegistry) {
       expect(await registry.get('a')).toBeNull()
     })
 
+    it('answers peek, where it has one, as get', async () => {
+      const { registry } = await make(10)
+      if (!registry.peek) return
+      expect(registry.peek('p')).toBeNull()
+      await registry.create(makeRecord('p'))
+      expect(registry.peek('p')).toEqual(await registry.get('p'))
+      await registry.update('p', { state: 'SUCCESSFUL', rows: 5 })
+      expect(registry.peek('p')).toEqual(await registry.get('p'))
+      await registry.delete('p')
+      expect(registry.peek('p')).toBeNull()
+    })
+
     it('never lets a caller change a record by changing what it read or wrote', async () => {
       const { registry } = await make(10)
       const written: QueryRecord = {

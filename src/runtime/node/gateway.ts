@@ -5,7 +5,6 @@
 import { createHash, hash, randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { serve, type ServerType } from '@hono/node-server'
 import { pino, type Logger as PinoLogger } from 'pino'
 import { createGateway, type GatewayApp } from '../../app.ts'
 import type { Config } from '../../config/config.ts'
@@ -23,6 +22,7 @@ import type { BlobStore } from '../../store/types.ts'
 import { toOneLine } from '../../upstream/kylin-error.ts'
 import { createKylinClient } from '../../upstream/client.ts'
 import { createNodeDocsAssets, findSwaggerUiDist } from './docs-assets.ts'
+import { startHttpServer } from './http-server.ts'
 import { createMetricsHandler, createPrometheusMetrics } from './metrics.ts'
 import { createNodeStore, describeS3Store } from './store.ts'
 import { createUndiciFetch } from './undici-fetch.ts'
@@ -223,22 +223,7 @@ export async function startNodeGateway(
   )
   sweep.unref()
 
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve(
-      {
-        fetch: gateway.app.fetch,
-        hostname: config.host,
-        port: config.port,
-        // Above a load balancer's idle timeout, so it never reuses a connection closed here.
-        serverOptions: {
-          keepAliveTimeout: config.keepAliveTimeoutMs,
-          headersTimeout: config.headersTimeoutMs,
-          requestTimeout: config.requestTimeoutMs,
-        },
-      },
-      () => resolve(s),
-    )
-  })
+  const server = await startHttpServer(gateway.app.fetch, config)
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
