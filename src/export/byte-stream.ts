@@ -40,8 +40,14 @@ export function toExportStream(
     {
       start(controller) {
         try {
-          transform = create((chunk) => controller.enqueue(chunk))
+          // Bytes a transform writes while it is made (a stored CSV's header columns reach the
+          // writer at once) wait until it exists: workerd may pull as soon as one is enqueued.
+          const early: Uint8Array[] = []
+          let made = false
+          transform = create((chunk) => (made ? controller.enqueue(chunk) : early.push(chunk)))
           reader = body.getReader()
+          made = true
+          for (const chunk of early) controller.enqueue(chunk)
         } catch (error) {
           // An empty separator or a locked body: the stream and the summary fail alike.
           // (Throwing here would throw from the constructor instead.)
