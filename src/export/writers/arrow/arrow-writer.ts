@@ -23,8 +23,12 @@ export interface ArrowOptions {
   batchSize?: number
 }
 
-/** bench/columnar.bench.ts, 1M rows × 10 columns: 16K rows ~140 MiB peak RSS, 32K ~155 MiB. */
-export const DEFAULT_BATCH_SIZE = 16_384
+/**
+ * A batch small enough to die in V8's young generation rather than be promoted. 1M rows × 10
+ * columns in one process, source + writer: 4K-row batches peak at +28 MiB of RSS (heap 32 MiB)
+ * in 2.3 s, 16K-row batches at +69 MiB (heap 65 MiB) in 2.8 s; the stream is 1 % larger.
+ */
+export const DEFAULT_BATCH_SIZE = 4_096
 
 /**
  * The sink the Arrow stream writer writes into. Its own queue hands chunks out only

@@ -22,11 +22,12 @@ export interface ParquetOptions {
 }
 
 /**
- * bench/columnar.bench.ts, 1M rows × 10 columns: 8K-row groups keep the whole process near
- * 150 MiB; 16K reach ~165 MiB and 64K ~300 MiB (the encoder's copies of a group), for a file
- * only ~3 % smaller.
+ * A group small enough to die in V8's young generation rather than be promoted and wait for a
+ * full collection. 1M rows × 10 columns in one process, source + writer: 2K-row groups peak at
+ * +34 MiB of RSS (heap 34 MiB) in 4.7 s, 8K-row groups at +78 MiB (heap 75 MiB) in the same
+ * time; the file is ~9 % larger (24 MB against 22 MB).
  */
-export const DEFAULT_ROW_GROUP_SIZE = 8_192
+export const DEFAULT_ROW_GROUP_SIZE = 2_048
 
 const CODECS: Record<NonNullable<ParquetOptions['compression']>, CompressionCodec> = {
   snappy: 'SNAPPY',
