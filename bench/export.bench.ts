@@ -12,6 +12,7 @@ import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
 import type { Expectation } from './dataset.ts'
 import {
   describeError,
+  toMarkdownTable,
   drain,
   exportThroughGateway,
   log,
@@ -231,11 +232,7 @@ function formatTable(results: SizeResult[]): string {
       r.peakMiB.toFixed(1),
     ]
   })
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
-  const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`
-  return [line(header), rule, ...rows.map(line)].join('\n')
+  return toMarkdownTable(header, rows)
 }
 
 function formatTargets(results: SizeResult[]): string[] {

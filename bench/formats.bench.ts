@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { RESULT_FORMATS } from '../src/domain/query.ts'
 import {
   describeError,
+  toMarkdownTable,
   exportThroughGateway,
   log,
   MB,
@@ -102,11 +103,7 @@ function formatTable(results: FormatResult[]): string {
       r.peakMiB.toFixed(1),
     ]
   })
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
-  const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`
-  return [line(header), rule, ...rows.map(line)].join('\n')
+  return toMarkdownTable(header, rows)
 }
 
 async function main(): Promise<void> {

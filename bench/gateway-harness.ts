@@ -219,6 +219,15 @@ export async function prepare(upstreamUrl: string, rows: number): Promise<Expect
 }
 
 /** fetch hides the useful part ("fetch failed" → cause ECONNRESET …); show the whole chain. */
+/** A Markdown table: the first column left-aligned, the others right-aligned. */
+export function toMarkdownTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`
+  const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`
+  return [line(header), rule, ...rows.map(line)].join('\n')
+}
+
 export function describeError(error: unknown): string {
   const parts: string[] = []
   for (let e: unknown = error; e !== undefined && parts.length < 5; e = (e as Error).cause) {
