@@ -87,6 +87,12 @@ describe('export/encoding/gbk', () => {
     expect(findUnwritable('東京\u9fb4')).toBe(2)
     expect(findUnwritable('x\ufffd')).toBe(1)
     expect(findUnwritable('ok\u0e01')).toBe(2) // Thai
+    // Long text takes another scan.
+    const long = 'a,b "c"\n'.repeat(20)
+    expect(findUnwritable(long)).toBe(-1)
+    expect(findUnwritable(long + '中文€' + long)).toBe(-1)
+    expect(findUnwritable(long + '中😀' + long)).toBe(long.length + 1)
+    expect(findUnwritable(long + '\udfff')).toBe(long.length)
   })
 
   it('names the code point and never the text around it', () => {
