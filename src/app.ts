@@ -19,6 +19,7 @@ import { createPassthrough } from './ops/passthrough.ts'
 import { createQueryService } from './queries/query-service.ts'
 import { createReadinessCheck } from './ops/readiness.ts'
 import { createQueryRunner, type QueryRunner } from './queries/runner.ts'
+import type { Exporter } from './export/export-result.ts'
 
 export interface GatewayApp {
   app: Hono<AppEnv>
@@ -43,11 +44,17 @@ export interface GatewayOptions {
   compressDownloads?: boolean
   /** swagger-ui-dist's files for /docs; without them /docs points at /openapi.json instead. */
   docsAssets?: DocsAssetSource
+  /**
+   * Runs exports, of queries and of download-time conversions: on threads of their own on Node;
+   * `exportResult`, in this thread, by default.
+   */
+  exporter?: Exporter
 }
 
 export function createGateway(deps: AppDeps, options: GatewayOptions = {}): GatewayApp {
   const limiter = createLimiter(deps.config.maxConcurrentQueries, deps.config.maxConcurrentPerUser)
-  const runner = options.runner ?? createQueryRunner(deps, limiter)
+  const runner =
+    options.runner ?? createQueryRunner({ ...deps, exporter: options.exporter }, limiter)
   const queries = createQueryService(deps, runner)
   const identities = createIdentityResolver({
     kylin: deps.kylin,
@@ -152,6 +159,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
       maxBodyBytes: deps.config.maxBodyBytes,
       compressDownloads: options.compressDownloads ?? true,
       metrics: deps.metrics,
+      exporter: options.exporter,
     }),
   )
 

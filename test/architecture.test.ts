@@ -10,7 +10,7 @@ const SRC = join(import.meta.dirname, '..', 'src')
 
 /** Files allowed to touch Node: the runtime entries and Node-only drivers. */
 const NODE_ONLY = [
-  /^runtime\/node\/[^/]+\.ts$/,
+  /^runtime\/node\/.+\.ts$/,
   /^store\/fs\.ts$/,
   // The Redis pieces of REGISTRY=redis (ioredis speaks TCP through node:net).
   /^cluster\/[^/]+\.ts$/,

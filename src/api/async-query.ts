@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './app-env.ts'
 import { BadRequestError, ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
 import type { GatewayMetrics } from '../ops/metrics.ts'
+import type { Exporter } from '../export/export-result.ts'
 import { toResultKey } from '../domain/query-id.ts'
 import type { QueryService, SubmitInput } from '../queries/query-service.ts'
 import type { BlobStore } from '../store/types.ts'
@@ -41,6 +42,8 @@ export interface AsyncQueryRoutesOptions {
   compressDownloads: boolean
   /** Counts download bytes. */
   metrics?: GatewayMetrics
+  /** Runs a download-time conversion; `exportResult` when absent. */
+  exporter?: Exporter
 }
 
 /** `/{id}/status` → `/:id/status`, so a handler's `c.req.param()` knows the declared names. */
@@ -179,7 +182,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     }
     return isSameForm(form, stored)
       ? sendDownload(c, store, record, download)
-      : sendConvertedDownload(c, store, record, form, download)
+      : sendConvertedDownload(c, store, record, form, download, options.exporter)
   }
 
   serve(routes.resultPath, async (c) => {

@@ -6,7 +6,12 @@
 import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
 import { BadRequestError, NotFoundError } from '../errors.ts'
-import { exportResult, toExportEncoding, toExportFormat } from '../export/export-result.ts'
+import {
+  exportResult,
+  toExportEncoding,
+  toExportFormat,
+  type Exporter,
+} from '../export/export-result.ts'
 import { toResultKey } from '../domain/query-id.ts'
 import { encodingOf, type QueryRecord } from '../domain/query.ts'
 import type { BlobStore } from '../store/types.ts'
@@ -26,6 +31,7 @@ export async function sendConvertedDownload(
   record: QueryRecord,
   form: ResultForm,
   options: DownloadOptions,
+  exporter: Exporter = exportResult,
 ): Promise<Response> {
   const { separator, includeHeader } = record.options
   if (record.options.format !== undefined && record.options.format !== 'csv') {
@@ -59,7 +65,7 @@ export async function sendConvertedDownload(
   const blob = record.bytes === 0 ? null : await store.get(toResultKey(record.id))
   if (record.bytes !== 0 && !blob) throw new NotFoundError({ id: 'RESULT_LOST' })
   const asked = { ...record.options, ...form }
-  const exported = exportResult(blob?.body ?? new Blob([]).stream(), {
+  const exported = exporter(blob?.body ?? new Blob([]).stream(), {
     source: {
       kind: 'stored-csv',
       separator,

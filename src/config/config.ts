@@ -25,6 +25,10 @@ export interface Config {
   maxConcurrentPerUser: number
   maxQueuedQueries: number
   maxResultBytes: number
+  /** Node: exports at once on threads of their own (0: all on the main thread). */
+  exportThreads: number
+  /** Node: one export thread's old-generation heap, MiB. */
+  exportThreadHeapMb: number
   shutdownGraceMs: number
   resultRetainMs: number
   maxQueries: number
@@ -97,6 +101,8 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
         : Math.max(1, c.MAX_CONCURRENT_QUERIES - 1),
     maxQueuedQueries: c.MAX_QUEUED_QUERIES,
     maxResultBytes: c.MAX_RESULT_BYTES,
+    exportThreads: c.EXPORT_THREADS,
+    exportThreadHeapMb: c.EXPORT_THREAD_HEAP_MB,
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,
     resultRetainMs: c.RESULT_RETAIN,
     maxQueries: c.MAX_QUERIES,

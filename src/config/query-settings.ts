@@ -30,6 +30,18 @@ export const QUERY_SETTINGS = {
     default: String(50 * 1024 ** 3),
     help: 'Largest CSV result kept; a larger one ends FAILED',
   },
+  EXPORT_THREADS: {
+    flag: 'export-threads',
+    schema: integer(0, 64),
+    default: '0',
+    help: 'Node: exports that run at once on threads of their own, each with a capped heap (an export past it ends FAILED, the process unharmed); more run on the main thread; 0 runs every export there',
+  },
+  EXPORT_THREAD_HEAP_MB: {
+    flag: 'export-thread-heap-mb',
+    schema: integer(32, 4096),
+    default: '128',
+    help: 'Node: the old-generation heap of one export thread, in MiB; an export that needs more ends FAILED',
+  },
   SHUTDOWN_GRACE_MS: {
     flag: 'shutdown-grace-ms',
     schema: integer(0),

@@ -106,7 +106,7 @@ export function toExportStream(
 }
 
 /** A failure of the upstream body itself (a reset, a timeout) is an upstream failure too. */
-function toReadFailure(error: unknown, consumed: number): unknown {
+export function toReadFailure(error: unknown, consumed: number): unknown {
   if (error instanceof GatewayError) return error
   const message = error instanceof Error ? error.message : String(error)
   return new UpstreamError(

@@ -11,7 +11,7 @@ import {
   type ResultOptions,
 } from '../domain/query.ts'
 import { GatewayError } from '../errors.ts'
-import { toExportStream } from './byte-stream.ts'
+import { toExportStream, type ByteTransform } from './byte-stream.ts'
 import { createGbkWriter, type GbkWriterOptions } from './encoding/gbk-writer.ts'
 import { KylinCsvTranscoder } from './kylin-csv/transcoder.ts'
 import { createRowPipeline } from './row-pipeline.ts'
@@ -71,19 +71,34 @@ export interface ExportRequest extends ExportOptions {
 }
 
 export function exportResult(body: ReadableStream<Uint8Array>, request: ExportRequest): Export {
+  return toExportStream(body, (enqueue) => createExportTransform(request, enqueue))
+}
+
+/**
+ * How a runtime runs an export: `exportResult` in this thread, or (Node) a thread of its own
+ * with the same bytes. The app takes whichever its runtime passes in AppDeps.
+ */
+export type Exporter = (body: ReadableStream<Uint8Array>, request: ExportRequest) => Export
+
+/**
+ * The byte transform of one export, body bytes in, file bytes handed to `enqueue`. Exported for
+ * a runtime that drives it itself (the Node export thread).
+ */
+export function createExportTransform(
+  request: ExportRequest,
+  enqueue: (chunk: Uint8Array) => void,
+): ByteTransform {
   const { source, format, onProgress, encode = 'utf-8' } = request
   const fusable = source.kind === 'kylin-json' && format.kind === 'csv' && encode === 'utf-8'
   if (request.fused !== false && fusable) {
     const options = { separator: format.separator, includeHeader: format.includeHeader, onProgress }
-    return toExportStream(body, (enqueue) => new KylinCsvTranscoder(options, enqueue))
+    return new KylinCsvTranscoder(options, enqueue)
   }
-  return toExportStream(body, (enqueue) =>
-    createRowPipeline(
-      (sink) => createSource(source, sink),
-      createEncodedWriter(format, encode),
-      { onProgress },
-      enqueue,
-    ),
+  return createRowPipeline(
+    (sink) => createSource(source, sink),
+    createEncodedWriter(format, encode),
+    { onProgress },
+    enqueue,
   )
 }
 

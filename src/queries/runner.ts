@@ -11,7 +11,12 @@ import { writeRecordFile } from '../registry/record-file.ts'
 import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
 import { toRedactedUrl } from '../redact-url.ts'
 import { stripStackFrames, toCappedMessage, toOneLine } from '../upstream/kylin-error.ts'
-import { exportResult, toExportEncoding, toExportFormat } from '../export/export-result.ts'
+import {
+  exportResult,
+  toExportEncoding,
+  toExportFormat,
+  type Exporter,
+} from '../export/export-result.ts'
 import type { Credentials } from '../domain/caller.ts'
 
 /** How often progress (rows, bytes) is written to the registry while a query runs. */
@@ -35,10 +40,13 @@ export interface QueryRunner {
   countQueued?(): Promise<number>
 }
 
-type RunnerDeps = Pick<
+export type RunnerDeps = Pick<
   AppDeps,
   'kylin' | 'store' | 'registry' | 'logger' | 'defer' | 'now' | 'config' | 'createHash' | 'metrics'
->
+> & {
+  /** Runs the export: on threads of its own on Node; `exportResult`, in this thread, when absent. */
+  exporter?: Exporter
+}
 
 export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunner {
   const running = new Map<string, AbortController>()
@@ -68,7 +76,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
             metrics.observeUpstreamCall('query', (performance.now() - called) / 1000)
           }
           let lastProgress = deps.now()
-          const exported = exportResult(body, {
+          const exported = (deps.exporter ?? exportResult)(body, {
             source: { kind: 'kylin-json' },
             format: toExportFormat(record.options),
             encode: toExportEncoding(record.options),

@@ -23,6 +23,8 @@ describe('parseConfig', () => {
       maxConcurrentPerUser: 3,
       maxQueuedQueries: 1000,
       maxResultBytes: 50 * 1024 ** 3,
+      exportThreads: 0,
+      exportThreadHeapMb: 128,
       shutdownGraceMs: 10000,
       resultRetainMs: 7 * 86_400_000,
       maxQueries: 10000,

@@ -22,6 +22,8 @@ import type { BlobStore } from '../../store/types.ts'
 import { toOneLine } from '../../upstream/kylin-error.ts'
 import { createKylinClient } from '../../upstream/client.ts'
 import { createNodeDocsAssets, findSwaggerUiDist } from './docs-assets.ts'
+import { createExportThreads } from './export-thread/export-threads.ts'
+import { createThreadedExporter } from './export-thread/threaded-exporter.ts'
 import { startHttpServer } from './http-server.ts'
 import { createMetricsHandler, createPrometheusMetrics } from './metrics.ts'
 import { createNodeStore, describeS3Store } from './store.ts'
@@ -170,6 +172,12 @@ export async function startNodeGateway(
         onEvict: (record) => removeEvicted(record.id),
       })
 
+  // Exports run on threads of their own, each with a small capped heap (EXPORT_THREADS).
+  const exportThreads =
+    config.exportThreads > 0
+      ? createExportThreads({ threads: config.exportThreads, heapMb: config.exportThreadHeapMb })
+      : null
+
   const swaggerUiDist = findSwaggerUiDist()
   if (!swaggerUiDist) logger.warn('swagger-ui-dist is not installed; /docs only links the document')
   const prometheus = createPrometheusMetrics()
@@ -194,10 +202,12 @@ export async function startNodeGateway(
     hashText: (text) => hash('sha256', text, 'hex'),
     metrics: prometheus.metrics,
   }
+  const exporter = exportThreads ? createThreadedExporter(exportThreads) : undefined
   const gateway = createGateway(deps, {
     docsAssets: swaggerUiDist ? createNodeDocsAssets(swaggerUiDist) : undefined,
     // REGISTRY=redis: queries run here under cluster-wide limits, with leases and remote stops.
-    ...(cluster ? { runner: cluster.createRunner(deps) } : {}),
+    ...(cluster ? { runner: cluster.createRunner({ ...deps, exporter }) } : {}),
+    exporter,
   })
 
   prometheus.watchQueue(gateway)
@@ -263,6 +273,7 @@ export async function startNodeGateway(
       if ('closeAllConnections' in server) server.closeAllConnections()
       await closed
       await upstream.close()
+      await exportThreads?.close()
       await cluster?.close()
       await results.close()
       logger.flush()

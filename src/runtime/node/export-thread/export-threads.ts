@@ -1,0 +1,173 @@
+/**
+ * A bounded set of export threads: each a worker_thread with a heap of its own, small and capped,
+ * so the garbage of a writer is collected early and never grows the main thread's heap. A thread
+ * runs one export at a time; an idle thread is kept a while for the next export (starting one
+ * takes tens of milliseconds), then stopped. Node only.
+ */
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { GatewayError } from '../../../errors.ts'
+import type { FromThread, JobInput, ThreadRequest, ToThread } from './messages.ts'
+
+export interface ExportThreadsOptions {
+  /** Threads at most; past them `acquire` answers null. */
+  threads: number
+  /** Old-generation heap of a thread, MiB. */
+  heapMb: number
+  /**
+   * Young-generation heap of a thread, MiB. Small, so short-lived cells and batches are
+   * collected often, while they are still few (bench/formats.bench.ts measures it).
+   */
+  youngMb?: number
+  /** How long an idle thread is kept for the next export. */
+  idleMs?: number
+}
+
+/** What a job hears from its thread. */
+export interface JobListener {
+  message(message: FromThread): void
+  /** The thread died (out of memory, or a bug): the job is over. */
+  crash(error: Error): void
+}
+
+export interface ExportThread {
+  /** Starts a job on this thread; its messages go to `listener` until `release`. */
+  begin(request: ThreadRequest, listener: JobListener): void
+  /** A message to the current job. Chunks are copied, never moved: the caller keeps its buffers. */
+  send(input: JobInput): void
+  /** Ends the job (cancelling it if the thread is still at it) and frees the thread. */
+  release(): void
+}
+
+export interface ExportThreads {
+  acquire(): ExportThread | null
+  /** Threads running an export now. */
+  readonly busy: number
+  close(): Promise<void>
+}
+
+const DEFAULT_YOUNG_MB = 4
+const DEFAULT_IDLE_MS = 30_000
+
+export function createExportThreads(options: ExportThreadsOptions): ExportThreads {
+  const idle: PooledThread[] = []
+  let busy = 0
+  let closed = false
+
+  const free = (thread: PooledThread) => {
+    busy--
+    if (thread.dead || closed) {
+      void thread.worker.terminate()
+      return
+    }
+    idle.push(thread)
+    thread.idleTimer = setTimeout(() => {
+      idle.splice(idle.indexOf(thread), 1)
+      void thread.worker.terminate()
+    }, options.idleMs ?? DEFAULT_IDLE_MS)
+    thread.idleTimer.unref()
+  }
+
+  return {
+    acquire() {
+      if (closed || busy >= options.threads) return null
+      let reused = idle.pop()
+      while (reused?.dead) reused = idle.pop()
+      if (reused) clearTimeout(reused.idleTimer)
+      busy++
+      return reused ?? new PooledThread(options, free)
+    },
+    get busy() {
+      return busy
+    },
+    async close() {
+      closed = true
+      const waiting = idle.splice(0)
+      for (const thread of waiting) clearTimeout(thread.idleTimer)
+      await Promise.all(waiting.map((thread) => thread.worker.terminate()))
+    },
+  }
+}
+
+class PooledThread implements ExportThread {
+  readonly worker: Worker
+  dead = false
+  idleTimer: NodeJS.Timeout | undefined
+  private job = 0
+  private listener: JobListener | null = null
+
+  constructor(
+    private readonly options: ExportThreadsOptions,
+    private readonly free: (thread: PooledThread) => void,
+  ) {
+    this.worker = startWorker(options)
+    this.worker.unref()
+    this.worker.on('message', (message: FromThread) => {
+      if (message.job === this.job) this.listener?.message(message)
+    })
+    this.worker.on('error', (error: Error & { code?: string }) => this.die(toCrash(error, options)))
+    this.worker.on('exit', (code) =>
+      this.die(new Error(`The export thread stopped (exit code ${code}).`)),
+    )
+  }
+
+  begin(request: ThreadRequest, listener: JobListener): void {
+    this.listener = listener
+    this.post({ type: 'start', job: ++this.job, request })
+  }
+
+  send(input: JobInput): void {
+    this.post({ ...input, job: this.job })
+  }
+
+  release(): void {
+    if (!this.listener) return
+    this.listener = null
+    if (!this.dead) this.post({ type: 'cancel', job: this.job })
+    this.free(this)
+  }
+
+  private post(message: ToThread): void {
+    if (!this.dead) this.worker.postMessage(message)
+  }
+
+  private die(error: Error): void {
+    if (this.dead) return
+    this.dead = true
+    const listener = this.listener
+    this.listener = null
+    listener?.crash(error)
+    if (listener) this.free(this)
+  }
+}
+
+/** The compiled entry in dist/; from the TypeScript sources (tests, `npm run dev`), through tsx. */
+function startWorker(options: ExportThreadsOptions): Worker {
+  const resourceLimits = {
+    maxOldGenerationSizeMb: options.heapMb,
+    maxYoungGenerationSizeMb: options.youngMb ?? DEFAULT_YOUNG_MB,
+  }
+  if (!import.meta.url.endsWith('.ts')) {
+    return new Worker(new URL('./thread-entry.js', import.meta.url), { resourceLimits })
+  }
+  // tsx's ESM API sits beside the CommonJS entry `require.resolve` finds.
+  const tsxApi = createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs')
+  const api = pathToFileURL(tsxApi).href
+  const entry = new URL('./thread-entry.ts', import.meta.url).href
+  const code = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
+  return new Worker(code, { eval: true, resourceLimits })
+}
+
+function toCrash(error: Error & { code?: string }, options: ExportThreadsOptions): Error {
+  if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new GatewayError(500, {
+      text: `The export needed more memory than its thread may use (EXPORT_THREAD_HEAP_MB=${options.heapMb}); no result was kept. Ask the operator to raise it, or choose a format that holds less at a time (csv, ndjson).`,
+    })
+  }
+  return new GatewayError(500, {
+    text: `The export thread failed (${error.message}); no result was kept.`,
+  })
+}

@@ -1,0 +1,102 @@
+/**
+ * What the main thread and an export thread say to each other, and how an error crosses between
+ * them: a GatewayError keeps its status, message and codes; anything else keeps its message.
+ * Node only (worker_threads' structured clone).
+ */
+import type { ExportRequest } from '../../../export/export-result.ts'
+import type { ExportSummary } from '../../../export/types.ts'
+import { GatewayError, UpstreamError, type Message } from '../../../errors.ts'
+
+/** An export's request without its progress callback, which cannot cross threads. */
+export type ThreadRequest = Omit<ExportRequest, 'onProgress'>
+
+/** The body's bytes as they come, then its end. */
+export type JobInput = { type: 'chunk'; bytes: Uint8Array } | { type: 'end' }
+
+export type ToThread =
+  | { type: 'start'; job: number; request: ThreadRequest }
+  | (JobInput & { job: number })
+  | { type: 'cancel'; job: number }
+
+export type FromThread =
+  /** Output so far; `ack` when it answers a chunk. `progress` is the latest rows and bytes. */
+  | { type: 'out'; job: number; chunks: Uint8Array[]; ack: boolean; progress: Progress | null }
+  | {
+      type: 'done'
+      job: number
+      chunks: Uint8Array[]
+      progress: Progress | null
+      summary: ExportSummary
+    }
+  | { type: 'failed'; job: number; error: ErrorData }
+
+export type Progress = [rows: number, bytes: number]
+
+export type ErrorData =
+  | {
+      kind: 'gateway'
+      upstream: boolean
+      status: GatewayError['status']
+      body: Message
+      code: string
+      errorCode: string | undefined
+      data: unknown
+      headers: Record<string, string>
+      upstreamStatus: number | undefined
+    }
+  | { kind: 'other'; name: string; message: string }
+
+export function toErrorData(error: unknown): ErrorData {
+  if (error instanceof GatewayError) {
+    return {
+      kind: 'gateway',
+      upstream: error instanceof UpstreamError,
+      status: error.status,
+      body: error.body,
+      code: error.code,
+      errorCode: error.errorCode,
+      data: error.data,
+      headers: error.headers,
+      upstreamStatus: error instanceof UpstreamError ? error.upstreamStatus : undefined,
+    }
+  }
+  const { name, message } = error instanceof Error ? error : new Error(String(error))
+  return { kind: 'other', name, message }
+}
+
+export function fromErrorData(data: ErrorData): Error {
+  if (data.kind === 'other') {
+    const error = new Error(data.message)
+    error.name = data.name
+    return error
+  }
+  const options = {
+    code: data.code,
+    errorCode: data.errorCode,
+    data: data.data,
+    headers: data.headers,
+  }
+  if (data.upstream && 'text' in data.body) {
+    return new UpstreamError(data.body.text, { ...options, upstreamStatus: data.upstreamStatus })
+  }
+  return new GatewayError(data.status, data.body, options)
+}
+
+/**
+ * The chunks whose buffers can move to the other thread instead of being copied: those that
+ * span their whole buffer, each buffer once. A view into a larger buffer is copied.
+ */
+export function toTransferList(chunks: readonly Uint8Array[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>()
+  for (const chunk of chunks) {
+    const { buffer } = chunk
+    if (
+      buffer instanceof ArrayBuffer &&
+      chunk.byteOffset === 0 &&
+      chunk.byteLength === buffer.byteLength
+    ) {
+      buffers.add(buffer)
+    }
+  }
+  return [...buffers]
+}

@@ -1,0 +1,81 @@
+/**
+ * The body of an export thread: runs one export at a time with the same transform the main
+ * thread would (createExportTransform), a chunk in, its output back, until the end or a cancel.
+ * Node only; started by export-thread.ts.
+ */
+import { parentPort } from 'node:worker_threads'
+import type { ByteTransform } from '../../../export/byte-stream.ts'
+import { createExportTransform } from '../../../export/export-result.ts'
+import {
+  toErrorData,
+  toTransferList,
+  type FromThread,
+  type Progress,
+  type ToThread,
+} from './messages.ts'
+
+const port = parentPort
+if (!port) throw new Error('thread-entry.ts runs as a worker thread only.')
+
+let job = -1
+let transform: ByteTransform | null = null
+let out: Uint8Array[] = []
+let progress: Progress | null = null
+
+function post(message: FromThread, chunks: Uint8Array[]): void {
+  port!.postMessage(message, toTransferList(chunks))
+}
+
+function fail(error: unknown): void {
+  transform = null
+  post({ type: 'failed', job, error: toErrorData(error) }, [])
+}
+
+function sendOut(ack: boolean): void {
+  const chunks = out
+  out = []
+  post({ type: 'out', job, chunks, ack, progress }, chunks)
+  progress = null
+}
+
+port.on('message', (message: ToThread) => {
+  if (message.type === 'start') {
+    job = message.job
+    out = []
+    progress = null
+    try {
+      transform = createExportTransform(
+        { ...message.request, onProgress: (rows, bytes) => (progress = [rows, bytes]) },
+        (chunk) => out.push(chunk),
+      )
+      sendOut(false)
+    } catch (error) {
+      fail(error)
+    }
+    return
+  }
+  // A message of a job that was cancelled or failed here.
+  if (message.job !== job || !transform) return
+  try {
+    switch (message.type) {
+      case 'chunk':
+        transform.push(message.bytes)
+        sendOut(true)
+        break
+      case 'end': {
+        const summary = transform.finish()
+        transform = null
+        const chunks = out
+        out = []
+        post({ type: 'done', job, chunks, progress, summary }, chunks)
+        break
+      }
+      case 'cancel':
+        transform = null
+        out = []
+        break
+    }
+  } catch (error) {
+    fail(error)
+  }
+})

@@ -1,0 +1,226 @@
+/**
+ * Exports on export threads give what the main thread's exportResult gives (bytes, summary, the
+ * same failure with the same message), hold the body back when the consumer does, cancel both
+ * ways, and end FAILED with a clear message when a thread runs out of its heap. Node only.
+ */
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { exportResult, type ExportRequest } from '../../../../src/export/export-result.ts'
+import { GatewayError, UpstreamError } from '../../../../src/errors.ts'
+import {
+  createExportThreads,
+  type ExportThreads,
+} from '../../../../src/runtime/node/export-thread/export-threads.ts'
+import { createThreadedExporter } from '../../../../src/runtime/node/export-thread/threaded-exporter.ts'
+import type { Exporter } from '../../../../src/export/export-result.ts'
+import { response, split, toBodyOf, toOffsets } from '../../../export/kylin-responses.ts'
+import { readAll, toSplitStream } from '../../../export/support.ts'
+import { toSqlResponse } from '../../../support/test-deps.ts'
+
+const encoder = new TextEncoder()
+
+let threads: ExportThreads
+let threaded: Exporter
+
+beforeAll(() => {
+  threads = createExportThreads({ threads: 2, heapMb: 64 })
+  threaded = createThreadedExporter(threads)
+})
+afterAll(async () => {
+  await threads.close()
+})
+
+type Outcome =
+  | { bytes: Uint8Array; summary: unknown; progress: [number, number] | null }
+  | { error: string; kind: string; status: number | undefined }
+
+async function run(exporter: Exporter, body: ReadableStream<Uint8Array>, request: ExportRequest) {
+  let progress: [number, number] | null = null
+  const { stream, summary } = exporter(body, {
+    ...request,
+    onProgress: (rows, bytes) => (progress = [rows, bytes]),
+  })
+  const [read, result] = await Promise.allSettled([readAll(stream), summary])
+  if (read.status === 'rejected') {
+    expect(result.status).toBe('rejected')
+    const error = read.reason as Error
+    return {
+      error: error.message,
+      kind: error.constructor.name,
+      status: error instanceof GatewayError ? error.status : undefined,
+    } satisfies Outcome
+  }
+  if (result.status === 'rejected') throw new Error('the stream ended but the summary failed')
+  return { bytes: read.value.bytes, summary: result.value, progress } satisfies Outcome
+}
+
+async function expectSame(body: Uint8Array, offsets: number[], request: ExportRequest) {
+  const here = await run(exportResult, toSplitStream(body, offsets), request)
+  const there = await run(threaded, toSplitStream(body, offsets), request)
+  expect(there).toEqual(here)
+  return there
+}
+
+const FORMATS: ExportRequest['format'][] = [
+  { kind: 'csv', separator: ',', includeHeader: true },
+  { kind: 'csv', separator: '||', includeHeader: false },
+  { kind: 'json' },
+  { kind: 'ndjson' },
+  { kind: 'parquet', rowGroupSize: 3 },
+  { kind: 'arrow', batchSize: 3 },
+  { kind: 'xlsx', includeHeader: true },
+]
+
+describe('runtime/node/export-thread/threaded-exporter', () => {
+  it('gives the same bytes, summary and failures as the main thread, every format, any split', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        response({ maxRows: 6, maxColumns: 4 }),
+        split,
+        fc.constantFrom(...FORMATS),
+        async (r, cut, format) => {
+          const body = encoder.encode(toBodyOf(r))
+          await expectSame(body, toOffsets(cut, body.length), {
+            source: { kind: 'kylin-json' },
+            format,
+          })
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('gives the same GBK bytes, and the same failure naming the row and column', async () => {
+    const columns = [{ name: 'CITY', type: 'VARCHAR' }]
+    const good = encoder.encode(toSqlResponse(columns, [['東京'], ['Zürich'], [null]]))
+    const bad = encoder.encode(toSqlResponse(columns, [['東京'], ['😀']]))
+    for (const kind of ['csv', 'json', 'ndjson'] as const) {
+      const format = kind === 'csv' ? { kind, separator: ',', includeHeader: true } : { kind }
+      const request: ExportRequest = { source: { kind: 'kylin-json' }, format, encode: 'gbk' }
+      expect(await expectSame(good, [7, 40], request)).toHaveProperty('bytes')
+      const failed = await expectSame(bad, [30], request)
+      expect(failed).toMatchObject({ kind: 'GatewayError', error: expect.stringMatching(/row 2/) })
+    }
+  })
+
+  it('keeps an upstream failure an UpstreamError with its message', async () => {
+    const broken = encoder.encode('{"columnMetas":[{"label":"A"}],"results":[["x"],["y"')
+    const outcome = await expectSame(broken, [10], {
+      source: { kind: 'kylin-json' },
+      format: { kind: 'parquet' },
+    })
+    expect(outcome).toMatchObject({ kind: 'UpstreamError', status: 502 })
+  })
+
+  it('turns a body that breaks off into the same upstream failure, and frees its thread', async () => {
+    const head = encoder.encode('{"columnMetas":[{"label":"A"}],"results":[["x"],')
+    const failing = () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(head)
+        },
+        pull(controller) {
+          controller.error(new Error('other side closed'))
+        },
+      })
+    const request: ExportRequest = { source: { kind: 'kylin-json' }, format: { kind: 'ndjson' } }
+    const here = await run(exportResult, failing(), request)
+    const there = await run(threaded, failing(), request)
+    expect(there).toEqual(here)
+    expect(there).toMatchObject({
+      kind: 'UpstreamError',
+      error: expect.stringContaining(`broke off after ${head.length} bytes`),
+    })
+    expect(threads.busy).toBe(0)
+  })
+
+  it('reads the body only a few chunks ahead of a consumer that does not read', async () => {
+    const row = encoder.encode(',["' + 'x'.repeat(1000) + '"]')
+    let pulled = 0
+    let cancelled: unknown
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          controller.enqueue(encoder.encode('{"columnMetas":[{"label":"A"}],"results":[["a"]'))
+        },
+        pull(controller) {
+          pulled++
+          controller.enqueue(row)
+        },
+        cancel(reason) {
+          cancelled = reason
+        },
+      },
+      { highWaterMark: 0 },
+    )
+    const { stream, summary } = threaded(body, {
+      source: { kind: 'kylin-json' },
+      format: { kind: 'csv', separator: ',', includeHeader: true },
+    })
+    const reader = stream.getReader()
+    await reader.read()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    // An endless body: what was read is bounded by the queue (256 KiB) and a few chunks ahead.
+    expect(pulled).toBeGreaterThan(0)
+    expect(pulled).toBeLessThan(400)
+    const before = pulled
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(pulled).toBe(before)
+    await reader.cancel(new Error('client went away'))
+    await expect(summary).rejects.toThrow('client went away')
+    expect(cancelled).toBeInstanceOf(Error)
+    expect(threads.busy).toBe(0)
+  })
+
+  it('runs an export on the main thread when every thread is busy, with the same bytes', async () => {
+    const one = createExportThreads({ threads: 1, heapMb: 64 })
+    try {
+      const exporter = createThreadedExporter(one)
+      const body = encoder.encode(toSqlResponse([{ name: 'A', type: 'VARCHAR' }], [['1'], ['2']]))
+      const request: ExportRequest = { source: { kind: 'kylin-json' }, format: { kind: 'json' } }
+      const first = exporter(toSplitStream(body, [5]), request)
+      expect(one.busy).toBe(1)
+      const second = exporter(toSplitStream(body, [9]), request)
+      expect(one.busy).toBe(1)
+      const [a, b] = await Promise.all([readAll(first.stream), readAll(second.stream)])
+      expect(b.bytes).toEqual(a.bytes)
+      expect(one.busy).toBe(0)
+    } finally {
+      await one.close()
+    }
+  })
+
+  it('ends FAILED naming EXPORT_THREAD_HEAP_MB when a thread runs out of heap, and goes on', async () => {
+    const small = createExportThreads({ threads: 1, heapMb: 32 })
+    try {
+      const exporter = createThreadedExporter(small)
+      // One row group of every row: the writer holds the whole result, far past 32 MiB.
+      const rows = 400_000
+      const row = ',["' + 'v'.repeat(20) + '","' + 'w'.repeat(20) + '","' + 'z'.repeat(20) + '"]'
+      const parts = [
+        '{"columnMetas":[{"label":"A"},{"label":"B"},{"label":"C"}],"results":[["a","b","c"]',
+      ]
+      for (let i = 0; i < rows; i += 10_000) parts.push(row.repeat(10_000))
+      parts.push(']}')
+      const body = new Blob(parts).stream()
+      const outcome = await run(exporter, body, {
+        source: { kind: 'kylin-json' },
+        format: { kind: 'parquet', rowGroupSize: rows * 2 },
+      })
+      expect(outcome).toMatchObject({
+        kind: 'GatewayError',
+        status: 500,
+        error: expect.stringContaining('EXPORT_THREAD_HEAP_MB=32'),
+      })
+      expect(small.busy).toBe(0)
+      const next = encoder.encode(toSqlResponse([{ name: 'A', type: 'VARCHAR' }], [['1']]))
+      const after = await run(exporter, toSplitStream(next, []), {
+        source: { kind: 'kylin-json' },
+        format: { kind: 'ndjson' },
+      })
+      expect(after).toMatchObject({ summary: { rows: 1 } })
+    } finally {
+      await small.close()
+    }
+  }, 60_000)
+})
