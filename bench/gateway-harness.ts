@@ -56,6 +56,8 @@ export async function startGateway(upstreamUrl: string, dataDir: string): Promis
   const child = await spawnChild(
     process.execPath,
     [
+      // BENCH_NODE_ARGS: flags for the gateway's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+      ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []),
       // The compiled gateway, as `npm start` runs it (the tsx loader alone adds ~40 MB of RSS).
       'dist/runtime/node/main.js',
       ...['--upstream', upstreamUrl, '--port', '0', '--host', '127.0.0.1'],
