@@ -1,33 +1,5 @@
 /** The conformance suite against the Node gateway: a real server, fs store, undici upstream. */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { parseConfig } from '../../src/config/config.ts'
-import { startNodeGateway } from '../../src/runtime/node/gateway.ts'
-import { startFakeKylin } from '../support/fake-kylin.ts'
+import { startNodeTarget } from './node-target.ts'
 import { describeConformance } from './suite.ts'
 
-describeConformance('node', async () => {
-  const kylin = await startFakeKylin()
-  const dataDir = await mkdtemp(join(tmpdir(), 'conformance-node-'))
-  const gateway = await startNodeGateway(
-    parseConfig({
-      KYLIN_UPSTREAM_URL: kylin.url,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'silent',
-    }),
-  )
-  return {
-    url: gateway.url,
-    kylin,
-    gzips: true,
-    pathScheme: 'file://',
-    async stop() {
-      await gateway.close()
-      await kylin.close()
-      await rm(dataDir, { recursive: true, force: true })
-    },
-  }
-})
+describeConformance('node', () => startNodeTarget())
