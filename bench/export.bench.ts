@@ -28,6 +28,7 @@ import {
   type Gateway,
 } from './gateway-harness.ts'
 import { readMemory } from './processes.ts'
+import { writeBenchResults } from './results-file.ts'
 
 const POLL_MS = 10
 const BENCH_TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 60 * 60_000)
@@ -309,6 +310,12 @@ async function main(): Promise<void> {
   log(formatTable(results))
   log('')
   for (const line of formatTargets(results)) log(line)
+  const sizesOut = results.map(({ expect, ...rest }) => ({
+    ...rest,
+    jsonBytes: expect.jsonBytes,
+    csvBytes: expect.csvBytes,
+  }))
+  log(`\nwritten to ${writeBenchResults('export', { sizes: sizesOut })}`)
 }
 
 try {

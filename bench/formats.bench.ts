@@ -3,7 +3,7 @@
  * gateway writes, each timed as a ratio to CSV in the same run, with the gateway's peak RSS; a
  * fresh gateway per format and size, so each peak is that format's own. Bench only, Node only.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RESULT_FORMATS } from '../src/domain/query.ts'
@@ -17,11 +17,11 @@ import {
   pool,
   prepare,
   renewPool,
-  ROOT,
   startGateway,
   startUpstream,
 } from './gateway-harness.ts'
 import { readMemory } from './processes.ts'
+import { writeBenchResults } from './results-file.ts'
 
 const POLL_MS = 20
 const TARGET_PEAK_MIB = 150
@@ -145,10 +145,7 @@ async function main(): Promise<void> {
         ? 'MET'
         : `NOT MET (${over.map((r) => `${r.format} ${r.rows}: ${r.peakMiB.toFixed(0)}`).join(', ')})`),
   )
-  const outDir = join(ROOT, 'bench-results')
-  mkdirSync(outDir, { recursive: true })
-  writeFileSync(join(outDir, 'formats.json'), `${JSON.stringify(results, null, 2)}\n`)
-  log(`written to bench-results/formats.json`)
+  log(`written to ${writeBenchResults('formats', { formats: results })}`)
 }
 
 try {
