@@ -51,11 +51,17 @@ export interface Gateway extends Child {
   succeededRows: number[]
 }
 
-export async function startGateway(upstreamUrl: string, dataDir: string): Promise<Gateway> {
+/** `nodeArgs`: Node flags before the entry (e.g. `--import` of a module that sets it up). */
+export async function startGateway(
+  upstreamUrl: string,
+  dataDir: string,
+  nodeArgs: readonly string[] = [],
+): Promise<Gateway> {
   const succeededRows: number[] = []
   const child = await spawnChild(
     process.execPath,
     [
+      ...nodeArgs,
       // The compiled gateway, as `npm start` runs it (the tsx loader alone adds ~40 MB of RSS).
       'dist/runtime/node/main.js',
       ...['--upstream', upstreamUrl, '--port', '0', '--host', '127.0.0.1'],

@@ -1,6 +1,6 @@
 /**
- * Throughput of the SQLResponse → CSV transcoder (the fused kernel) on 1M rows × 10 columns
- * (~87 MB), against a copy-free stream read, the parts path (Kylin JSON source + CSV writer, where
+ * Throughput of the SQLResponse → CSV transcoder (the fused kernel, with its JS and its
+ * WebAssembly fast path) on 1M rows × 10 columns (~87 MB), against a copy-free stream read, the parts path (Kylin JSON source + CSV writer, where
  * other formats start from), the same CSV in GBK (the parts path, its check and transcoding) and
  * JSON.parse + the reference encoder.
  * Run: npx tsx bench/transcode.bench.ts (ROWS=…, RUNS=…, ONLY=transcoder to profile one pass).
@@ -8,6 +8,7 @@
  */
 import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
 import { exportResult } from '../src/export/export-result.ts'
+import type { KylinCsvKernel } from '../src/export/kylin-csv/kernel-choice.ts'
 import { transcodeKylinResult } from '../src/export/kylin-csv/transcode-stream.ts'
 import { pullStreamOf } from '../test/support/streams.ts'
 
@@ -99,10 +100,11 @@ async function jsonParse(chunks: Uint8Array[]): Promise<number> {
   return bytes + encoder.encode(csv).length
 }
 
-async function transcoder(chunks: Uint8Array[]): Promise<number> {
+async function transcoder(chunks: Uint8Array[], kernel: KylinCsvKernel = 'js'): Promise<number> {
   const { csv, summary } = transcodeKylinResult(pullStreamOf(chunks), {
     separator: ',',
     includeHeader: true,
+    kernel,
   })
   const bytes = await drain(csv)
   const result = await summary
@@ -134,7 +136,8 @@ console.log(`body: ${ROWS} rows × 10 columns, ${mb.toFixed(1)} MB in ${chunks.l
 
 // JSON.parse goes last: its ~1 GB of garbage would otherwise be collected during the others.
 const gbk = (chunks: Uint8Array[]) => parts(chunks, 'gbk')
-const passes = { baseline, transcoder, parts, gbk, 'JSON.parse + encoder': jsonParse }
+const wasm = (chunks: Uint8Array[]) => transcoder(chunks, 'wasm')
+const passes = { baseline, transcoder, wasm, parts, gbk, 'JSON.parse + encoder': jsonParse }
 const times: Record<string, number> = {}
 for (const [name, pass] of Object.entries(passes)) {
   if (ONLY && name !== ONLY) continue

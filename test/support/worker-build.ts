@@ -29,6 +29,11 @@ export async function buildWorker(outdir: string, config?: string): Promise<stri
   return join(outdir, bundle ?? 'worker.js')
 }
 
+/** wrangler writes a bundle's .wasm files beside it; workerd loads them as compiled modules. */
+export const WASM_MODULE_RULES: MiniflareOptions['modulesRules'] = [
+  { type: 'CompiledWasm', include: ['**/*.wasm'] },
+]
+
 /**
  * Miniflare options that run the bundle as wrangler.toml declares it (R2 `RESULTS`, Durable
  * Object `QUERIES`) on an ephemeral loopback port, with `bindings` as Worker vars.
@@ -42,6 +47,7 @@ export function toWorkerOptions(
     scriptPath,
     // Module names are taken relative to this root; the default (cwd) would put them outside it.
     modulesRoot: dirname(scriptPath),
+    modulesRules: WASM_MODULE_RULES,
     compatibilityDate: '2026-04-20',
     cf: false,
     host: '127.0.0.1',
