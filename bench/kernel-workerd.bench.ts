@@ -5,11 +5,7 @@
  * fast path, in turn; each request is timed from outside, as workerd's clocks stand still while
  * a request computes. Run: npx tsx bench/kernel-workerd.bench.ts (ROWS=…, RUNS=…).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { Miniflare } from 'miniflare'
-import { WASM_MODULE_RULES, buildWorker } from '../test/support/worker-build.ts'
+import { startTestWorker } from '../test/support/worker-build.ts'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const RUNS = Number(process.env.RUNS ?? 9)
@@ -17,16 +13,9 @@ const RUNS = Number(process.env.RUNS ?? 9)
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
 
-const outdir = await mkdtemp(join(tmpdir(), 'kernel-workerd-bench-'))
-const mf = new Miniflare({
-  modules: true,
-  scriptPath: await buildWorker(outdir, 'test/export/kylin-csv/workerd/wrangler.toml'),
-  modulesRoot: outdir,
-  modulesRules: WASM_MODULE_RULES,
-  compatibilityDate: '2026-04-20',
-})
+const worker = await startTestWorker('test/export/kylin-csv/workerd/wrangler.toml')
+const mf = worker.mf
 try {
-  await mf.ready
   const run = async (kernel: string) => {
     const started = performance.now()
     const res = await mf.dispatchFetch(`http://bench/bench?kernel=${kernel}&rows=${ROWS}`, {
@@ -51,6 +40,5 @@ try {
     )
   }
 } finally {
-  await mf.dispose()
-  await rm(outdir, { recursive: true, force: true })
+  await worker.stop()
 }

@@ -10,6 +10,7 @@ import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
 import { exportResult } from '../src/export/export-result.ts'
 import type { KylinCsvKernel } from '../src/export/kylin-csv/kernel-choice.ts'
 import { transcodeKylinResult } from '../src/export/kylin-csv/transcode-stream.ts'
+import { toRow } from '../test/export/kylin-csv/workerd/bench-body.ts'
 import { pullStreamOf } from '../test/support/streams.ts'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
@@ -19,23 +20,6 @@ const RUNS = Number(process.env.RUNS ?? 3)
 const ONLY = process.env.ONLY
 
 const encoder = new TextEncoder()
-
-/** Kylin-shaped rows: mostly ASCII, some escapes (quotes, newlines), non-ASCII, and nulls. */
-function toRow(i: number): (string | null)[] {
-  const day = String(1 + (i % 28)).padStart(2, '0')
-  return [
-    `2013-08-${day}`,
-    String(100000 + i),
-    i % 3 === 0 ? 'Auction' : 'Others',
-    `${i % 1000}.${i % 97}`,
-    i % 5 === 0 ? null : 'ABIN',
-    i % 7 === 0 ? 'Zürich' : i % 11 === 0 ? '東京' : 'NYC',
-    String(i % 50),
-    String(10000000 + (i % 1000)),
-    i % 13 === 0 ? 'say "hi"\nbye' : i % 17 === 0 ? 'a,b' : 'ok',
-    i % 4 === 0 ? null : 'FP-GTC',
-  ]
-}
 
 function buildBody(): Uint8Array[] {
   const head = JSON.stringify({

@@ -1,9 +1,10 @@
 /** Builds the Worker bundle as `wrangler deploy` would upload it, and runs it in Miniflare. */
 import { execFile } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import type { MiniflareOptions } from 'miniflare'
+import { Miniflare, type MiniflareOptions } from 'miniflare'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -58,5 +59,33 @@ export function toWorkerOptions(
       LIMITER: { className: 'LimiterObject', useSQLite: true },
     },
     bindings,
+  }
+}
+
+/**
+ * A test Worker (its own wrangler.toml, relative to the project root) bundled and running in
+ * Miniflare on an ephemeral loopback port; `stop` disposes of it and its bundle.
+ */
+export async function startTestWorker(config: string) {
+  const outdir = await mkdtemp(join(tmpdir(), 'test-worker-'))
+  try {
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: await buildWorker(outdir, config),
+      modulesRoot: outdir,
+      modulesRules: WASM_MODULE_RULES,
+      compatibilityDate: '2026-04-20',
+      host: '127.0.0.1',
+      port: 0,
+    })
+    const url = (await mf.ready).toString().replace(/\/$/, '')
+    const stop = async () => {
+      await mf.dispose()
+      await rm(outdir, { recursive: true, force: true })
+    }
+    return { mf, url, stop }
+  } catch (error) {
+    await rm(outdir, { recursive: true, force: true })
+    throw error
   }
 }

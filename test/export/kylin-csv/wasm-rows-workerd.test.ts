@@ -3,37 +3,21 @@
  * .wasm imported as a module, since workerd refuses to compile bytes): it is taken, and its CSV
  * is the bytes the JS fast path writes there and on Node.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import fc from 'fast-check'
-import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { WASM_MODULE_RULES, buildWorker } from '../../support/worker-build.ts'
+import { startTestWorker } from '../../support/worker-build.ts'
 import { response, toBodyOf } from '../kylin-responses.ts'
 
-let mf: Miniflare
+let worker: Awaited<ReturnType<typeof startTestWorker>> | undefined
 let url: string
-let outdir: string
 
 beforeAll(async () => {
-  outdir = await mkdtemp(join(tmpdir(), 'worker-kylin-csv-'))
-  const scriptPath = await buildWorker(outdir, 'test/export/kylin-csv/workerd/wrangler.toml')
-  mf = new Miniflare({
-    modules: true,
-    scriptPath,
-    modulesRoot: outdir,
-    modulesRules: WASM_MODULE_RULES,
-    compatibilityDate: '2026-04-20',
-    host: '127.0.0.1',
-    port: 0,
-  })
-  url = (await mf.ready).toString().replace(/\/$/, '')
+  worker = await startTestWorker('test/export/kylin-csv/workerd/wrangler.toml')
+  url = worker.url
 }, 120_000)
 
 afterAll(async () => {
-  await mf?.dispose()
-  if (outdir) await rm(outdir, { recursive: true, force: true })
+  await worker?.stop()
 })
 
 async function post(kernel: string, body: string, separator: string, chunk: number) {

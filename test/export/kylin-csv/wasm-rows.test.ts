@@ -5,8 +5,6 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { KylinCsvKernel } from '../../../src/export/kylin-csv/kernel-choice.ts'
-import { transcodeKylinResult } from '../../../src/export/kylin-csv/transcode-stream.ts'
 import { KylinCsvTranscoder } from '../../../src/export/kylin-csv/transcoder.ts'
 import {
   cell,
@@ -21,32 +19,9 @@ import {
   type GeneratedResponse,
   type Split,
 } from '../kylin-responses.ts'
-import { readAll, toSplitStream } from '../support.ts'
+import { expectSameOutcome, runTranscode } from '../run-export.ts'
 
 const encoder = new TextEncoder()
-const decoder = new TextDecoder()
-
-async function transcode(
-  body: Uint8Array,
-  offsets: readonly number[],
-  separator: string,
-  includeHeader: boolean,
-  kernel: KylinCsvKernel,
-) {
-  const { csv, summary } = transcodeKylinResult(toSplitStream(body, offsets), {
-    separator,
-    includeHeader,
-    kernel,
-  })
-  const [read, result] = await Promise.allSettled([readAll(csv), summary])
-  if (read.status === 'rejected') {
-    expect(result.status).toBe('rejected')
-    const error = read.reason as Error
-    return { error: error.message, kind: error.constructor.name }
-  }
-  if (result.status === 'rejected') throw new Error('the stream ended but the summary failed')
-  return { bytes: read.value.bytes, summary: result.value }
-}
 
 /** Both fast paths on the same bytes and split: the same bytes and summary, or failure. */
 async function expectSameBytes(
@@ -55,17 +30,10 @@ async function expectSameBytes(
   separator: string,
   includeHeader: boolean,
 ) {
-  const js = await transcode(body, offsets, separator, includeHeader, 'js')
-  const wasm = await transcode(body, offsets, separator, includeHeader, 'wasm')
-  if ('error' in js || 'error' in wasm) {
-    expect(wasm).toEqual(js)
-    return js
-  }
-  const same =
-    js.bytes.length === wasm.bytes.length && js.bytes.every((b, i) => b === wasm.bytes[i])
-  if (!same) expect(decoder.decode(wasm.bytes)).toBe(decoder.decode(js.bytes))
-  if (!same) expect(wasm.bytes).toEqual(js.bytes)
-  expect(wasm.summary).toEqual(js.summary)
+  const options = { separator, includeHeader }
+  const js = await runTranscode(body, offsets, { ...options, kernel: 'js' })
+  const wasm = await runTranscode(body, offsets, { ...options, kernel: 'wasm' })
+  expectSameOutcome(wasm, js)
   return js
 }
 

@@ -4,7 +4,8 @@
  */
 const CHUNK = 64 * 1024
 
-function toRow(i: number): (string | null)[] {
+/** Kylin-shaped rows: mostly ASCII, some escapes (quotes, newlines), non-ASCII, and nulls. */
+export function toRow(i: number): (string | null)[] {
   const day = String(1 + (i % 28)).padStart(2, '0')
   return [
     `2013-08-${day}`,
