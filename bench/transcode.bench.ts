@@ -3,7 +3,7 @@
  * WebAssembly fast path) on 1M rows × 10 columns (~87 MB), against a copy-free stream read, the parts path (Kylin JSON source + CSV writer, where
  * other formats start from), the same CSV in GBK (the parts path, its check and transcoding) and
  * JSON.parse + the reference encoder.
- * Run: npx tsx bench/transcode.bench.ts (ROWS=…, RUNS=…, ONLY=transcoder to profile one pass).
+ * Run: npx tsx bench/transcode.bench.ts (ROWS=…, RUNS=…, ONLY=transcoder,wasm for some passes).
  * Node; figures are medians after a warm-up.
  */
 import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
@@ -16,8 +16,8 @@ import { pullStreamOf } from '../test/support/streams.ts'
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const CHUNK = 64 * 1024
 const RUNS = Number(process.env.RUNS ?? 3)
-/** ONLY=transcoder runs one pass (e.g. under --cpu-prof). */
-const ONLY = process.env.ONLY
+/** ONLY=transcoder runs one pass (e.g. under --cpu-prof); ONLY=transcoder,wasm those two. */
+const ONLY = process.env.ONLY?.split(',')
 
 const encoder = new TextEncoder()
 
@@ -124,7 +124,7 @@ const wasm = (chunks: Uint8Array[]) => transcoder(chunks, 'wasm')
 const passes = { baseline, transcoder, wasm, parts, gbk, 'JSON.parse + encoder': jsonParse }
 const times: Record<string, number> = {}
 for (const [name, pass] of Object.entries(passes)) {
-  if (ONLY && name !== ONLY) continue
+  if (ONLY && !ONLY.includes(name)) continue
   const samples: number[] = []
   let output = await pass(chunks) // warm-up (JIT), not counted
   for (let run = 0; run < RUNS; run++) {
