@@ -51,13 +51,19 @@ export interface Gateway extends Child {
   succeededRows: number[]
 }
 
-export async function startGateway(upstreamUrl: string, dataDir: string): Promise<Gateway> {
+/** `nodeArgs`: Node flags before the entry (e.g. `--import` of a module that sets it up). */
+export async function startGateway(
+  upstreamUrl: string,
+  dataDir: string,
+  nodeArgs: readonly string[] = [],
+): Promise<Gateway> {
   const succeededRows: number[] = []
   const child = await spawnChild(
     process.execPath,
     [
       // BENCH_NODE_ARGS: flags for the gateway's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
       ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []),
+      ...nodeArgs,
       // The compiled gateway, as `npm start` runs it (the tsx loader alone adds ~40 MB of RSS).
       'dist/runtime/node/main.js',
       ...['--upstream', upstreamUrl, '--port', '0', '--host', '127.0.0.1'],

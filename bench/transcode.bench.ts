@@ -1,40 +1,25 @@
 /**
- * Throughput of the SQLResponse → CSV transcoder (the fused kernel) on 1M rows × 10 columns
- * (~87 MB), against a copy-free stream read, the parts path (Kylin JSON source + CSV writer, where
+ * Throughput of the SQLResponse → CSV transcoder (the fused kernel, with its JS and its
+ * WebAssembly fast path) on 1M rows × 10 columns (~87 MB), against a copy-free stream read, the parts path (Kylin JSON source + CSV writer, where
  * other formats start from), the same CSV in GBK (the parts path, its check and transcoding) and
  * JSON.parse + the reference encoder.
- * Run: npx tsx bench/transcode.bench.ts (ROWS=…, RUNS=…, ONLY=transcoder to profile one pass).
+ * Run: npx tsx bench/transcode.bench.ts (ROWS=…, RUNS=…, ONLY=transcoder,wasm for some passes).
  * Node; figures are medians after a warm-up.
  */
 import { encodeCsvRow, type Cell } from '../src/export/csv/encode.ts'
 import { exportResult } from '../src/export/export-result.ts'
+import type { KylinCsvKernel } from '../src/export/kylin-csv/kernel-choice.ts'
 import { transcodeKylinResult } from '../src/export/kylin-csv/transcode-stream.ts'
+import { toRow } from '../test/export/kylin-csv/workerd/bench-body.ts'
 import { pullStreamOf } from '../test/support/streams.ts'
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000)
 const CHUNK = 64 * 1024
 const RUNS = Number(process.env.RUNS ?? 3)
-/** ONLY=transcoder runs one pass (e.g. under --cpu-prof). */
-const ONLY = process.env.ONLY
+/** ONLY=transcoder runs one pass (e.g. under --cpu-prof); ONLY=transcoder,wasm those two. */
+const ONLY = process.env.ONLY?.split(',')
 
 const encoder = new TextEncoder()
-
-/** Kylin-shaped rows: mostly ASCII, some escapes (quotes, newlines), non-ASCII, and nulls. */
-function toRow(i: number): (string | null)[] {
-  const day = String(1 + (i % 28)).padStart(2, '0')
-  return [
-    `2013-08-${day}`,
-    String(100000 + i),
-    i % 3 === 0 ? 'Auction' : 'Others',
-    `${i % 1000}.${i % 97}`,
-    i % 5 === 0 ? null : 'ABIN',
-    i % 7 === 0 ? 'Zürich' : i % 11 === 0 ? '東京' : 'NYC',
-    String(i % 50),
-    String(10000000 + (i % 1000)),
-    i % 13 === 0 ? 'say "hi"\nbye' : i % 17 === 0 ? 'a,b' : 'ok',
-    i % 4 === 0 ? null : 'FP-GTC',
-  ]
-}
 
 function buildBody(): Uint8Array[] {
   const head = JSON.stringify({
@@ -99,10 +84,11 @@ async function jsonParse(chunks: Uint8Array[]): Promise<number> {
   return bytes + encoder.encode(csv).length
 }
 
-async function transcoder(chunks: Uint8Array[]): Promise<number> {
+async function transcoder(chunks: Uint8Array[], kernel: KylinCsvKernel = 'js'): Promise<number> {
   const { csv, summary } = transcodeKylinResult(pullStreamOf(chunks), {
     separator: ',',
     includeHeader: true,
+    kernel,
   })
   const bytes = await drain(csv)
   const result = await summary
@@ -134,10 +120,11 @@ console.log(`body: ${ROWS} rows × 10 columns, ${mb.toFixed(1)} MB in ${chunks.l
 
 // JSON.parse goes last: its ~1 GB of garbage would otherwise be collected during the others.
 const gbk = (chunks: Uint8Array[]) => parts(chunks, 'gbk')
-const passes = { baseline, transcoder, parts, gbk, 'JSON.parse + encoder': jsonParse }
+const wasm = (chunks: Uint8Array[]) => transcoder(chunks, 'wasm')
+const passes = { baseline, transcoder, wasm, parts, gbk, 'JSON.parse + encoder': jsonParse }
 const times: Record<string, number> = {}
 for (const [name, pass] of Object.entries(passes)) {
-  if (ONLY && name !== ONLY) continue
+  if (ONLY && !ONLY.includes(name)) continue
   const samples: number[] = []
   let output = await pass(chunks) // warm-up (JIT), not counted
   for (let run = 0; run < RUNS; run++) {

@@ -16,7 +16,7 @@ import {
   type GeneratedResponse,
   type Split,
 } from './kylin-responses.ts'
-import { runExport } from './run-export.ts'
+import { expectSameOutcome, runExport } from './run-export.ts'
 import { readAll, toSplitStream } from './support.ts'
 
 const encoder = new TextEncoder()
@@ -32,15 +32,7 @@ async function expectSameExports(
   const format = { kind: 'csv' as const, separator, includeHeader }
   const fused = await runExport(body, offsets, { format })
   const parts = await runExport(body, offsets, { format, fused: false })
-  if ('error' in fused || 'error' in parts) {
-    expect(parts).toEqual(fused)
-    return fused
-  }
-  const same =
-    fused.bytes.length === parts.bytes.length && fused.bytes.every((b, i) => b === parts.bytes[i])
-  if (!same) expect(decoder.decode(parts.bytes)).toBe(decoder.decode(fused.bytes))
-  if (!same) expect(parts.bytes).toEqual(fused.bytes)
-  expect(parts.summary).toEqual(fused.summary)
+  expectSameOutcome(parts, fused)
   return fused
 }
 

@@ -1,9 +1,10 @@
 /** Builds the Worker bundle as `wrangler deploy` would upload it, and runs it in Miniflare. */
 import { execFile } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import type { MiniflareOptions } from 'miniflare'
+import { Miniflare, type MiniflareOptions } from 'miniflare'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -29,6 +30,11 @@ export async function buildWorker(outdir: string, config?: string): Promise<stri
   return join(outdir, bundle ?? 'worker.js')
 }
 
+/** wrangler writes a bundle's .wasm files beside it; workerd loads them as compiled modules. */
+export const WASM_MODULE_RULES: MiniflareOptions['modulesRules'] = [
+  { type: 'CompiledWasm', include: ['**/*.wasm'] },
+]
+
 /**
  * Miniflare options that run the bundle as wrangler.toml declares it (R2 `RESULTS`, Durable
  * Object `QUERIES`) on an ephemeral loopback port, with `bindings` as Worker vars.
@@ -42,6 +48,7 @@ export function toWorkerOptions(
     scriptPath,
     // Module names are taken relative to this root; the default (cwd) would put them outside it.
     modulesRoot: dirname(scriptPath),
+    modulesRules: WASM_MODULE_RULES,
     compatibilityDate: '2026-04-20',
     cf: false,
     host: '127.0.0.1',
@@ -52,5 +59,33 @@ export function toWorkerOptions(
       LIMITER: { className: 'LimiterObject', useSQLite: true },
     },
     bindings,
+  }
+}
+
+/**
+ * A test Worker (its own wrangler.toml, relative to the project root) bundled and running in
+ * Miniflare on an ephemeral loopback port; `stop` disposes of it and its bundle.
+ */
+export async function startTestWorker(config: string) {
+  const outdir = await mkdtemp(join(tmpdir(), 'test-worker-'))
+  try {
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: await buildWorker(outdir, config),
+      modulesRoot: outdir,
+      modulesRules: WASM_MODULE_RULES,
+      compatibilityDate: '2026-04-20',
+      host: '127.0.0.1',
+      port: 0,
+    })
+    const url = (await mf.ready).toString().replace(/\/$/, '')
+    const stop = async () => {
+      await mf.dispose()
+      await rm(outdir, { recursive: true, force: true })
+    }
+    return { mf, url, stop }
+  } catch (error) {
+    await rm(outdir, { recursive: true, force: true })
+    throw error
   }
 }

@@ -21,10 +21,13 @@ import {
   R_OPEN,
   indexOfBytes,
 } from './constants.ts'
+import type { KylinCsvKernel } from './kernel-choice.ts'
 
 export interface TranscodeOptions extends CsvOptions {
   /** Called as bytes are handed on, with running totals. */
   onProgress?: (rows: number, bytes: number) => void
+  /** The fast path: JS or WebAssembly (wasm-rows.ts); default as kernel-choice.ts prefers. */
+  kernel?: KylinCsvKernel
 }
 
 /** The base of the kernel's class chain (output → fast rows → row machine → transcoder). */

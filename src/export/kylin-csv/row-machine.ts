@@ -33,7 +33,7 @@ import {
   W_EXPECT_CELL,
   W_FIRST,
 } from './constants.ts'
-import { FastRows } from './fast-rows.ts'
+import { WasmRows } from './wasm-rows.ts'
 import { RESULTS_END, failCellStart, toStateBetweenRows } from '../kylin-json/row-grammar.ts'
 import {
   N_DOT,
@@ -49,7 +49,7 @@ import {
   toNextNumberState,
 } from '../kylin-json/number.ts'
 
-export class RowMachine extends FastRows {
+export class RowMachine extends WasmRows {
   private hexCount = 0
   private hexValue = 0
   private pendingHigh = 0

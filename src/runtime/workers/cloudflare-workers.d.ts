@@ -11,3 +11,9 @@ declare module 'cloudflare:workers' {
     constructor(ctx: DurableObjectState, env: Env)
   }
 }
+
+/** A `.wasm` file, which wrangler bundles as a compiled module (Workers cannot compile bytes). */
+declare module '*.wasm' {
+  const module: WebAssembly.Module
+  export default module
+}

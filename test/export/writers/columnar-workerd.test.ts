@@ -2,37 +2,22 @@
  * The Parquet and Arrow writers inside workerd: a test Worker bundled by wrangler as the
  * gateway's own (no nodejs_compat) runs exportResult, and its files are the bytes Node writes.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { tableFromIPC } from 'apache-arrow'
 import { parquetReadObjects } from 'hyparquet'
-import { Miniflare } from 'miniflare'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildWorker } from '../../support/worker-build.ts'
+import { startTestWorker } from '../../support/worker-build.ts'
 import { exportMixed, MIXED_ROWS, toMixedBody } from './columnar-support.ts'
 
-let mf: Miniflare
+let worker: Awaited<ReturnType<typeof startTestWorker>> | undefined
 let url: string
-let outdir: string
 
 beforeAll(async () => {
-  outdir = await mkdtemp(join(tmpdir(), 'worker-columnar-'))
-  const scriptPath = await buildWorker(outdir, 'test/export/writers/workerd/wrangler.toml')
-  mf = new Miniflare({
-    modules: true,
-    scriptPath,
-    modulesRoot: outdir,
-    compatibilityDate: '2026-04-20',
-    host: '127.0.0.1',
-    port: 0,
-  })
-  url = (await mf.ready).toString().replace(/\/$/, '')
+  worker = await startTestWorker('test/export/writers/workerd/wrangler.toml')
+  url = worker.url
 }, 120_000)
 
 afterAll(async () => {
-  await mf?.dispose()
-  if (outdir) await rm(outdir, { recursive: true, force: true })
+  await worker?.stop()
 })
 
 async function post(format: string, body: string) {
