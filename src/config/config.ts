@@ -25,6 +25,8 @@ export interface Config {
   maxConcurrentPerUser: number
   maxQueuedQueries: number
   maxResultBytes: number
+  /** Node: the CSV kernel's fast path (the same bytes either way). */
+  csvKernel: 'wasm' | 'js'
   /** Node: exports at once on threads of their own (0: all on the main thread). */
   exportThreads: number
   /** Node: one export thread's old-generation heap, MiB. */
@@ -101,6 +103,7 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
         : Math.max(1, c.MAX_CONCURRENT_QUERIES - 1),
     maxQueuedQueries: c.MAX_QUEUED_QUERIES,
     maxResultBytes: c.MAX_RESULT_BYTES,
+    csvKernel: c.CSV_KERNEL,
     exportThreads: c.EXPORT_THREADS,
     exportThreadHeapMb: c.EXPORT_THREAD_HEAP_MB,
     shutdownGraceMs: c.SHUTDOWN_GRACE_MS,

@@ -30,6 +30,12 @@ export const QUERY_SETTINGS = {
     default: String(50 * 1024 ** 3),
     help: 'Largest CSV result kept; a larger one ends FAILED',
   },
+  CSV_KERNEL: {
+    flag: 'csv-kernel',
+    schema: z.enum(['wasm', 'js']),
+    default: 'wasm',
+    help: 'Node: the fast path of the Kylin JSON → CSV kernel, WebAssembly SIMD or JavaScript (the same bytes; Workers take js)',
+  },
   EXPORT_THREADS: {
     flag: 'export-threads',
     schema: integer(0, 64),

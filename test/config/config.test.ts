@@ -23,6 +23,7 @@ describe('parseConfig', () => {
       maxConcurrentPerUser: 3,
       maxQueuedQueries: 1000,
       maxResultBytes: 50 * 1024 ** 3,
+      csvKernel: 'wasm',
       exportThreads: 0,
       exportThreadHeapMb: 128,
       shutdownGraceMs: 10000,

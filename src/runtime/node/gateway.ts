@@ -22,6 +22,7 @@ import type { BlobStore } from '../../store/types.ts'
 import { toOneLine } from '../../upstream/kylin-error.ts'
 import { createKylinClient } from '../../upstream/client.ts'
 import { createNodeDocsAssets, findSwaggerUiDist } from './docs-assets.ts'
+import { preferKylinCsvKernel } from '../../export/kylin-csv/kernel-choice.ts'
 import { createExportThreads } from './export-thread/export-threads.ts'
 import { createThreadedExporter } from './export-thread/threaded-exporter.ts'
 import { startHttpServer } from './http-server.ts'
@@ -172,10 +173,16 @@ export async function startNodeGateway(
         onEvict: (record) => removeEvicted(record.id),
       })
 
+  // CSV_KERNEL: WebAssembly by default on Node, where it measurably pays (README, Performance).
+  preferKylinCsvKernel(config.csvKernel)
   // Exports run on threads of their own, each with a small capped heap (EXPORT_THREADS).
   const exportThreads =
     config.exportThreads > 0
-      ? createExportThreads({ threads: config.exportThreads, heapMb: config.exportThreadHeapMb })
+      ? createExportThreads({
+          threads: config.exportThreads,
+          heapMb: config.exportThreadHeapMb,
+          csvKernel: config.csvKernel,
+        })
       : null
 
   const swaggerUiDist = findSwaggerUiDist()

@@ -8,7 +8,8 @@ import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { GatewayError } from '../../../errors.ts'
-import type { FromThread, JobInput, ThreadRequest, ToThread } from './messages.ts'
+import type { KylinCsvKernel } from '../../../export/kylin-csv/kernel-choice.ts'
+import type { FromThread, JobInput, ThreadRequest, ThreadSetup, ToThread } from './messages.ts'
 
 export interface ExportThreadsOptions {
   /** Threads at most; past them `acquire` answers null. */
@@ -22,6 +23,8 @@ export interface ExportThreadsOptions {
   youngMb?: number
   /** How long an idle thread is kept for the next export. */
   idleMs?: number
+  /** The CSV kernel's fast path in the thread, as the main thread has it. */
+  csvKernel?: KylinCsvKernel
 }
 
 /** What a job hears from its thread. */
@@ -148,8 +151,9 @@ function startWorker(options: ExportThreadsOptions): Worker {
     maxOldGenerationSizeMb: options.heapMb,
     maxYoungGenerationSizeMb: options.youngMb ?? DEFAULT_YOUNG_MB,
   }
+  const workerData: ThreadSetup = { csvKernel: options.csvKernel }
   if (!import.meta.url.endsWith('.ts')) {
-    return new Worker(new URL('./thread-entry.js', import.meta.url), { resourceLimits })
+    return new Worker(new URL('./thread-entry.js', import.meta.url), { resourceLimits, workerData })
   }
   // tsx's ESM API sits beside the CommonJS entry `require.resolve` finds.
   const tsxApi = createRequire(import.meta.url)
@@ -158,7 +162,7 @@ function startWorker(options: ExportThreadsOptions): Worker {
   const api = pathToFileURL(tsxApi).href
   const entry = new URL('./thread-entry.ts', import.meta.url).href
   const code = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
-  return new Worker(code, { eval: true, resourceLimits })
+  return new Worker(code, { eval: true, resourceLimits, workerData })
 }
 
 function toCrash(error: Error & { code?: string }, options: ExportThreadsOptions): Error {

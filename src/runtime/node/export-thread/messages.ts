@@ -4,8 +4,14 @@
  * Node only (worker_threads' structured clone).
  */
 import type { ExportRequest } from '../../../export/export-result.ts'
+import type { KylinCsvKernel } from '../../../export/kylin-csv/kernel-choice.ts'
 import type { ExportSummary } from '../../../export/types.ts'
 import { GatewayError, UpstreamError, type Message } from '../../../errors.ts'
+
+/** What a thread is started with. */
+export interface ThreadSetup {
+  csvKernel: KylinCsvKernel | undefined
+}
 
 /** An export's request without its progress callback, which cannot cross threads. */
 export type ThreadRequest = Omit<ExportRequest, 'onProgress'>

@@ -3,19 +3,23 @@
  * thread would (createExportTransform), a chunk in, its output back, until the end or a cancel.
  * Node only; started by export-thread.ts.
  */
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import type { ByteTransform } from '../../../export/byte-stream.ts'
 import { createExportTransform } from '../../../export/export-result.ts'
+import { preferKylinCsvKernel } from '../../../export/kylin-csv/kernel-choice.ts'
 import {
   toErrorData,
   toTransferList,
   type FromThread,
   type Progress,
+  type ThreadSetup,
   type ToThread,
 } from './messages.ts'
 
 const port = parentPort
 if (!port) throw new Error('thread-entry.ts runs as a worker thread only.')
+const setup = workerData as ThreadSetup | undefined
+if (setup?.csvKernel) preferKylinCsvKernel(setup.csvKernel)
 
 let job = -1
 let transform: ByteTransform | null = null
