@@ -51,11 +51,11 @@ export interface Gateway extends Child {
   succeededRows: number[]
 }
 
-/** `nodeArgs`: Node flags before the entry (e.g. `--import` of a module that sets it up). */
+/** `settings`: more of the gateway's own flags, e.g. `['--csv-kernel', 'js']`. */
 export async function startGateway(
   upstreamUrl: string,
   dataDir: string,
-  nodeArgs: readonly string[] = [],
+  settings: readonly string[] = [],
 ): Promise<Gateway> {
   const succeededRows: number[] = []
   const child = await spawnChild(
@@ -63,13 +63,13 @@ export async function startGateway(
     [
       // BENCH_NODE_ARGS: flags for the gateway's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
       ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []),
-      ...nodeArgs,
       // The compiled gateway, as `npm start` runs it (the tsx loader alone adds ~40 MB of RSS).
       'dist/runtime/node/main.js',
       ...['--upstream', upstreamUrl, '--port', '0', '--host', '127.0.0.1'],
       ...['--store', 'fs', '--data-dir', dataDir, '--max-concurrent-queries', '4'],
       // info, not warn: the first log line is the only place the ephemeral port is printed.
       ...['--log-level', 'info'],
+      ...settings,
     ],
     {
       cwd: ROOT,

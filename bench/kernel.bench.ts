@@ -1,6 +1,6 @@
 /**
  * The fused kernel's fast paths end to end on Node: two compiled gateways, one with the JS fast
- * path and one with the WebAssembly one (bench/prefer-kernel.mjs), take the same export in
+ * path and one with the WebAssembly one (CSV_KERNEL), take the same export in
  * turn (submit → SUCCESSFUL → download of 1M Kylin-shaped rows), alternating which goes first, so
  * both see the same noise.
  * Run: npm run build && npx tsx bench/kernel.bench.ts (ROWS=…, RUNS=…). Node only.
@@ -21,8 +21,8 @@ try {
   const expect = await prepare(upstream.ready, ROWS)
   for (const kernel of ['js', 'wasm']) {
     gateways[kernel] = await startGateway(upstream.ready, mkdtempSync(join(workDir, kernel)), [
-      '--import',
-      `./bench/prefer-kernel.mjs?${kernel}`,
+      '--csv-kernel',
+      kernel,
     ])
   }
   await compareExports(gateways, expect, RUNS)
