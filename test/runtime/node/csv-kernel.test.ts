@@ -5,19 +5,10 @@ import {
   preferKylinCsvKernel,
   toKylinCsvKernel,
 } from '../../../src/export/kylin-csv/kernel-choice.ts'
-import { startNodeGateway } from '../../../src/runtime/node/gateway.ts'
+import { startTestGateway } from './test-gateway.ts'
 
 async function kernelAfterStart(settings: Record<string, string>) {
-  const gateway = await startNodeGateway(
-    parseConfig({
-      KYLIN_UPSTREAM_URL: 'http://127.0.0.1:9',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      STORE: 'memory',
-      LOG_LEVEL: 'silent',
-      ...settings,
-    }),
-  )
+  const gateway = await startTestGateway(settings)
   await gateway.close()
   return toKylinCsvKernel(undefined)
 }

@@ -4,21 +4,13 @@
  */
 import { Agent, request } from 'node:http'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../../../src/config/config.ts'
-import { startNodeGateway, type NodeGateway } from '../../../src/runtime/node/gateway.ts'
+import type { NodeGateway } from '../../../src/runtime/node/gateway.ts'
+import { startTestGateway } from './test-gateway.ts'
 
 const gateways: NodeGateway[] = []
 
 async function startGateway(settings: Record<string, string> = {}) {
-  const config = parseConfig({
-    KYLIN_UPSTREAM_URL: 'http://127.0.0.1:9',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    STORE: 'memory',
-    LOG_LEVEL: 'silent',
-    ...settings,
-  })
-  const gateway = await startNodeGateway(config)
+  const gateway = await startTestGateway(settings)
   gateways.push(gateway)
   return gateway
 }
