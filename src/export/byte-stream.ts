@@ -23,7 +23,7 @@ export interface ByteTransform {
  */
 export function toExportStream(
   body: ReadableStream<Uint8Array>,
-  create: (enqueue: (chunk: Uint8Array) => void) => ByteTransform,
+  create: (enqueue: (chunk: Uint8Array) => void) => ByteTransform | Promise<ByteTransform>,
 ): Export {
   let settle!: { resolve: (s: ExportSummary) => void; reject: (e: unknown) => void }
   const summary = new Promise<ExportSummary>((resolve, reject) => {
@@ -36,27 +36,41 @@ export function toExportStream(
   let settled = false
   let cancelled = false
 
+  let ready: Promise<void> = Promise.resolve()
+
+  /** Makes the transform (its writer's code may load first) and takes the body's reader. */
+  async function begin(controller: ReadableStreamDefaultController<Uint8Array>) {
+    try {
+      // Bytes a transform writes while it is made (a stored CSV's header columns reach the
+      // writer at once) wait until it exists: workerd may pull as soon as one is enqueued.
+      const early: Uint8Array[] = []
+      let made = false
+      reader = body.getReader()
+      // A cancel while the writer loads reaches the body through `reader`.
+      transform = await create((chunk) => (made ? controller.enqueue(chunk) : early.push(chunk)))
+      if (cancelled) return
+      made = true
+      for (const chunk of early) controller.enqueue(chunk)
+    } catch (error) {
+      // An empty separator or a locked body: the stream and the summary fail alike.
+      // (Throwing here would throw from the constructor instead.)
+      settled = true
+      settle.reject(error)
+      controller.error(error)
+      reader?.cancel(error).catch(() => {})
+    }
+  }
+
   const stream = new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        try {
-          // Bytes a transform writes while it is made (a stored CSV's header columns reach the
-          // writer at once) wait until it exists: workerd may pull as soon as one is enqueued.
-          const early: Uint8Array[] = []
-          let made = false
-          transform = create((chunk) => (made ? controller.enqueue(chunk) : early.push(chunk)))
-          reader = body.getReader()
-          made = true
-          for (const chunk of early) controller.enqueue(chunk)
-        } catch (error) {
-          // An empty separator or a locked body: the stream and the summary fail alike.
-          // (Throwing here would throw from the constructor instead.)
-          settled = true
-          settle.reject(error)
-          controller.error(error)
-        }
+        ready = begin(controller)
+        return ready
       },
       async pull(controller) {
+        // workerd may pull before an asynchronous start has settled.
+        await ready
+        if (settled || cancelled) return
         const t = transform!
         const r = reader!
         try {

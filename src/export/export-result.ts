@@ -12,18 +12,18 @@ import {
 } from '../domain/query.ts'
 import { GatewayError } from '../errors.ts'
 import { toExportStream, type ByteTransform } from './byte-stream.ts'
-import { createGbkWriter, type GbkWriterOptions } from './encoding/gbk-writer.ts'
+import type { GbkWriterOptions } from './encoding/gbk-writer.ts'
+import { loadStreamDecoder } from './encoding/text-decoder.ts'
 import { KylinCsvTranscoder } from './kylin-csv/transcoder.ts'
 import { createRowPipeline } from './row-pipeline.ts'
 import { createKylinJsonSource } from './sources/kylin-json.ts'
 import { createStoredCsvSource, type StoredCsvOptions } from './sources/stored-csv.ts'
-import type { Export, ExportOptions, ResultWriter, RowSink, RowSource } from './types.ts'
-import { createArrowWriter, type ArrowOptions } from './writers/arrow/arrow-writer.ts'
+import type { Export, ExportOptions, ResultWriter } from './types.ts'
+import type { ArrowOptions } from './writers/arrow/arrow-writer.ts'
 import { createCsvWriter, type CsvOptions } from './writers/csv.ts'
 import { createJsonWriter } from './writers/json.ts'
 import { createNdjsonWriter } from './writers/ndjson.ts'
-import { createParquetWriter, type ParquetOptions } from './writers/parquet/parquet-writer.ts'
-import { createXlsxWriter } from './writers/xlsx/writer.ts'
+import type { ParquetOptions } from './writers/parquet/parquet-writer.ts'
 
 /** What the body is. */
 export type ExportSource = { kind: 'kylin-json' } | ({ kind: 'stored-csv' } & StoredCsvOptions)
@@ -76,49 +76,55 @@ export function exportResult(body: ReadableStream<Uint8Array>, request: ExportRe
 
 /**
  * How a runtime runs an export: `exportResult` in this thread, or (Node) a thread of its own
- * with the same bytes. The app takes whichever its runtime passes in AppDeps.
+ * with the same bytes. The app takes whichever its runtime passes in.
  */
 export type Exporter = (body: ReadableStream<Uint8Array>, request: ExportRequest) => Export
 
 /**
  * The byte transform of one export, body bytes in, file bytes handed to `enqueue`. Exported for
- * a runtime that drives it itself (the Node export thread).
+ * a runtime that drives it itself (the Node export thread). Asynchronous because a format's
+ * writer (and GBK's tables) are loaded on first use: apache-arrow, hyparquet-writer and fflate
+ * alone are ~25 MiB of a process that only ever writes CSV.
  */
-export function createExportTransform(
+export async function createExportTransform(
   request: ExportRequest,
   enqueue: (chunk: Uint8Array) => void,
-): ByteTransform {
+): Promise<ByteTransform> {
   const { source, format, onProgress, encode = 'utf-8' } = request
   const fusable = source.kind === 'kylin-json' && format.kind === 'csv' && encode === 'utf-8'
   if (request.fused !== false && fusable) {
     const options = { separator: format.separator, includeHeader: format.includeHeader, onProgress }
     return new KylinCsvTranscoder(options, enqueue)
   }
+  const writer = await createEncodedWriter(format, encode)
+  const decode =
+    source.kind === 'stored-csv' ? await loadStreamDecoder(source.encode ?? 'utf-8') : undefined
   return createRowPipeline(
-    (sink) => createSource(source, sink),
-    createEncodedWriter(format, encode),
+    (sink) =>
+      source.kind === 'stored-csv'
+        ? createStoredCsvSource(source, sink, decode)
+        : createKylinJsonSource(sink),
+    writer,
     { onProgress },
     enqueue,
   )
 }
 
-function createSource(source: ExportSource, sink: RowSink): RowSource {
-  switch (source.kind) {
-    case 'kylin-json':
-      return createKylinJsonSource(sink)
-    case 'stored-csv':
-      return createStoredCsvSource(source, sink)
-  }
-}
-
-function createEncodedWriter(format: ExportFormat, encode: ExportEncoding): ResultWriter {
+async function createEncodedWriter(
+  format: ExportFormat,
+  encode: ExportEncoding,
+): Promise<ResultWriter> {
   switch (encode) {
     case 'utf-8':
       return createWriter(format)
     case 'gbk': {
       // First: a binary format fails on the encoding, before its writer is made.
       const options = toGbkOptions(format)
-      return createGbkWriter(createWriter(format), options)
+      const [writer, { createGbkWriter }] = await Promise.all([
+        createWriter(format),
+        import('./encoding/gbk-writer.ts'),
+      ])
+      return createGbkWriter(writer, options)
     }
     default:
       throw new TypeError(`Unknown encoding: ${String(encode satisfies never)}.`)
@@ -142,7 +148,8 @@ function toGbkOptions(format: ExportFormat): GbkWriterOptions {
   }
 }
 
-function createWriter(format: ExportFormat): ResultWriter {
+/** The writer of a format; the large ones are loaded on first use. */
+async function createWriter(format: ExportFormat): Promise<ResultWriter> {
   switch (format.kind) {
     case 'csv':
       return createCsvWriter(format)
@@ -151,10 +158,12 @@ function createWriter(format: ExportFormat): ResultWriter {
     case 'ndjson':
       return createNdjsonWriter()
     case 'parquet':
-      return createParquetWriter(format)
+      return (await import('./writers/parquet/parquet-writer.ts')).createParquetWriter(format)
     case 'arrow':
-      return createArrowWriter(format)
+      return (await import('./writers/arrow/arrow-writer.ts')).createArrowWriter(format)
     case 'xlsx':
-      return createXlsxWriter({ includeHeader: format.includeHeader })
+      return (await import('./writers/xlsx/writer.ts')).createXlsxWriter({
+        includeHeader: format.includeHeader,
+      })
   }
 }

@@ -18,7 +18,7 @@ import { GatewayError } from '../../errors.ts'
 import type { ColumnMetadata } from '../../domain/query.ts'
 import { toColumnsOfMetadata } from '../columns.ts'
 import { toWellFormed } from '../csv/well-formed.ts'
-import { createStreamDecoder, type StreamDecoder } from '../encoding/text-decoder.ts'
+import { createUtf8Decoder, type StreamDecoder } from '../encoding/text-decoder.ts'
 import type { ResultEncoding } from '../../domain/query.ts'
 import type { Column, RowSink, RowSource, SourceSummary } from '../types.ts'
 import { RowCollector } from './row-collector.ts'
@@ -43,8 +43,13 @@ const AFTER_QUOTE = 4
 /** Complete rows are handed on once this many cells wait. */
 const BATCH_CELLS = 8192
 
-export function createStoredCsvSource(options: StoredCsvOptions, sink: RowSink): RowSource {
-  return new StoredCsvSource(options, sink)
+/** `decode`: the decoder of `options.encode` (text-decoder.ts#loadStreamDecoder); UTF-8 by default. */
+export function createStoredCsvSource(
+  options: StoredCsvOptions,
+  sink: RowSink,
+  decode?: StreamDecoder,
+): RowSource {
+  return new StoredCsvSource(options, sink, decode)
 }
 
 class StoredCsvSource extends RowCollector implements RowSource {
@@ -64,6 +69,7 @@ class StoredCsvSource extends RowCollector implements RowSource {
   constructor(
     options: StoredCsvOptions,
     private readonly sink: RowSink,
+    decode: StreamDecoder | undefined,
   ) {
     super()
     if (options.separator.length === 0) throw new TypeError('The CSV separator must not be empty.')
@@ -74,7 +80,10 @@ class StoredCsvSource extends RowCollector implements RowSource {
     if (/[\r\n]/.test(this.sep)) {
       throw new TypeError('A stored CSV whose separator holds a line end cannot be read back.')
     }
-    this.decode = createStreamDecoder(options.encode ?? 'utf-8')
+    if (!decode && options.encode === 'gbk') {
+      throw new TypeError('A stored GBK file needs its decoder (loadStreamDecoder) passed in.')
+    }
+    this.decode = decode ?? createUtf8Decoder()
     this.columns = options.metadata ? toColumnsOfMetadata(options.metadata) : []
     this.state = options.header ? HEADER : CELL_START
     if (!options.header) sink.start(this.columns)

@@ -42,13 +42,20 @@ function sendOut(ack: boolean): void {
   progress = null
 }
 
+/** One message at a time, in order: a job's transform may load its writer before it exists. */
+let queue: Promise<void> = Promise.resolve()
 port.on('message', (message: ToThread) => {
+  queue = queue.then(() => handle(message))
+})
+
+async function handle(message: ToThread): Promise<void> {
   if (message.type === 'start') {
     job = message.job
     out = []
     progress = null
+    transform = null
     try {
-      transform = createExportTransform(
+      transform = await createExportTransform(
         { ...message.request, onProgress: (rows, bytes) => (progress = [rows, bytes]) },
         (chunk) => out.push(chunk),
       )
@@ -82,4 +89,4 @@ port.on('message', (message: ToThread) => {
   } catch (error) {
     fail(error)
   }
-})
+}

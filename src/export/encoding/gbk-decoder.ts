@@ -1,0 +1,11 @@
+/**
+ * A streaming GBK decoder for stored files (@exodus/bytes' WHATWG gbk decoder, with no Buffer),
+ * in a module of its own so its tables load only when a GBK file is read. Portable.
+ */
+import { createMultibyteDecoder } from '@exodus/bytes/multi-byte.js'
+import type { StreamDecoder } from './text-decoder.ts'
+
+export function createGbkDecoder(): StreamDecoder {
+  // Loose: bytes written as GBK read back; a stray byte becomes U+FFFD, as in UTF-8.
+  return createMultibyteDecoder('gbk', true)
+}
