@@ -3,9 +3,9 @@
  * in a module of its own so its tables load only when a GBK file is read. Portable.
  */
 import { createMultibyteDecoder } from '@exodus/bytes/multi-byte.js'
-import type { StreamDecoder } from './text-decoder.ts'
 
-export function createGbkDecoder(): StreamDecoder {
+/** A text-decoder.ts StreamDecoder: `decode(chunk, true)` while bytes come, then the end. */
+export function createGbkDecoder(): (chunk: Uint8Array, stream: boolean) => string {
   // Loose: bytes written as GBK read back; a stray byte becomes U+FFFD, as in UTF-8.
   return createMultibyteDecoder('gbk', true)
 }
