@@ -436,161 +436,165 @@ describe('authenticate', () => {
   })
 })
 
-describe('against the loopback fake Kylin through createUndiciFetch', () => {
-  let fake: FakeKylin
-  let undici: ReturnType<typeof createUndiciFetch>
+// `fetch` is what pass-through requests take; `kylinFetch` (undici's request) the client's own calls.
+describe.each(['fetch', 'kylinFetch'] as const)(
+  'against the loopback fake Kylin through createUndiciFetch (%s)',
+  (which) => {
+    let fake: FakeKylin
+    let undici: ReturnType<typeof createUndiciFetch>
 
-  beforeAll(async () => {
-    fake = await startFakeKylin()
-    undici = createUndiciFetch({
-      connectTimeoutMs: 2_000,
-      headersTimeoutMs: 10_000,
-      bodyTimeoutMs: 10_000,
-    })
-  })
-
-  afterAll(async () => {
-    await undici.close()
-    await fake.close()
-  })
-
-  function real(options: Partial<KylinClientOptions> = {}) {
-    return createKylinClient({ baseUrl: fake.url, fetch: undici.fetch, ...options })
-  }
-
-  it('streams a real SQLResponse', async () => {
-    const body = await real().query(
-      { ...QUERY, sql: 'select * from rows_2000' },
-      { authorization: BASIC.ADMIN },
-    )
-    const parsed = JSON.parse(await new Response(body).text()) as { results: string[][] }
-
-    expect(parsed.results).toHaveLength(2000)
-  })
-
-  it('passes the fake 2.x SQL error through as Kylin wrote it', async () => {
-    const error = await rejectionOf(
-      real().query(
-        { ...QUERY, sql: 'select * from no_such_table' },
-        { authorization: BASIC.ADMIN },
-      ),
-    )
-
-    expect(error.message).toBe(
-      "From line 1, column 15 to line 1, column 27: Object 'NO_SUCH_TABLE' not found" +
-        'while executing SQL: "select * from no_such_table"',
-    )
-  })
-
-  it('turns the container 401 page into the credentials message', async () => {
-    const error = await rejectionOf(real().query(QUERY, { authorization: 'Basic eDp5' }))
-
-    expect(error.message).toBe(
-      'The upstream Kylin answered 401 Unauthorized: the credentials were rejected.',
-    )
-  })
-
-  it('authenticates by Basic and sees who is admin', async () => {
-    expect(await real().authenticate({ authorization: BASIC.ADMIN })).toMatchObject({
-      username: 'ADMIN',
-      isAdmin: true,
-    })
-    expect(await real().authenticate({ authorization: BASIC.ANALYST })).toMatchObject({
-      username: 'ANALYST',
-      isAdmin: false,
-    })
-    expect(await real().authenticate({ authorization: 'Basic eDp5' })).toBeNull()
-  })
-
-  it('times out a slow query mid-flight and the fake sees the disconnect', async () => {
-    const error = await rejectionOf(
-      real({ timeoutMs: 100 }).query(
-        { ...QUERY, sql: 'select sleep_ms_5000' },
-        { authorization: BASIC.ADMIN },
-      ),
-    )
-
-    expect(error.message).toMatch(/within 100 ms/)
-    await expect.poll(() => fake.inFlight).toBe(0)
-  })
-
-  describe('failures after the headers surface from the stream as UpstreamErrors', () => {
-    afterEach(() => fake.setQueryHandler(null))
-
-    function stallAfterHeaders() {
-      fake.setQueryHandler((_req, res) => {
-        res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8' })
-        res.write('{"columnMetas":[],"results":[')
+    beforeAll(async () => {
+      fake = await startFakeKylin()
+      undici = createUndiciFetch({
+        connectTimeoutMs: 2_000,
+        headersTimeoutMs: 10_000,
+        bodyTimeoutMs: 10_000,
       })
+    })
+
+    afterAll(async () => {
+      await undici.close()
+      await fake.close()
+    })
+
+    function real(options: Partial<KylinClientOptions> = {}) {
+      return createKylinClient({ baseUrl: fake.url, fetch: undici[which], ...options })
     }
 
-    it('a stalled body times out within timeoutMs', async () => {
-      stallAfterHeaders()
-      const body = await real({ timeoutMs: 150 }).query(QUERY, { authorization: BASIC.ADMIN })
+    it('streams a real SQLResponse', async () => {
+      const body = await real().query(
+        { ...QUERY, sql: 'select * from rows_2000' },
+        { authorization: BASIC.ADMIN },
+      )
+      const parsed = JSON.parse(await new Response(body).text()) as { results: string[][] }
 
-      const error = await rejectionOf(new Response(body).text())
-
-      expect(error.message).toMatch(/^The upstream Kylin did not answer the query within 150 ms/)
+      expect(parsed.results).toHaveLength(2000)
     })
 
-    it('a caller abort mid-body says cancelled', async () => {
-      stallAfterHeaders()
-      const controller = new AbortController()
-      const body = await real().query(QUERY, { authorization: BASIC.ADMIN }, controller.signal)
-      setTimeout(() => controller.abort(), 30)
-
-      const error = await rejectionOf(new Response(body).text())
-
-      expect(error.message).toBe('The query was cancelled.')
-    })
-
-    it('a connection dropped mid-body says the upstream broke off', async () => {
-      fake.setQueryHandler((_req, res) => {
-        res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8' })
-        res.write('{"columnMetas":[],"results":[')
-        setTimeout(() => res.destroy(), 30)
-      })
-      const body = await real().query(QUERY, { authorization: BASIC.ADMIN })
-
-      const error = await rejectionOf(new Response(body).text())
-
-      expect(error.message).toMatch(
-        new RegExp(
-          `^The upstream Kylin at ${fake.url.replace(/\./g, '\\.')} broke off the result: `,
+    it('passes the fake 2.x SQL error through as Kylin wrote it', async () => {
+      const error = await rejectionOf(
+        real().query(
+          { ...QUERY, sql: 'select * from no_such_table' },
+          { authorization: BASIC.ADMIN },
         ),
       )
+
+      expect(error.message).toBe(
+        "From line 1, column 15 to line 1, column 27: Object 'NO_SUCH_TABLE' not found" +
+          'while executing SQL: "select * from no_such_table"',
+      )
     })
-  })
 
-  it('names a closed port', async () => {
-    const closed = await startFakeKylin()
-    await closed.close()
+    it('turns the container 401 page into the credentials message', async () => {
+      const error = await rejectionOf(real().query(QUERY, { authorization: 'Basic eDp5' }))
 
-    const error = await rejectionOf(
-      createKylinClient({ baseUrl: closed.url, fetch: undici.fetch }).query(QUERY, {}),
-    )
+      expect(error.message).toBe(
+        'The upstream Kylin answered 401 Unauthorized: the credentials were rejected.',
+      )
+    })
 
-    expect(error.message).toBe(
-      `Cannot reach the upstream Kylin at ${closed.url}: connection refused (ECONNREFUSED)`,
-    )
-  })
+    it('authenticates by Basic and sees who is admin', async () => {
+      expect(await real().authenticate({ authorization: BASIC.ADMIN })).toMatchObject({
+        username: 'ADMIN',
+        isAdmin: true,
+      })
+      expect(await real().authenticate({ authorization: BASIC.ANALYST })).toMatchObject({
+        username: 'ANALYST',
+        isAdmin: false,
+      })
+      expect(await real().authenticate({ authorization: 'Basic eDp5' })).toBeNull()
+    })
 
-  it('accepts a global Request through the undici fetch', async () => {
-    const response = await undici.fetch(
-      new Request(`${fake.url}/kylin/api/echo/x?a=1`, {
+    it('times out a slow query mid-flight and the fake sees the disconnect', async () => {
+      const error = await rejectionOf(
+        real({ timeoutMs: 100 }).query(
+          { ...QUERY, sql: 'select sleep_ms_5000' },
+          { authorization: BASIC.ADMIN },
+        ),
+      )
+
+      expect(error.message).toMatch(/within 100 ms/)
+      await expect.poll(() => fake.inFlight).toBe(0)
+    })
+
+    describe('failures after the headers surface from the stream as UpstreamErrors', () => {
+      afterEach(() => fake.setQueryHandler(null))
+
+      function stallAfterHeaders() {
+        fake.setQueryHandler((_req, res) => {
+          res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8' })
+          res.write('{"columnMetas":[],"results":[')
+        })
+      }
+
+      it('a stalled body times out within timeoutMs', async () => {
+        stallAfterHeaders()
+        const body = await real({ timeoutMs: 150 }).query(QUERY, { authorization: BASIC.ADMIN })
+
+        const error = await rejectionOf(new Response(body).text())
+
+        expect(error.message).toMatch(/^The upstream Kylin did not answer the query within 150 ms/)
+      })
+
+      it('a caller abort mid-body says cancelled', async () => {
+        stallAfterHeaders()
+        const controller = new AbortController()
+        const body = await real().query(QUERY, { authorization: BASIC.ADMIN }, controller.signal)
+        setTimeout(() => controller.abort(), 30)
+
+        const error = await rejectionOf(new Response(body).text())
+
+        expect(error.message).toBe('The query was cancelled.')
+      })
+
+      it('a connection dropped mid-body says the upstream broke off', async () => {
+        fake.setQueryHandler((_req, res) => {
+          res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8' })
+          res.write('{"columnMetas":[],"results":[')
+          setTimeout(() => res.destroy(), 30)
+        })
+        const body = await real().query(QUERY, { authorization: BASIC.ADMIN })
+
+        const error = await rejectionOf(new Response(body).text())
+
+        expect(error.message).toMatch(
+          new RegExp(
+            `^The upstream Kylin at ${fake.url.replace(/\./g, '\\.')} broke off the result: `,
+          ),
+        )
+      })
+    })
+
+    it('names a closed port', async () => {
+      const closed = await startFakeKylin()
+      await closed.close()
+
+      const error = await rejectionOf(
+        createKylinClient({ baseUrl: closed.url, fetch: undici.fetch }).query(QUERY, {}),
+      )
+
+      expect(error.message).toBe(
+        `Cannot reach the upstream Kylin at ${closed.url}: connection refused (ECONNREFUSED)`,
+      )
+    })
+
+    it('accepts a global Request through the undici fetch', async () => {
+      const response = await undici.fetch(
+        new Request(`${fake.url}/kylin/api/echo/x?a=1`, {
+          method: 'PUT',
+          headers: { Authorization: BASIC.ADMIN, 'X-Test': 'yes' },
+          body: 'hello',
+        }),
+      )
+      const echo = (await response.json()) as Record<string, unknown>
+
+      expect(echo).toMatchObject({
         method: 'PUT',
-        headers: { Authorization: BASIC.ADMIN, 'X-Test': 'yes' },
+        path: '/kylin/api/echo/x',
+        query: 'a=1',
         body: 'hello',
-      }),
-    )
-    const echo = (await response.json()) as Record<string, unknown>
-
-    expect(echo).toMatchObject({
-      method: 'PUT',
-      path: '/kylin/api/echo/x',
-      query: 'a=1',
-      body: 'hello',
+      })
+      expect((echo.headers as Record<string, string>)['x-test']).toBe('yes')
     })
-    expect((echo.headers as Record<string, string>)['x-test']).toBe('yes')
-  })
-})
+  },
+)

@@ -193,7 +193,7 @@ export async function startNodeGateway(
     config,
     store,
     registry,
-    kylin: createKylinClient({ baseUrl: config.upstreamUrl, fetch: upstream.fetch }),
+    kylin: createKylinClient({ baseUrl: config.upstreamUrl, fetch: upstream.kylinFetch }),
     fetch: upstream.fetch,
     logger: logger as unknown as Logger,
     defer: (task) => {

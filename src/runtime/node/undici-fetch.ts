@@ -3,6 +3,7 @@
  * body-stall timeouts. Node only (npm undici); Workers use their global fetch instead.
  */
 import { Agent, fetch as undiciFetch } from 'undici'
+import { createRequestFetch } from './undici-request-fetch.ts'
 
 export interface UndiciFetchOptions {
   connectTimeoutMs: number
@@ -16,6 +17,8 @@ export interface UndiciFetchOptions {
 
 export interface UndiciFetch {
   fetch: typeof fetch
+  /** The Kylin client's calls on undici's `request`, on the same pool (undici-request-fetch.ts). */
+  kylinFetch: typeof fetch
   /** Lets in-flight requests finish, then closes the pool's sockets. */
   close(): Promise<void>
 }
@@ -58,6 +61,7 @@ export function createUndiciFetch(options: UndiciFetchOptions): UndiciFetch {
 
   return {
     fetch: fetchWithAgent as typeof fetch,
+    kylinFetch: createRequestFetch(agent),
     close: () => agent.close(),
   }
 }
