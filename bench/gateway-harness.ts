@@ -52,11 +52,15 @@ export interface Gateway extends Child {
   succeededRows: number[]
 }
 
-/** `settings`: more of the gateway's own flags, e.g. `['--csv-kernel', 'js']`. */
+/**
+ * `settings`: more of the gateway's own flags, e.g. `['--csv-kernel', 'js']`; `root`: the built
+ * checkout whose gateway runs (another one compares before and after, bench/compare.bench.ts).
+ */
 export async function startGateway(
   upstreamUrl: string,
   dataDir: string,
   settings: readonly string[] = [],
+  root = ROOT,
 ): Promise<Gateway> {
   const succeededRows: number[] = []
   const child = await spawnChild(
@@ -73,7 +77,7 @@ export async function startGateway(
       ...settings,
     ],
     {
-      cwd: ROOT,
+      cwd: root,
       match: (line) =>
         /listening on (http:\/\/[^\s,]+)/.exec(parseLog(line)?.msg ?? '')?.[1] ?? null,
       onLine: (line) => {

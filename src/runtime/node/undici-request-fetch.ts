@@ -1,8 +1,8 @@
 /**
  * A fetch for the Kylin client's own calls (the sync query and the identity check) on undici's
  * `request`: the answer is read from undici's Node stream through one lean web stream rather than
- * through fetch's body machinery, which costs about twice the CPU to drain the same answer (103 MB
- * of query JSON: 80–180 ms against 90–440 ms, bench in the README). Only what those calls use:
+ * through fetch's body machinery, which takes about twice the CPU to drain the same answer (README,
+ * Performance). Only what those calls use:
  * a string body or none, no redirects followed, no content decoding (no Accept-Encoding is sent,
  * so Kylin answers uncompressed). Failures look as fetch's do (`TypeError` with the cause), so
  * they read the same. Node only.
