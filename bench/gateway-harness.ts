@@ -51,7 +51,12 @@ export interface Gateway extends Child {
   succeededRows: number[]
 }
 
-export async function startGateway(upstreamUrl: string, dataDir: string): Promise<Gateway> {
+/** `extraArgs` come after the defaults, so a flag given there overrides its default here. */
+export async function startGateway(
+  upstreamUrl: string,
+  dataDir: string,
+  extraArgs: readonly string[] = [],
+): Promise<Gateway> {
   const succeededRows: number[] = []
   const child = await spawnChild(
     process.execPath,
@@ -62,6 +67,7 @@ export async function startGateway(upstreamUrl: string, dataDir: string): Promis
       ...['--store', 'fs', '--data-dir', dataDir, '--max-concurrent-queries', '4'],
       // info, not warn: the first log line is the only place the ephemeral port is printed.
       ...['--log-level', 'info'],
+      ...extraArgs,
     ],
     {
       cwd: ROOT,
