@@ -4,7 +4,7 @@
  * wall time as a ratio to the single export, the gateway's peak RSS. Bench only, Node only.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Expectation } from './dataset.ts'
 import {
@@ -41,6 +41,14 @@ interface Round {
   rssAfterMiB: number
   /** The gateway's CPU time (all threads) over the round, per export: steadier than wall time. */
   gatewayCpuMsPerExport: number
+  /** CPU time of the gateway, the upstream and this process over the round / wall time. */
+  coresBusy: number
+}
+
+/** CPU ms so far of the gateway, the stand-in upstream and this bench process together. */
+function readAllCpuMs(gateway: Gateway, upstreamPid: number): number {
+  const own = process.cpuUsage()
+  return readCpuMs(gateway.pid) + readCpuMs(upstreamPid) + (own.user + own.system) / 1000
 }
 
 /** Every export whole: the bytes downloaded are what file_status said and what the data holds. */
@@ -58,11 +66,14 @@ function check(run: GatewayRun, expected: Expectation): void {
 /** `count` exports submitted in the same tick; wall time is the slowest one's submit → drained. */
 async function exportAtOnce(
   gateway: Gateway,
+  upstreamPid: number,
   count: number,
   expected: Expectation,
 ): Promise<Round> {
   await renewPool()
   const cpuBefore = readCpuMs(gateway.pid)
+  const allCpuBefore = readAllCpuMs(gateway, upstreamPid)
+  const started = performance.now()
   const runs = await Promise.all(
     Array.from({ length: count }, () => exportThroughGateway(gateway, ROWS, {}, POLL_MS)),
   )
@@ -78,11 +89,13 @@ async function exportAtOnce(
     peakMiB: memory.peakMiB,
     rssAfterMiB: memory.rssMiB,
     gatewayCpuMsPerExport: (readCpuMs(gateway.pid) - cpuBefore) / count,
+    coresBusy: (readAllCpuMs(gateway, upstreamPid) - allCpuBefore) / (performance.now() - started),
   }
   log(
     `  ${count} at once: ${wallS.toFixed(2)} s, ${(bytes / MB).toFixed(0)} MB, ` +
       `${round.mbPerS.toFixed(0)} MB/s, peak RSS ${memory.peakMiB.toFixed(0)} MiB, ` +
-      `gateway CPU ${round.gatewayCpuMsPerExport.toFixed(0)} ms an export ` +
+      `gateway CPU ${round.gatewayCpuMsPerExport.toFixed(0)} ms an export, ` +
+      `${round.coresBusy.toFixed(2)} cores busy ` +
       `(SUCCESSFUL after ${runs
         .map((run) => run.readyS)
         .sort((a, b) => a - b)
@@ -111,19 +124,20 @@ async function main(): Promise<void> {
     const startMiB = readMemory(gateway.pid).rssMiB
     const singles: Round[] = []
     for (let run = 0; run < SINGLE_RUNS; run++) {
-      singles.push(await exportAtOnce(gateway, 1, expected))
+      singles.push(await exportAtOnce(gateway, upstream.pid, 1, expected))
     }
     const single = singles.find((r) => r.wallS === median(singles.map((s) => s.wallS)))!
     const singlePeakMiB = readMemory(gateway.pid).peakMiB
-    const many = await exportAtOnce(gateway, EXPORTS, expected)
+    const many = await exportAtOnce(gateway, upstream.pid, EXPORTS, expected)
     const ratio = many.wallS / single.wallS
 
     log(
       `\nMany at once: submit → poll /status every ${POLL_MS} ms → drain /result_download, on ` +
         `one gateway (npm start, fs store, MAX_CONCURRENT_QUERIES=${slots}); single = median ` +
         `of ${SINGLE_RUNS}; MB/s = CSV bytes downloaded / wall time; peak RSS = VmHWM; ` +
-        `gateway CPU = its CPU time (all threads) over the round / exports ` +
-        `(the gateway started at ${startMiB.toFixed(0)} MiB).\n`,
+        `gateway CPU = its CPU time (all threads) over the round / exports; cores busy = CPU ` +
+        `time of gateway, upstream and bench together / wall time (this machine has ${availableParallelism()}); the gateway ` +
+        `started at ${startMiB.toFixed(0)} MiB RSS.\n`,
     )
     const row = (r: Round, peakMiB: number) => [
       String(r.exports),
@@ -134,6 +148,7 @@ async function main(): Promise<void> {
       r.mbPerS.toFixed(0),
       peakMiB.toFixed(0),
       r.gatewayCpuMsPerExport.toFixed(0),
+      r.coresBusy.toFixed(2),
     ]
     log(
       toMarkdownTable(
@@ -146,6 +161,7 @@ async function main(): Promise<void> {
           'MB/s',
           'peak RSS MiB',
           'gateway CPU ms / export',
+          'cores busy',
         ],
         [row(single, singlePeakMiB), row(many, many.peakMiB)],
       ),
