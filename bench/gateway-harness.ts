@@ -53,7 +53,8 @@ export interface Gateway extends Child {
 }
 
 /**
- * `settings`: more of the gateway's own flags, e.g. `['--csv-kernel', 'js']`; `root`: the built
+ * `settings`: more of the gateway's own flags, after the defaults so one given there overrides
+ * its default (e.g. `['--csv-kernel', 'js']`); `root`: the built
  * checkout whose gateway runs (another one compares before and after, bench/compare.bench.ts).
  */
 export async function startGateway(

@@ -1,7 +1,8 @@
 /**
- * Load: 1,000 concurrent submits against an upstream capped by MAX_CONCURRENT_QUERIES=8, the
- * status-poll throughput of the gateway against a bare Hono hello-world (poll-throughput.ts), and
- * a mixed soak with the gateway's RSS sampled every few seconds. Bench only; never a test.
+ * Load: 1,000 concurrent submits against an upstream capped by MAX_CONCURRENT_QUERIES=8, with the
+ * gateway's RSS before, right after and once idle (memory-settle.ts); the status-poll throughput of
+ * the gateway against a bare Hono hello-world (poll-throughput.ts); and a mixed soak with the
+ * gateway's RSS sampled every few seconds. Bench only; never a test.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,12 +10,18 @@ import { join } from 'node:path'
 import { BASIC, startFakeKylin } from '../test/support/fake-kylin.ts'
 import { comparePollThroughput, formatPollTable, readPollLoad } from './poll-throughput.ts'
 import { preparePolledQuery, startHelloWorld } from './poll-servers.ts'
+import { watchSettling } from './memory-settle.ts'
 import { readMemory, spawnChild, type Child } from './processes.ts'
 import { writeBenchResults } from './results-file.ts'
 
 const ROOT = join(import.meta.dirname, '..')
 const SUBMITS = Number(process.env.LOAD_SUBMITS ?? 1000)
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 600)
+/** How long the gateway may sit idle after the burst for its RSS to come back. */
+const SETTLE_SECONDS = Number(process.env.LOAD_SETTLE_SECONDS ?? 120)
+/** The issue's bound: back within 50 MB of the RSS before the burst. */
+const SETTLE_BOUND_MB = 50
+const PARTS = new Set((process.env.LOAD_PARTS ?? 'burst,polls,soak').split(','))
 const USERS = [BASIC.ADMIN, BASIC.ANALYST, BASIC.MODELER]
 
 const mib = (value: number) => value.toFixed(1)
@@ -64,6 +71,7 @@ async function statusOf(gateway: string, id: string, auth: string): Promise<stri
 }
 
 async function burst(gateway: Child, kylin: Awaited<ReturnType<typeof startFakeKylin>>) {
+  const before = readMemory(gateway.pid)
   const started = performance.now()
   const jobs = Array.from({ length: SUBMITS }, (_, i) => ({ auth: USERS[i % USERS.length]! }))
   const ids = await Promise.all(
@@ -92,15 +100,32 @@ async function burst(gateway: Child, kylin: Awaited<ReturnType<typeof startFakeK
     `  end states: ${JSON.stringify(Object.fromEntries(states))}, still running: ${pending.size}`,
   )
   console.log(`  upstream queries at once, at most: ${kylin.maxInFlight} (cap 8)`)
-  console.log(`  gateway RSS now ${mib(memory.rssMiB)} MiB, peak ${mib(memory.peakMiB)} MiB`)
+  console.log(
+    `  gateway RSS before ${mib(before.rssMiB)} MiB, now ${mib(memory.rssMiB)} MiB, peak ${mib(memory.peakMiB)} MiB`,
+  )
+  const settling = await watchSettling(gateway.pid, before.rssMiB, {
+    boundMB: SETTLE_BOUND_MB,
+    maxSeconds: SETTLE_SECONDS,
+    everyMs: 5000,
+  })
+  console.log(
+    `  idle, RSS every 5 s (MiB): ${settling.samples.map(([, rss]) => mib(rss)).join(' ')}`,
+  )
+  console.log(
+    settling.within
+      ? `  back within ${SETTLE_BOUND_MB} MB of before after ${settling.withinAfterS} s idle: ${mib(settling.settledMiB)} MiB`
+      : `  NOT back within ${SETTLE_BOUND_MB} MB of before after ${SETTLE_SECONDS} s idle: ${mib(settling.settledMiB)} MiB`,
+  )
   return {
     submits: SUBMITS,
     acceptedS: (submitted - started) / 1000,
     endStates: Object.fromEntries(states),
     stillRunning: pending.size,
     maxUpstreamAtOnce: kylin.maxInFlight,
+    rssBeforeMiB: before.rssMiB,
     rssMiB: memory.rssMiB,
     peakMiB: memory.peakMiB,
+    settling,
   }
 }
 
@@ -177,9 +202,9 @@ try {
     `gateway pid ${gateway.pid}, RSS after start ${mib(readMemory(gateway.pid).rssMiB)} MiB`,
   )
   const figures = {
-    burst: await burst(gateway, kylin),
-    polls: await polls(gateway, hello),
-    soak: await soak(gateway),
+    ...(PARTS.has('burst') && { burst: await burst(gateway, kylin) }),
+    ...(PARTS.has('polls') && { polls: await polls(gateway, hello) }),
+    ...(PARTS.has('soak') && { soak: await soak(gateway) }),
   }
   console.log(`written to ${writeBenchResults('load', figures)}`)
 } finally {
