@@ -106,9 +106,9 @@ export function querySql(rows: number): string {
   return `select * from bench_${rows}`
 }
 
-/** The upstream's sync answer to the bench query, drained with node:http (the raw transfer). */
-export function drainQuery(upstreamUrl: string, rows: number): Promise<Drained> {
-  return httpDrain(`${upstreamUrl}/kylin/api/query`, {
+/** The bench query as the stand-in upstream's sync endpoint takes it, uncompressed. */
+function toQueryRequest(rows: number) {
+  return {
     method: 'POST',
     headers: {
       Authorization: AUTH,
@@ -116,18 +116,17 @@ export function drainQuery(upstreamUrl: string, rows: number): Promise<Drained> 
       'Accept-Encoding': 'identity',
     },
     body: JSON.stringify({ sql: querySql(rows), project: PROJECT, offset: 0, limit: 0 }),
-  })
+  }
+}
+
+/** The upstream's sync answer to the bench query, drained with node:http (the raw transfer). */
+export function drainQuery(upstreamUrl: string, rows: number): Promise<Drained> {
+  return httpDrain(`${upstreamUrl}/kylin/api/query`, toQueryRequest(rows))
 }
 
 export function postQuery(upstreamUrl: string, rows: number) {
   return fetch(`${upstreamUrl}/kylin/api/query`, {
-    method: 'POST',
-    headers: {
-      Authorization: AUTH,
-      'Content-Type': 'application/json',
-      'Accept-Encoding': 'identity',
-    },
-    body: JSON.stringify({ sql: querySql(rows), project: PROJECT, offset: 0, limit: 0 }),
+    ...toQueryRequest(rows),
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     dispatcher: pool,
   })
