@@ -27,10 +27,11 @@ const DOWNLOAD_NOTE =
   'Streams the result in the form written at submit (csv: UTF-8 or GBK, no BOM, `\\n` after ' +
   "every row; json: Kylin 5's array of row strings; xlsx: sheet `query_result`, typed cells; " +
   'parquet and arrow: typed columns; ndjson: one typed object a line) with Content-Length, a ' +
-  'strong ETag, single byte ranges (206 / 416), If-None-Match (304), If-Range and gzip on ' +
+  'strong ETag, `Repr-Digest: sha-256=:…:` (RFC 9530, the SHA-256 the status also gives; not on a ' +
+  'gzipped answer), single byte ranges (206 / 416), If-None-Match (304), If-Range and gzip on ' +
   'request. `format`, `encode` or `include_header` asking for another form convert a result ' +
-  'written as csv on the fly: streamed, with `Accept-Ranges: none`, no Content-Length and a ' +
-  'weak ETag. The query must be SUCCESSFUL.'
+  'written as csv on the fly: streamed, with `Accept-Ranges: none`, no Content-Length, no ' +
+  'digest and a weak ETag. The query must be SUCCESSFUL.'
 
 const submit = createRoute({
   method: 'post',

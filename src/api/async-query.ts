@@ -27,8 +27,8 @@ import {
   toStoredForm,
 } from './result-form.ts'
 import { toResultType } from './result-type.ts'
-import { sendEnvelope, sendEnvelopeText } from './envelope.ts'
-import { STATUS_DENIAL, toStatusBody } from './status-answer.ts'
+import { sendEnvelope, sendEnvelopeText, toEnvelope } from './envelope.ts'
+import { STATUS_DENIAL, toIntegrity, toStatusBody } from './status-answer.ts'
 import { translate } from '../i18n.ts'
 import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
 import { ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
@@ -121,7 +121,12 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       projectOf(c),
     )
     const metadata = record.metadata ?? { names: [], types: [] }
-    return sendEnvelope(c, c.get('dialect'), [metadata.names, metadata.types])
+    // Kylin's `data` is the two lists; rows, bytes and sha256 ride beside it in the envelope.
+    const envelope = {
+      ...toEnvelope([metadata.names, metadata.types]),
+      ...toIntegrity(record),
+    }
+    return sendEnvelopeText(c, c.get('dialect'), JSON.stringify(envelope))
   })
 
   const sendFileStatus: RouteHandler<typeof routes.fileStatus> = async (c) => {

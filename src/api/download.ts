@@ -7,6 +7,7 @@ import { encodeExtended } from 'content-disposition'
 import fresh from 'fresh'
 import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
+import { toReprDigest } from './repr-digest.ts'
 import { GatewayError, NotFoundError } from '../errors.ts'
 import { countBytes, NO_METRICS, type GatewayMetrics } from '../ops/metrics.ts'
 import { toResultKey } from '../domain/query-id.ts'
@@ -45,6 +46,8 @@ export async function sendDownload(
     'Cache-Control': 'private, no-transform',
     Vary: 'Accept-Encoding',
   }
+  // The digest of the whole stored file, which a range is part of; not of a gzipped answer.
+  if (record.sha256) headers['Repr-Digest'] = toReprDigest(record.sha256)
 
   if (matchesAny(c.req.header('if-none-match'), [etag, toGzipEtag(etag)])) {
     return c.body(null, 304, headers)
@@ -73,6 +76,7 @@ export async function sendDownload(
   if (options.compress && size > 0 && acceptsGzip(c.req.header('accept-encoding'))) {
     headers['Content-Encoding'] = 'gzip'
     headers.ETag = toGzipEtag(etag)
+    delete headers['Repr-Digest']
     if (c.req.method === 'HEAD') return c.body(null, 200, headers)
     const body = await openBody(c, store, record)
     return send(c, body && body.pipeThrough(toGzip()), 200, headers, options.metrics)

@@ -62,11 +62,31 @@ const progress = {
     .meta({ description: 'CSV bytes written so far (RUNNING only)', examples: [48213] }),
 }
 
+/** What a SUCCESSFUL result is, so a client can check its download; absent in any other status. */
+const integrity = {
+  rows: byteCount
+    .optional()
+    .meta({ description: 'Rows of the result (SUCCESSFUL only)', examples: [1200] }),
+  bytes: byteCount
+    .optional()
+    .meta({ description: 'Bytes of the stored file (SUCCESSFUL only)', examples: [48213] }),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional()
+    .meta({
+      description:
+        'SHA-256 of the stored file, lower-case hex (SUCCESSFUL only); the download sends it as Repr-Digest',
+      examples: ['9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
+    }),
+}
+
 export const legacyStatusAnswerSchema = z.strictObject({
   queryID: queryId,
   status: queryStatusSchema,
   info,
   ...progress,
+  ...integrity,
 })
 
 export const v4StatusAnswerSchema = z.strictObject({
@@ -74,6 +94,7 @@ export const v4StatusAnswerSchema = z.strictObject({
   status: queryStatusSchema,
   info,
   ...progress,
+  ...integrity,
 })
 
 export const metadataAnswerSchema = z.tuple([z.array(z.string()), z.array(z.string())]).meta({
@@ -102,6 +123,16 @@ export const deletedAnswerSchema = z.literal(true).meta({ description: 'Always t
 export function toEnvelopeSchema<T extends z.ZodType>(data: T) {
   return z.strictObject({ code: z.literal('000'), data, msg: z.string().meta({ examples: [''] }) })
 }
+
+/** The metadata answer: Kylin's envelope, with the result's rows, bytes and hash beside `data`. */
+export const metadataEnvelopeSchema = z.strictObject({
+  code: z.literal('000'),
+  data: metadataAnswerSchema,
+  msg: z.string().meta({ examples: [''] }),
+  rows: byteCount.meta({ description: 'Rows of the result', examples: [1200] }),
+  bytes: byteCount.meta({ description: 'Bytes of the stored file', examples: [48213] }),
+  sha256: integrity.sha256,
+})
 
 /** Kylin 5's stop answers `data: ""` and says what happens in `msg`. */
 export const stopEnvelopeSchema = z.strictObject({

@@ -63,9 +63,23 @@ function toStatusData(
       bytes_written: record.bytes,
     })
   } else if (record.state === 'SUCCESSFUL') {
-    Object.assign(data, { status: 'SUCCESSFUL', info: translate('QUERY_SUCCESSFUL', lang) })
+    // What the result is, so a client can check what it downloads (additions to Kylin's shape).
+    Object.assign(data, {
+      status: 'SUCCESSFUL',
+      info: translate('QUERY_SUCCESSFUL', lang),
+      ...toIntegrity(record),
+    })
   } else {
     Object.assign(data, { status: 'FAILED', info: record.error ?? '' })
   }
   return data
+}
+
+/** Rows, bytes and SHA-256 (hex) of a finished result; the hash is absent where none was kept. */
+export function toIntegrity(record: QueryRecord): { rows: number; bytes: number; sha256?: string } {
+  return {
+    rows: record.rows,
+    bytes: record.bytes,
+    ...(record.sha256 ? { sha256: record.sha256 } : {}),
+  }
 }

@@ -2,6 +2,7 @@
  * HTTP behaviour of /kylin/api/async_query through app.request(): every endpoint, every
  * dialect, every error path, with a scripted upstream and the memory store.
  */
+import { createHash } from 'node:crypto'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp, createGateway } from '../../src/app.ts'
 import { UpstreamError } from '../../src/errors.ts'
@@ -35,6 +36,7 @@ interface CallOptions {
   lang?: string
   body?: unknown
   contentType?: string
+  headers?: Record<string, string>
 }
 
 function call(method: string, path: string, options: CallOptions = {}) {
@@ -43,6 +45,7 @@ function call(method: string, path: string, options: CallOptions = {}) {
   if (auth) headers.Authorization = auth
   if (options.accept) headers.Accept = options.accept
   if (options.lang) headers['Accept-Language'] = options.lang
+  Object.assign(headers, options.headers)
   let body: string | undefined
   if (options.body !== undefined) {
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
@@ -245,7 +248,14 @@ describe('status', () => {
     const done = await (await call('GET', `/${id}/status`, { accept: V4 })).json()
     expect(done).toEqual({
       code: '000',
-      data: { query_id: id, status: 'SUCCESSFUL', info: 'await fetching results' },
+      data: {
+        query_id: id,
+        status: 'SUCCESSFUL',
+        info: 'await fetching results',
+        rows: 0,
+        bytes: 0,
+        sha256: sha256Of(''),
+      },
       msg: '',
     })
   })
@@ -301,6 +311,9 @@ describe('results', () => {
   it('serves metadata, file size, result and result_download', async () => {
     const id = await submitAndWait()
     const meta = await (await call('GET', `/${id}/metadata`)).json()
+    const expected = 'Auction,11,123.45\n"Others, ""quoted""",,7\n上海,0,"1\n2"\n'
+    const size = new TextEncoder().encode(expected).byteLength
+    // Kylin's envelope, with what the result is beside `data`.
     expect(meta).toEqual({
       code: '000',
       data: [
@@ -308,9 +321,10 @@ describe('results', () => {
         ['VARCHAR', 'SMALLINT', 'DECIMAL'],
       ],
       msg: '',
+      rows: 3,
+      bytes: size,
+      sha256: sha256Of(expected),
     })
-    const expected = 'Auction,11,123.45\n"Others, ""quoted""",,7\n上海,0,"1\n2"\n'
-    const size = new TextEncoder().encode(expected).byteLength
     for (const path of ['filestatus', 'file_status']) {
       expect(await (await call('GET', `/${id}/${path}`)).json()).toEqual({
         code: '000',
@@ -327,7 +341,18 @@ describe('results', () => {
 
     const download = await call('GET', `/${id}/result_download`, { accept: V4 })
     expect(download.headers.get('content-type')).toBe('application/csv;charset=utf-8')
+    expect(download.headers.get('repr-digest')).toBe(
+      `sha-256=:${createHash('sha256').update(expected).digest('base64')}:`,
+    )
     expect(await download.text()).toBe(expected)
+    // A range is part of the same representation, so it carries the same digest.
+    const part = await call('GET', `/${id}/result_download`, { headers: { Range: 'bytes=0-3' } })
+    expect(part.status).toBe(206)
+    expect(part.headers.get('repr-digest')).toBe(download.headers.get('repr-digest'))
+    // A gzipped answer is another representation: no digest of the stored bytes on it.
+    const gzipped = await call('GET', `/${id}/result`, { headers: { 'Accept-Encoding': 'gzip' } })
+    expect(gzipped.headers.get('content-encoding')).toBe('gzip')
+    expect(gzipped.headers.get('repr-digest')).toBeNull()
   })
 
   it('applies separator, include_header and file_name from the submit', async () => {
@@ -739,3 +764,7 @@ describe('limits and stopping', () => {
     expect(bad.status).toBe(400)
   })
 })
+
+function sha256Of(text: string): string {
+  return createHash('sha256').update(text).digest('hex')
+}

@@ -45,10 +45,10 @@ describe('toStatusBody', () => {
       toStatusBody(ID, record, v4, 'cn').text,
     ]
     expect(texts.map((text) => JSON.parse(text).data)).toEqual([
-      { queryID: ID, status: 'SUCCESSFUL', info: 'await fetching results' },
-      { queryID: ID, status: 'SUCCESSFUL', info: '等待获取结果' },
-      { query_id: ID, status: 'SUCCESSFUL', info: 'await fetching results' },
-      { query_id: ID, status: 'SUCCESSFUL', info: '等待获取结果' },
+      { queryID: ID, status: 'SUCCESSFUL', info: 'await fetching results', rows: 0, bytes: 0 },
+      { queryID: ID, status: 'SUCCESSFUL', info: '等待获取结果', rows: 0, bytes: 0 },
+      { query_id: ID, status: 'SUCCESSFUL', info: 'await fetching results', rows: 0, bytes: 0 },
+      { query_id: ID, status: 'SUCCESSFUL', info: '等待获取结果', rows: 0, bytes: 0 },
     ])
   })
 

@@ -140,7 +140,13 @@ describe('status-poll lane', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({
       code: '000',
-      data: { query_id: toId(1), status: 'SUCCESSFUL', info: 'await fetching results' },
+      data: {
+        query_id: toId(1),
+        status: 'SUCCESSFUL',
+        info: 'await fetching results',
+        rows: 3,
+        bytes: 42,
+      },
       msg: '',
     })
     expect(withLane.counts.gets).toBe(before.gets)

@@ -501,6 +501,25 @@ export function describeConformance(runtime: string, start: () => Promise<Confor
       }
     })
 
+    it('says what a result is (rows, bytes, sha256) and sends the same digest with the file', async () => {
+      const id = await submit({ sql: 'select * from rows_2000' })
+      const done = await waitForEnd(id)
+      expect(done.status).toBe('SUCCESSFUL')
+      const full = new Uint8Array(await (await api(`/${id}/result`)).arrayBuffer())
+      const digest = createHash('sha256').update(full).digest()
+      const integrity = { rows: 2000, bytes: full.byteLength, sha256: digest.toString('hex') }
+      expect(done).toMatchObject(integrity)
+      const meta = (await (await api(`/${id}/metadata`)).json()) as Record<string, unknown>
+      expect(meta).toMatchObject({ code: '000', ...integrity })
+      const head = await rawRequest('HEAD', `${target.url}/kylin/api/async_query/${id}/result`, {
+        Authorization: BASIC.ANALYST,
+      })
+      expect(head.headers['repr-digest']).toBe(`sha-256=:${digest.toString('base64')}:`)
+      const range = await api(`/${id}/result`, { headers: { Range: 'bytes=0-9' } })
+      expect(range.headers.get('repr-digest')).toBe(`sha-256=:${digest.toString('base64')}:`)
+      await range.arrayBuffer()
+    })
+
     it('passes other Kylin calls through unchanged, Set-Cookie included', async () => {
       const res = await fetch(`${target.url}/kylin/api/projects?limit=1&offset=0`, {
         headers: { Authorization: BASIC.ADMIN, 'X-Custom': 'yes' },
