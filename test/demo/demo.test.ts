@@ -3,6 +3,7 @@
  * command the demo prints, through real curl against the started demo; then Ctrl-C stops both.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -173,6 +174,9 @@ describe.each(['000 (KAP v2)', '001 (Kylin)'] as const)('the curl examples of sp
             queryID: queryId,
             status: 'SUCCESSFUL',
             info: 'await fetching results',
+            rows: expected.rows,
+            bytes: Buffer.byteLength(expected.csv),
+            sha256: createHash('sha256').update(expected.csv).digest('hex'),
           })
           break
         case 'metadata': {
@@ -221,10 +225,11 @@ describe('the commands the demo prints', () => {
     const [submitted, waited, metadata, size, downloaded, path, deleted, sync] = outputs
     const lineorders = toSsbRowCounts(0.01).LINEORDER
     expect(submitted!.trim()).toMatch(UUID)
-    expect(JSON.parse(waited!).data).toEqual({
+    expect(JSON.parse(waited!).data).toMatchObject({
       query_id: id,
       status: 'SUCCESSFUL',
       info: 'await fetching results',
+      rows: lineorders,
     })
     const [names, types] = JSON.parse(metadata!).data as [string[], string[]]
     expect(names[0]).toBe('LO_ORDERKEY')
@@ -234,6 +239,11 @@ describe('the commands the demo prints', () => {
     expect(downloaded!.trim()).toBe(`${bytes} bytes`)
     const csv = await readFile(join(work, 'result.csv'), 'utf8')
     expect(Buffer.byteLength(csv)).toBe(bytes)
+    // What the status said the result is, the saved file is.
+    expect(JSON.parse(waited!).data).toMatchObject({
+      bytes,
+      sha256: createHash('sha256').update(csv).digest('hex'),
+    })
     const lines = csv.split('\n')
     expect(lines[0]).toBe(names.join(','))
     expect(lines).toHaveLength(1 + lineorders + 1)

@@ -3,6 +3,7 @@
  * S3 store (s3rver behind a loopback front). Submit on one, poll on another, download from the
  * third; a killed instance's query ends FAILED; the cluster-wide cap holds under 200 submits.
  */
+import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { INSTANCE_LOST_MESSAGE } from '../../src/cluster/dead-instance-sweeper.ts'
 import { encodeCsvRow } from '../../src/export/csv/encode.ts'
@@ -99,14 +100,17 @@ describe('three gateway processes sharing Redis and S3', () => {
   it('submits on one, polls on another and downloads the same bytes from the third', async () => {
     const [one, two, three] = gateways as [Gateway, Gateway, Gateway]
     const id = await submit(one, 'select * from rows_2000')
+    const expected = Array.from({ length: 2000 }, (_, i) =>
+      encodeCsvRow(toGeneratedRow(i + 1), ','),
+    ).join('')
     expect(await waitForEnd(two, id)).toEqual({
       queryID: id,
       status: 'SUCCESSFUL',
       info: 'await fetching results',
+      rows: 2000,
+      bytes: Buffer.byteLength(expected),
+      sha256: createHash('sha256').update(expected).digest('hex'),
     })
-    const expected = Array.from({ length: 2000 }, (_, i) =>
-      encodeCsvRow(toGeneratedRow(i + 1), ','),
-    ).join('')
     const res = await api(three, `/${id}/result`)
     expect(res.status).toBe(200)
     const bytes = new Uint8Array(await res.arrayBuffer())
