@@ -5,10 +5,16 @@
  */
 import type { ExecutionContext } from '@cloudflare/workers-types'
 import { preferKylinCsvKernel } from '../../src/export/kylin-csv/kernel-choice.ts'
+import kylinCsvRows from '../../src/export/kylin-csv/wasm/kylin-csv-rows.wasm'
+import { provideRowsModule } from '../../src/export/kylin-csv/wasm/rows-module.ts'
 import worker from '../../src/runtime/workers/worker.ts'
 import type { WorkerEnv } from '../../src/runtime/workers/deps.ts'
 
 export { LimiterObject, QueryObject } from '../../src/runtime/workers/worker.ts'
+
+// Workers cannot compile WebAssembly bytes at run time: the fast path gets the module wrangler
+// bundled from the .wasm file (the gateway's own Worker keeps the JS path and bundles none).
+provideRowsModule(kylinCsvRows)
 
 export default {
   fetch(request: Request, env: WorkerEnv & { KYLIN_CSV_KERNEL: string }, ctx: ExecutionContext) {

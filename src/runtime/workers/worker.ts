@@ -5,8 +5,6 @@
 import type { ExecutionContext } from '@cloudflare/workers-types'
 import { createGateway, type GatewayApp } from '../../app.ts'
 import { ConfigError, toErrorResponse } from '../../errors.ts'
-import kylinCsvRows from '../../export/kylin-csv/wasm/kylin-csv-rows.wasm'
-import { provideRowsModule } from '../../export/kylin-csv/wasm/rows-module.ts'
 import { createDurableObjectRunner } from '../../queries/durable-object-runner.ts'
 import { createDurableObjectRegistry } from '../../registry/durable-object.ts'
 import {
@@ -18,10 +16,6 @@ import {
 
 export { LimiterObject } from './limiter-object.ts'
 export { QueryObject } from './query-object.ts'
-
-// Workers cannot compile WebAssembly bytes at run time: the fused kernel's fast path gets the
-// module wrangler bundled from the .wasm file.
-provideRowsModule(kylinCsvRows)
 
 /**
  * One gateway per isolate (the identity cache lives as long as the isolate: per-isolate memory,
