@@ -20,6 +20,20 @@ import { parquetReadObjects } from 'hyparquet'
 import iconv from 'iconv-lite'
 import * as XLSX from 'xlsx'
 
+/**
+ * What a file of further cases gets from the suite: the running target and the suite's helpers.
+ * Each feature beyond Kylin 5 keeps its cases in a file of its own (`*-cases.ts`), called below.
+ */
+export interface ConformanceContext {
+  target(): ConformanceTarget
+  api(path: string, init?: RequestInit & { auth?: string | null }): Promise<Response>
+  submit(
+    body: Record<string, unknown>,
+    options?: { auth?: string; accept?: string },
+  ): Promise<string>
+  waitForEnd(id: string, auth?: string): Promise<Status>
+}
+
 export interface ConformanceTarget {
   /** Base URL of the gateway, e.g. http://127.0.0.1:8080 */
   url: string
@@ -35,14 +49,14 @@ export interface ConformanceTarget {
 const V2 = 'application/vnd.apache.kylin-v2+json'
 const V4 = 'application/vnd.apache.kylin-v4-public+json'
 
-interface Envelope<T = unknown> {
+export interface Envelope<T = unknown> {
   code: string
   data: T
   msg: string
   error_code?: string
 }
 
-type Status = { status: string; info: string; queryID?: string; query_id?: string }
+export type Status = { status: string; info: string; queryID?: string; query_id?: string }
 
 /** A request over node:http whose body is not decoded on the way in, unlike fetch's. */
 function rawRequest(method: string, url: string, headers: Record<string, string>) {
@@ -75,6 +89,9 @@ function toLocalDate(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0')
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`
 }
+
+/** The files of further cases, each called inside the suite's describe. */
+const FEATURE_CASES: ((context: ConformanceContext) => void)[] = []
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {
   describe(`conformance: ${runtime}`, () => {
@@ -125,6 +142,7 @@ export function describeConformance(runtime: string, start: () => Promise<Confor
       }
     }
 
+    const context: ConformanceContext = { target: () => target, api, submit, waitForEnd }
     const salesCsv = KYLIN_SALES_ROWS.map((row) => encodeCsvRow(row, ',')).join('')
 
     it('submits in all three dialects and answers RUNNING at once', async () => {
@@ -562,5 +580,7 @@ export function describeConformance(runtime: string, start: () => Promise<Confor
       const id = ((await res.json()) as Envelope<Status>).data.queryID!
       expect((await waitForEnd(id, BASIC.MODELER)).status).toBe('SUCCESSFUL')
     })
+
+    for (const addCases of FEATURE_CASES) addCases(context)
   })
 }
