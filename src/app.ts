@@ -160,6 +160,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
       compressDownloads: options.compressDownloads ?? true,
       metrics: deps.metrics,
       exporter: options.exporter,
+      webhooks: deps.config.webhooks,
     }),
   )
 

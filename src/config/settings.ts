@@ -8,6 +8,7 @@ import { QUERY_SETTINGS } from './query-settings.ts'
 import { REQUEST_SETTINGS } from './request-settings.ts'
 import { SERVER_SETTINGS } from './server-settings.ts'
 import { STORE_SETTINGS } from './store-settings.ts'
+import { WEBHOOK_SETTINGS } from './webhook-settings.ts'
 
 export const SETTINGS = {
   ...SERVER_SETTINGS,
@@ -15,12 +16,13 @@ export const SETTINGS = {
   ...QUERY_SETTINGS,
   ...REQUEST_SETTINGS,
   ...CLUSTER_SETTINGS,
+  ...WEBHOOK_SETTINGS,
 } as const
 
 export type SettingName = keyof typeof SETTINGS
 
 /** Settings whose value never appears in an error message (a URL may carry a password). */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['REDIS_URL'])
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['REDIS_URL', 'WEBHOOK_SECRET'])
 
 const shape = Object.fromEntries(
   Object.entries(SETTINGS).map(([name, setting]) => [name, setting.schema]),

@@ -73,6 +73,8 @@ export interface QueryRecord {
   bytes: number
   /** The submit's Idempotency-Key and a hash of its request, when one was sent. */
   idempotency?: { key: string; requestHash: string }
+  /** Where the signed webhook goes when the query ends (checked at submit); absent: none. */
+  callbackUrl?: string
   /** SHA-256 (hex) of the stored CSV, computed on the way through. */
   sha256?: string
   /** Whether the upstream answered with a partial result. */

@@ -23,6 +23,8 @@ export interface SubmitInput {
   options: ResultOptions
   /** The client's Idempotency-Key: the same key and request from the same user, the same query. */
   idempotencyKey?: string
+  /** Where the signed webhook goes when the query ends, already checked against the settings. */
+  callbackUrl?: string
 }
 
 /** What a refused caller gets: Kylin's message, and the `data` Kylin sends with it. */
@@ -145,6 +147,7 @@ export function createQueryService(
         createdAt: now,
         updatedAt: now,
         ...(idempotency ? { idempotency } : {}),
+        ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
       }
       await deps.registry.create(record).catch((error: unknown) => {
         throw toNotRecordedError('registry', error)
