@@ -142,7 +142,9 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
             await deps.store.delete(toResultKey(id))
             const reason = controller.signal.reason
             await notifyDeleted(
-              reason instanceof Error ? reason.message : 'The query was deleted before it finished.',
+              reason instanceof Error
+                ? reason.message
+                : 'The query was deleted before it finished.',
             )
             return
           }

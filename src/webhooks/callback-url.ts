@@ -68,10 +68,7 @@ export function isNamedAddress(address: string, allowed: readonly AllowedHost[])
  * Why an address may not be called, or `null` when it may: a special address only when the list
  * names it. What DNS answers for a name is asked here too, address by address.
  */
-export function judgeAddress(
-  address: string,
-  allowed: readonly AllowedHost[],
-): AddressKind | null {
+export function judgeAddress(address: string, allowed: readonly AllowedHost[]): AddressKind | null {
   const kind = classifyAddress(address)
   return kind && !isNamedAddress(address, allowed) ? kind : null
 }

@@ -38,6 +38,8 @@ export interface WebhookDispatcherOptions {
 export interface WebhookDispatcher extends WebhookNotifier {
   /** Attempts every delivery due now; resolves when they are done, with the next due time. */
   runDue(): Promise<number | null>
+  /** Resolves when the round in progress (if any) is done; starts none. */
+  settled(): Promise<void>
 }
 
 type Outcome = 'delivered' | 'retry' | 'refused'
@@ -150,6 +152,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       // One round at a time per dispatcher; a call meanwhile waits for that one.
       running ??= runRounds().finally(() => (running = undefined))
       return running
+    },
+    async settled() {
+      await running?.catch(() => null)
     },
   }
 }
