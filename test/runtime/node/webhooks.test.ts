@@ -1,0 +1,103 @@
+/**
+ * Webhooks on a Node gateway with the fs store: a delivery still pending when the gateway stops
+ * is sent by the next one on the same DATA_DIR, with the same webhook-id; and a query stopped by
+ * the shutdown sends its FAILED event.
+ */
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Webhook } from 'standardwebhooks'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseConfig } from '../../../src/config/config.ts'
+import { SHUTDOWN_MESSAGE, startNodeGateway } from '../../../src/runtime/node/gateway.ts'
+import { BASIC, startFakeKylin, type FakeKylin } from '../../support/fake-kylin.ts'
+import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.ts'
+
+const secret = `whsec_${randomBytes(32).toString('base64')}`
+
+describe('Node webhooks across a restart', () => {
+  let kylin: FakeKylin
+  let receiver: WebhookReceiver
+  let dataDir: string
+
+  beforeAll(async () => {
+    ;[kylin, receiver] = await Promise.all([startFakeKylin(), startWebhookReceiver()])
+    dataDir = await mkdtemp(join(tmpdir(), 'webhooks-restart-'))
+  })
+  afterAll(async () => {
+    await Promise.all([kylin.close(), receiver.close()])
+    await rm(dataDir, { recursive: true, force: true })
+  })
+
+  const start = () =>
+    startNodeGateway(
+      parseConfig({
+        KYLIN_UPSTREAM_URL: kylin.url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+        WEBHOOK_SECRET: secret,
+        WEBHOOK_ALLOWED_HOSTS: receiver.host,
+        WEBHOOK_FIRST_RETRY: '1500ms',
+      }),
+    )
+
+  async function submit(url: string, sql: string, callback: string) {
+    const res = await fetch(`${url}/kylin/api/async_query`, {
+      method: 'POST',
+      headers: { Authorization: BASIC.ANALYST, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sql, project: 'learn_kylin', callback_url: callback }),
+    })
+    expect(res.status).toBe(200)
+    return ((await res.json()) as { data: { queryID: string } }).data.queryID
+  }
+
+  it('sends after the restart what was still pending, with the same webhook-id', async () => {
+    const first = await start()
+    const path = `/fail/1/restart`
+    const id = await submit(first.url, 'select * from kylin_sales', `${receiver.url}${path}`)
+    await receiver.waitFor(path, 1)
+    await first.close()
+    expect(await readdir(join(dataDir, 'webhooks'))).toEqual([`msg_${id}.json`])
+
+    const second = await start()
+    try {
+      const [failed, delivered] = await receiver.waitFor(path, 2)
+      expect(delivered!.headers['webhook-id']).toBe(failed!.headers['webhook-id'])
+      const event = new Webhook(secret).verify(delivered!.body, delivered!.headers) as {
+        data: { query_id: string; status: string }
+      }
+      expect(event.data).toMatchObject({ query_id: id, status: 'SUCCESSFUL' })
+      await expect.poll(() => readdir(join(dataDir, 'webhooks'))).toEqual([])
+    } finally {
+      await second.close()
+    }
+  })
+
+  it('sends the FAILED event of a query the shutdown stopped', async () => {
+    const first = await start()
+    const path = `/ok/shutdown`
+    const id = await submit(
+      first.url,
+      'select * from kylin_sales -- sleep_ms_10000',
+      `${receiver.url}${path}`,
+    )
+    await expect.poll(() => kylin.inFlight).toBe(1)
+    await first.close()
+    // Sent during the shutdown, or else by the next gateway: once either way.
+    const second = await start()
+    try {
+      const [got] = await receiver.waitFor(path, 1)
+      const event = new Webhook(secret).verify(got!.body, got!.headers) as {
+        data: Record<string, unknown>
+      }
+      expect(event.data).toMatchObject({ query_id: id, status: 'FAILED', error: SHUTDOWN_MESSAGE })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(receiver.to(path)).toHaveLength(1)
+    } finally {
+      await second.close()
+    }
+  })
+})
