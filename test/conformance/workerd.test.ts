@@ -9,8 +9,10 @@ import { Miniflare } from 'miniflare'
 import { startFakeKylin } from '../support/fake-kylin.ts'
 import { buildWorker, toWorkerOptions } from '../support/worker-build.ts'
 import { describeConformance } from './suite.ts'
+import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 
 describeConformance('workerd', async () => {
+  const webhooks = await startConformanceReceivers()
   const kylin = await startFakeKylin()
   const outdir = await mkdtemp(join(tmpdir(), 'conformance-worker-'))
   const scriptPath = await buildWorker(outdir)
@@ -19,6 +21,7 @@ describeConformance('workerd', async () => {
       KYLIN_UPSTREAM_URL: kylin.url,
       RESULTS_BUCKET_NAME: 'kylin-async-results',
       LOG_LEVEL: 'warn',
+      ...webhooks.settings,
     }),
   )
   const url = (await mf.ready).toString().replace(/\/$/, '')
@@ -31,6 +34,7 @@ describeConformance('workerd', async () => {
       await mf.dispose()
       await kylin.close()
       await rm(outdir, { recursive: true, force: true })
+      await stopConformanceReceivers()
     },
   }
 })
