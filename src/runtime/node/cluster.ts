@@ -16,7 +16,7 @@ import {
 import type { Logger } from '../../logger.ts'
 import { createRedisRegistry, type RedisRegistry } from '../../cluster/redis-registry.ts'
 import { createRedisDeliveries } from '../../cluster/redis-webhooks.ts'
-import type { PendingDeliveries } from '../../webhooks/types.ts'
+import type { PendingDeliveries, WebhookNotifier } from '../../webhooks/types.ts'
 import { toRedactedUrl } from '../../redact-url.ts'
 import { createQueryRunner, type QueryRunner } from '../../queries/runner.ts'
 import type { BlobStore } from '../../store/types.ts'
@@ -29,6 +29,8 @@ export interface NodeCluster {
   createRunner(deps: RunnerDeps): QueryRunner
   /** Pending webhook deliveries shared by every instance, each attempt claimed by one. */
   webhookDeliveries(maxPending: number): PendingDeliveries
+  /** Where the sweeper sends the events of the queries of dead instances it ends. */
+  useWebhooks(webhooks: WebhookNotifier): void
   /** Stops heartbeats and sweeps and closes the connections; after the queries have ended. */
   close(): Promise<void>
 }
@@ -92,12 +94,16 @@ export async function startNodeCluster(
     instanceId,
     logger,
   })
+  let webhooks: WebhookNotifier | undefined
   const sweeper = startDeadInstanceSweeper({
     registry,
     store,
     logger,
     now: options.now,
     intervalMs: heartbeatMs,
+    onFailed: async (record) => {
+      if (record.callbackUrl) await webhooks?.queryEnded(record, record.callbackUrl)
+    },
   })
   const runners: ClusterRunner[] = []
 
@@ -124,6 +130,9 @@ export async function startNodeCluster(
       const runner = instance.createRunner(deps)
       runners.push(runner)
       return runner
+    },
+    useWebhooks(notifier) {
+      webhooks = notifier
     },
     webhookDeliveries: (maxPending) =>
       createRedisDeliveries({ redis, prefix: settings.keyPrefix, maxPending }),

@@ -203,6 +203,7 @@ export async function startNodeGateway(
         )
       })
     : null
+  if (webhooks) cluster?.useWebhooks(webhooks.dispatcher)
 
   const swaggerUiDist = findSwaggerUiDist()
   if (!swaggerUiDist) logger.warn('swagger-ui-dist is not installed; /docs only links the document')
@@ -243,7 +244,17 @@ export async function startNodeGateway(
 
   // Before serving: results of an earlier process come back, its unfinished queries end FAILED.
   // (Not with Redis: its records outlive any one process, and leases fail what a process left.)
-  const rebuilt = cluster ? null : await rebuildRegistry({ store, registry, now: Date.now })
+  const rebuilt = cluster
+    ? null
+    : await rebuildRegistry({
+        store,
+        registry,
+        now: Date.now,
+        // A query the restart ended sends its FAILED event like any other.
+        onInterrupted: async (record) => {
+          if (record.callbackUrl) await webhooks?.dispatcher.queryEnded(record, record.callbackUrl)
+        },
+      })
   if (rebuilt && rebuilt.restored + rebuilt.interrupted + rebuilt.dropped > 0) {
     logger.info(rebuilt, 'registry rebuilt from the store')
   }

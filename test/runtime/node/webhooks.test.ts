@@ -3,7 +3,7 @@
  * is sent by the next one on the same DATA_DIR, with the same webhook-id; and a query stopped by
  * the shutdown sends its FAILED event.
  */
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +11,9 @@ import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../../src/config/config.ts'
 import { SHUTDOWN_MESSAGE, startNodeGateway } from '../../../src/runtime/node/gateway.ts'
+import { writeRecordFile } from '../../../src/registry/record-file.ts'
+import { RESTART_MESSAGE } from '../../../src/registry/rebuild.ts'
+import { createFsStore } from '../../../src/store/fs.ts'
 import { BASIC, startFakeKylin, type FakeKylin } from '../../support/fake-kylin.ts'
 import { startWebhookReceiver, type WebhookReceiver } from '../../support/webhook-receiver.ts'
 
@@ -98,6 +101,36 @@ describe('Node webhooks across a restart', () => {
       expect(receiver.to(path)).toHaveLength(1)
     } finally {
       await second.close()
+    }
+  })
+
+  it('sends the FAILED event of a query a crash left RUNNING, once the next gateway rebuilt it', async () => {
+    const id = randomUUID()
+    const path = `/ok/crash-${id}`
+    // What a crash leaves: a RUNNING record file beside no result.
+    await writeRecordFile(
+      { store: createFsStore({ dir: dataDir }) },
+      {
+        id,
+        owner: 'ANALYST',
+        project: 'learn_kylin',
+        options: { separator: ',', includeHeader: false, fileName: 'result' },
+        state: 'RUNNING',
+        rows: 0,
+        bytes: 0,
+        createdAt: Date.now(),
+        updatedAt: Date.now(),
+        callbackUrl: `${receiver.url}${path}`,
+      },
+    )
+    const gateway = await start()
+    try {
+      const [got] = await receiver.waitFor(path, 1)
+      expect(new Webhook(secret).verify(got!.body, got!.headers)).toMatchObject({
+        data: { query_id: id, status: 'FAILED', error: RESTART_MESSAGE },
+      })
+    } finally {
+      await gateway.close()
     }
   })
 })
