@@ -128,7 +128,7 @@ export function createQueryService(
       const idempotency = input.idempotencyKey
         ? {
             key: input.idempotencyKey,
-            requestHash: await hashRequest(input.query, input.options),
+            requestHash: await hashRequest(input.query, input.options, input.callbackUrl),
           }
         : undefined
       if (idempotency) {

@@ -92,4 +92,28 @@ describe('callback_url at submit', () => {
     expect(answer.status).toBe(200)
     expect(answer.records[0]?.callbackUrl).toBeUndefined()
   })
+
+  it('counts callback_url as part of an Idempotency-Key submit: another one answers 409', async () => {
+    const deps = makeTestDeps({ webhooks: ON })
+    const gateway = createGateway(deps)
+    const submit = (callback: string) =>
+      gateway.app.request('/kylin/api/async_query', {
+        method: 'POST',
+        headers: {
+          Authorization: ANALYST,
+          'Content-Type': 'application/json',
+          'Idempotency-Key': 'export-1',
+        },
+        body: JSON.stringify({ sql: 'select 1', project: 'p', callback_url: callback }),
+      })
+    const first = await submit('https://hooks.example.com/a')
+    const again = await submit('https://hooks.example.com/a')
+    const other = await submit('https://hooks.example.com/b')
+    await deps.settle()
+    expect(first.status).toBe(200)
+    const idOf = async (res: Response) =>
+      ((await res.json()) as { data: { queryID: string } }).data.queryID
+    expect(await idOf(again)).toBe(await idOf(first))
+    expect(other.status).toBe(409)
+  })
 })
