@@ -135,6 +135,10 @@ const CATALOG = {
     en: 'The request body is invalid: %s',
     cn: '请求体无效：%s',
   },
+  BAD_PARAMETER: {
+    en: 'A parameter of the request is invalid: %s',
+    cn: '请求参数无效：%s',
+  },
   BAD_JSON: {
     en: 'The request body is not valid JSON. Please send a JSON object.',
     cn: '请求体不是有效的 JSON，请发送一个 JSON 对象。',
