@@ -1,6 +1,7 @@
 /**
  * The Registry contract on Redis, shared by every gateway instance. Node only (ioredis).
- * A record is a hash of JSON-encoded fields; each change is one Lua script (redis-registry-lua.ts).
+ * A record is a hash of JSON-encoded fields; each change is one Lua script (redis-registry-lua.ts),
+ * which also keeps its index entries (Idempotency-Key, the query lists, the reuse pointer).
  */
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'

@@ -1,5 +1,6 @@
 /**
- * A registry over one Durable Object per query (Workers). Portable: it sees the
+ * A registry over one Durable Object per query (Workers), with index objects beside them: an
+ * Idempotency-Key or reuse pointer, each owner's query list and everyone's. Portable: it sees the
  * objects only through `QueryObjectApi`, which the Worker entry builds from the namespace.
  */
 import { toRecordKey } from '../domain/query-id.ts'

@@ -1,6 +1,7 @@
 /**
  * In-memory registry of query records, bounded by count (lru-cache). Portable.
  * One process only; a shared registry (Redis, Durable Objects) implements the same contract.
+ * Its indexes (Idempotency-Key, owner, reuse key) are maps kept with the records.
  */
 import { LRUCache } from 'lru-cache'
 import { toRegistryFullError } from './registry-full.ts'

@@ -1,7 +1,9 @@
 /**
  * The Durable Object of one query: it holds the record and runs the query (upstream →
  * transcoder → R2), so any isolate answers consistently and the query outlives its submit
- * request. An alarm ends a query whose runner vanished as FAILED. Workers only.
+ * request. An alarm ends a query whose runner vanished as FAILED. Objects of the same class under
+ * other names are the registry's indexes (Idempotency-Key and reuse pointers, query lists).
+ * Workers only.
  */
 import { DurableObject } from 'cloudflare:workers'
 import { toRecordKey, toResultKey } from '../../domain/query-id.ts'
