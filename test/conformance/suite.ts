@@ -18,6 +18,7 @@ import { expectFailedWithKylinMessage } from '../support/query-status.ts'
 import { DataType, tableFromIPC, util } from 'apache-arrow'
 import { parquetReadObjects } from 'hyparquet'
 import iconv from 'iconv-lite'
+import { addListreuseCases } from './listreuse-cases.ts'
 import * as XLSX from 'xlsx'
 
 /**
@@ -91,7 +92,7 @@ function toLocalDate(date: Date): string {
 }
 
 /** The files of further cases, each called inside the suite's describe. */
-const FEATURE_CASES: ((context: ConformanceContext) => void)[] = []
+const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [addListreuseCases]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {
   describe(`conformance: ${runtime}`, () => {
