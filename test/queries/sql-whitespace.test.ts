@@ -34,8 +34,28 @@ describe('queries/sql-whitespace', () => {
     expect(normaliseSqlWhitespace("select 'open   end   ")).toBe("select 'open   end   ")
   })
 
-  it('does not change case, comments or anything else', () => {
+  it('does not change case or anything else', () => {
     expect(normaliseSqlWhitespace('SELECT  1')).not.toBe(normaliseSqlWhitespace('select 1'))
-    expect(normaliseSqlWhitespace('select 1 --  note')).toBe('select 1 -- note')
+  })
+
+  it('keeps backquoted identifiers as written', () => {
+    expect(normaliseSqlWhitespace('select  `My   Col`  from t')).toBe('select `My   Col` from t')
+    expect(normaliseSqlWhitespace('select `a``  b`   x')).toBe('select `a``  b` x')
+  })
+
+  it('keeps comments as written, and the line break that ends a line comment', () => {
+    expect(normaliseSqlWhitespace('select 1 --  note')).toBe('select 1 --  note')
+    expect(normaliseSqlWhitespace('select a -- why\r\n   ,  b from t')).toBe(
+      'select a -- why\n, b from t',
+    )
+    // Without its line break the comment would swallow ", b from t": another query.
+    expect(normaliseSqlWhitespace('select a -- x\n, b from t')).not.toBe(
+      normaliseSqlWhitespace('select a -- x , b from t'),
+    )
+    expect(normaliseSqlWhitespace('select /*  a   b */   1')).toBe('select /*  a   b */ 1')
+    expect(normaliseSqlWhitespace("select '--  not a comment'   x")).toBe(
+      "select '--  not a comment' x",
+    )
+    expect(normaliseSqlWhitespace('select 1 /* open   end')).toBe('select 1 /* open   end')
   })
 })
