@@ -315,6 +315,22 @@ describe('downloading by link', () => {
     expect(path.startsWith('/kylin/api/async_query/link/')).toBe(true)
   })
 
+  it('is the one operation the document declares without credentials', async () => {
+    const res = await app.request('http://gateway.test/openapi.json')
+    const document = (await res.json()) as {
+      paths: Record<string, Record<string, { security?: unknown[] }>>
+    }
+    const open = Object.entries(document.paths).flatMap(([path, item]) =>
+      Object.entries(item)
+        .filter(([, operation]) => operation.security !== undefined)
+        .map(([method, operation]) => `${method} ${path} ${JSON.stringify(operation.security)}`),
+    )
+    expect(open.sort()).toEqual([
+      'get /kylin/api/async_query/link/{id}/{expires}/{signature} []',
+      'head /kylin/api/async_query/link/{id}/{expires}/{signature} []',
+    ])
+  })
+
   it('keeps the signature out of the access log and of error answers', async () => {
     const lines: object[] = []
     const logger: Logger = {
