@@ -148,7 +148,11 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
         id: 'NOT_FOUND_ROUTE',
         args: [request.method, new URL(request.url).pathname],
       }),
-      { lang: toLanguage(request.headers.get('accept-language')), url: request.url, requestId: '' },
+      {
+        lang: toLanguage(request.headers.get('accept-language')),
+        url: hideLinkSignature(request.url),
+        requestId: '',
+      },
     )
     return Response.json(reply.body, { status: reply.status })
   }

@@ -4,6 +4,7 @@
  * the download itself is the owner's. Portable.
  */
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import type { AppEnv } from './app-env.ts'
 import { GatewayError } from '../errors.ts'
 import type { Exporter } from '../export/export-result.ts'
@@ -32,7 +33,8 @@ export function createLinkDownloadRoutes(options: LinkDownloadOptions) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid })
   const route = ASYNC_QUERY_ROUTES.linkDownload
 
-  app.openapi(route, (async (c: import('hono').Context<AppEnv>) => {
+  // A download answers a Response of its own media type, which the typed answers cannot express.
+  app.openapi(route, (async (c: Context<AppEnv>) => {
     if (!options.signer) throw new GatewayError(501, { id: 'LINKS_OFF' })
     const { id, form } = await options.signer.check({
       id: c.req.param('id') ?? '',
