@@ -40,7 +40,7 @@ export interface SignedLinks {
   check(link: LinkRequest): Promise<{ id: string; form: LinkForm }>
 }
 
-/** Up to year 5138 in seconds: enough digits for any expiry, few enough to stay exact. */
+/** Seconds since the epoch, no leading zero: 12 digits reach far past any expiry and stay exact. */
 const EXPIRES_PATTERN = /^[1-9]\d{0,11}$/
 
 export function createSignedLinks(options: { keys: LinkKeys; now: () => number }): SignedLinks {
@@ -75,7 +75,10 @@ export function createSignedLinks(options: { keys: LinkKeys; now: () => number }
   }
 }
 
-/** What is signed: a fixed prefix (no other signature of the secret can pass for a link), then each part. */
+/**
+ * What is signed: a fixed prefix, so that nothing else the secret might sign passes for a link,
+ * then each part on a line of its own.
+ */
 function toPayload(id: string, expires: string, query: string): string {
   return `kylin-async-gateway link v1\n${id}\n${expires}\n${query}`
 }
@@ -101,10 +104,13 @@ function toLinkForm(search: URLSearchParams): LinkForm | null {
   return form
 }
 
+/** A link's path up to its signature, then the signature. */
+const LINK_SIGNATURE = new RegExp(
+  `(${ASYNC_QUERY_PATH}/${LINK_SEGMENT}/[^/?#]*/[^/?#]*/)[^/?#]+`,
+  'g',
+)
+
 /** The path (or URL) with a link's signature blanked out, for logs and error answers. */
 export function hideLinkSignature(text: string): string {
-  return text.replace(
-    new RegExp(`(${ASYNC_QUERY_PATH}/${LINK_SEGMENT}/[^/?#]*/[^/?#]*/)[^/?#]+`, 'g'),
-    '$1[redacted]',
-  )
+  return text.replace(LINK_SIGNATURE, '$1[redacted]')
 }
