@@ -269,6 +269,8 @@ describe('downloading by link', () => {
       `This link expired at ${expires_at}. Ask the query’s owner for a new link.`,
     )
     expect((await open(url, { method: 'HEAD' })).status).toBe(410)
+    const chinese = await errorOf(await open(url, { headers: { 'Accept-Language': 'cn' } }))
+    expect(chinese.msg).toBe(`此链接已于 ${expires_at} 过期。请向查询的所有者索取新链接。`)
   })
 
   it('answers 404, as a download does, once the query is deleted', async () => {
