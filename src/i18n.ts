@@ -115,6 +115,18 @@ const CATALOG = {
     cn: 'Idempotency-Key 请求头必须是 1 到 200 个可见 ASCII 字符。',
   },
   QUERY_SUCCESS_SUBMIT: { en: 'query success', cn: '查询成功' },
+  QUERY_REUSED: {
+    en: 'query success: the result of the same query, finished earlier, was reused',
+    cn: '查询成功：复用了先前完成的相同查询的结果',
+  },
+  DENIED_LIST_USER: {
+    en: 'Access denied. Only admin users can list the queries of another user',
+    cn: '拒绝访问。仅管理员可以列出其他用户的查询',
+  },
+  LIST_CURSOR_INVALID: {
+    en: 'The cursor is not one this list gave out. Send the next_cursor of the previous page as it was, or leave it out to start from the newest query.',
+    cn: '该 cursor 不是本列表给出的。请原样发送上一页的 next_cursor，或不带它从最新的查询开始。',
+  },
   SQL_EMPTY: {
     en: 'SQL can’t be empty. Please check and try again.',
     cn: 'SQL 不能为空，请检查后重试。',
@@ -122,6 +134,10 @@ const CATALOG = {
   BAD_BODY: {
     en: 'The request body is invalid: %s',
     cn: '请求体无效：%s',
+  },
+  BAD_PARAMETER: {
+    en: 'A parameter of the request is invalid: %s',
+    cn: '请求参数无效：%s',
   },
   BAD_JSON: {
     en: 'The request body is not valid JSON. Please send a JSON object.',
@@ -182,6 +198,22 @@ const CATALOG = {
   CALLBACK_URL_PRIVATE: {
     en: 'callback_url goes to %s, a %s address, which webhooks may reach only when WEBHOOK_ALLOWED_HOSTS names that address itself.',
     cn: 'callback_url 指向 %s（%s 地址），只有 WEBHOOK_ALLOWED_HOSTS 列出该地址本身时 webhook 才能访问。',
+  },
+  LINKS_OFF: {
+    en: 'Signed links are off on this gateway. Its operator turns them on by setting LINK_SECRET (--link-secret) to a random secret of at least 32 characters.',
+    cn: '此网关未启用签名链接。运维人员可将 LINK_SECRET（--link-secret）设为至少 32 个字符的随机密钥以启用。',
+  },
+  LINK_TTL_INVALID: {
+    en: 'ttl must be a whole number of seconds from 1 to %s (LINK_MAX_TTL), not %s.',
+    cn: 'ttl 必须是 1 到 %s（LINK_MAX_TTL）之间的整数秒，而不是 %s。',
+  },
+  LINK_INVALID: {
+    en: 'This link is not valid: it was changed, cut short, or signed with a key this gateway no longer has. Ask the query’s owner for a new link.',
+    cn: '此链接无效：它被修改、截断，或由本网关已不再持有的密钥签名。请向查询的所有者索取新链接。',
+  },
+  LINK_EXPIRED: {
+    en: 'This link expired at %s. Ask the query’s owner for a new link.',
+    cn: '此链接已于 %s 过期。请向查询的所有者索取新链接。',
   },
 } as const satisfies Record<string, Record<Language, string>>
 

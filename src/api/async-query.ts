@@ -18,6 +18,8 @@ import type { QueryRecord, ResultEncoding, ResultFormat } from '../domain/query.
 import type { Dialect } from './dialect.ts'
 import { sendConvertedDownload } from './converted-download.ts'
 import { sendDownload } from './download.ts'
+import { toLinkOrder } from './link-request.ts'
+import type { SignedLinks } from './signed-link.ts'
 import {
   ENCODING_LIST,
   FORMAT_LIST,
@@ -32,8 +34,16 @@ import { toResultType } from './result-type.ts'
 import { sendEnvelope, sendEnvelopeText, toEnvelope } from './envelope.ts'
 import { STATUS_DENIAL, toIntegrity, toStatusBody } from './status-answer.ts'
 import { translate } from '../i18n.ts'
-import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
-import { ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
+import {
+  LIST_LIMIT,
+  listQuerySchema,
+  olderThanPattern,
+  submitSchema,
+  type SubmitBody,
+} from './schemas.ts'
+import { fromCursor, toCursor } from './list-cursor.ts'
+import type { QuerySummary } from '../registry/types.ts'
+import { ASYNC_QUERY_PATH, ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
 import { rejectInvalid, toValidationError } from './validation.ts'
 
 export interface AsyncQueryRoutesOptions {
@@ -48,6 +58,10 @@ export interface AsyncQueryRoutesOptions {
   exporter?: Exporter
   /** Where a submit's callback_url may point; absent: webhooks are off, callback_url is refused. */
   webhooks?: WebhookSettings
+  /** Signed links, with the longest lifetime one may get; absent when links are off. */
+  links?: { signer: SignedLinks; maxTtlSeconds: number }
+  /** Where clients reach the gateway; each request's own origin when absent. */
+  publicUrl?: string
 }
 
 /** `/{id}/status` → `/:id/status`, so a handler's `c.req.param()` knows the declared names. */
@@ -104,7 +118,17 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       idempotencyKey,
       ...(callbackUrl ? { callbackUrl } : {}),
     }
-    const record = await queries.submit(identity, c.get('credentials'), input)
+    const { record, reused } = await queries.submit(identity, c.get('credentials'), input)
+    if (reused) {
+      // Final in this very answer: a reused result sends no webhook.
+      const info = translate('QUERY_REUSED', lang)
+      return sendEnvelope(c, dialect, {
+        [dialect.idField]: record.id,
+        status: 'SUCCESSFUL',
+        info,
+        reused: true,
+      })
+    }
     // A repeated submit (same Idempotency-Key) reports where its query is, as Kylin 5's does.
     const [status, info] =
       record.state === 'SUCCESSFUL'
@@ -113,6 +137,24 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
           ? ['FAILED', record.error ?? '']
           : ['RUNNING', translate(dialect.submitInfo, lang)]
     return sendEnvelope(c, dialect, { [dialect.idField]: record.id, status, info })
+  })
+
+  serve(routes.list, async (c) => {
+    const parsed = listQuerySchema.safeParse(c.req.query())
+    if (!parsed.success) throw toValidationError(parsed.error, 'query')
+    const { status, project, user, limit, cursor } = parsed.data
+    const page = await queries.list(c.get('identity'), {
+      ...(status ? { state: status } : {}),
+      ...(project ? { project } : {}),
+      ...(user ? { user } : {}),
+      limit: limit ?? LIST_LIMIT.default,
+      ...(cursor ? { after: fromCursor(cursor) } : {}),
+    })
+    const dialect = c.get('dialect')
+    return sendEnvelope(c, dialect, {
+      queries: page.queries.map((query) => toListedQuery(query, dialect)),
+      next_cursor: page.next ? toCursor(page.next) : null,
+    })
   })
 
   // The lane in status-poll-lane.ts answers most polls before the router; the rest come here.
@@ -201,6 +243,28 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       : sendConvertedDownload(c, store, record, form, download, options.exporter)
   }
 
+  serve({ ...routes.createLink, middleware: limitBody }, async (c) => {
+    const { links } = options
+    if (!links) throw new GatewayError(501, { id: 'LINKS_OFF' })
+    const raw = await readJsonBody(c, {})
+    const record = await queries.findSuccessful(
+      c.get('identity'),
+      c.req.param('id'),
+      { message: 'DENIED_DOWNLOAD', data: null },
+      projectOf(c),
+    )
+    const { ttlSeconds, form } = toLinkOrder(raw, record, links.maxTtlSeconds)
+    const link = await links.signer.create(record.id, ttlSeconds, form)
+    const base = options.publicUrl ?? new URL(c.req.url).origin
+    const answer = sendEnvelope(c, c.get('dialect'), {
+      url: `${base}${ASYNC_QUERY_PATH}${link.path}`,
+      expires_at: new Date(link.expiresAt).toISOString(),
+    })
+    // The URL is as good as the owner's credentials for this one file: no cache keeps it.
+    answer.headers.set('Cache-Control', 'no-store')
+    return answer
+  })
+
   serve(routes.resultPath, async (c) => {
     const record = await queries.find(
       c.get('identity'),
@@ -271,9 +335,25 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   return app
 }
 
-async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+/** One query of the list, in the dialect's id field; never its SQL, which no record keeps. */
+function toListedQuery(query: QuerySummary, dialect: Dialect) {
+  return {
+    [dialect.idField]: query.id,
+    status: query.state,
+    project: query.project,
+    owner: query.owner,
+    submitted_at: query.createdAt,
+    finished_at: query.finishedAt ?? null,
+    rows: query.rows,
+    bytes: query.bytes,
+  }
+}
+
+/** `empty`, when given, stands for a body of nothing but white space. */
+async function readJsonBody(c: Context<AppEnv>, empty?: unknown): Promise<unknown> {
   // Clients send vnd Content-Types (or none); the body is JSON whatever the header says.
   const text = await c.req.text()
+  if (empty !== undefined && text.trim() === '') return empty
   try {
     return JSON.parse(text)
   } catch {
@@ -315,6 +395,7 @@ function toSubmitInput(
       format,
       encode,
     },
+    ...(body.reuse_max_age ? { reuseMaxAge: body.reuse_max_age } : {}),
   }
 }
 

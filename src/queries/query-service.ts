@@ -7,11 +7,13 @@ import type { AppDeps } from '../deps.ts'
 import { ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
 import { isQueryId, toRecordKey, toResultKey } from '../domain/query-id.ts'
 import { mayAccess } from '../identity/ownership.ts'
-import type { QueryRecord, ResultOptions, UpstreamQuery } from '../domain/query.ts'
+import type { QueryRecord, QueryState, ResultOptions, UpstreamQuery } from '../domain/query.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
 import { toRedactedUrl } from '../redact-url.ts'
 import { toOneLine } from '../upstream/kylin-error.ts'
 import { findEarlierSubmit, hashRequest } from './idempotency.ts'
+import { findReusableResult, toReuseKey } from './result-reuse.ts'
+import type { ListPage, ListPosition } from '../registry/types.ts'
 import type { QueryRunner } from './runner.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
 
@@ -25,6 +27,24 @@ export interface SubmitInput {
   idempotencyKey?: string
   /** Where the signed webhook goes when the query ends, already checked against the settings. */
   callbackUrl?: string
+  /** Seconds: answer with the caller's own identical result finished within them, if any. */
+  reuseMaxAge?: number
+}
+
+/** What a submit answers: the query, and whether it is an earlier result reused. */
+export interface SubmitOutcome {
+  record: QueryRecord
+  reused: boolean
+}
+
+/** The query list's filters, as the route parsed them. */
+export interface ListFilters {
+  state?: QueryState
+  project?: string
+  /** Another user's queries: admins only. */
+  user?: string
+  limit: number
+  after?: ListPosition
 }
 
 /** What a refused caller gets: Kylin's message, and the `data` Kylin sends with it. */
@@ -34,7 +54,13 @@ export interface Denial {
 }
 
 export interface QueryService {
-  submit(identity: UserIdentity, credentials: Credentials, input: SubmitInput): Promise<QueryRecord>
+  submit(
+    identity: UserIdentity,
+    credentials: Credentials,
+    input: SubmitInput,
+  ): Promise<SubmitOutcome>
+  /** A page of the caller's queries (an admin's: everyone's, or `user`'s), newest first. */
+  list(identity: UserIdentity, filters: ListFilters): Promise<ListPage>
   /** The record, or `null` when unknown (or in another project); 403 when not the caller's. */
   find(
     identity: UserIdentity,
@@ -59,6 +85,11 @@ export interface QueryService {
     denial: Denial,
     project?: string,
   ): Promise<QueryRecord>
+  /**
+   * A SUCCESSFUL record by its id alone, with no caller to check: for a signed link, which
+   * carries its owner's leave. Unknown or not SUCCESSFUL → the same 404s as `findSuccessful`.
+   */
+  findSuccessfulById(id: string): Promise<QueryRecord>
   /** Stops a queued or running query; it ends FAILED with `reason`. `false` if not running. */
   stop(record: QueryRecord, reason: string): Promise<boolean>
   /** From now on submits answer 503: the gateway is shutting down. */
@@ -133,7 +164,17 @@ export function createQueryService(
         : undefined
       if (idempotency) {
         const earlier = await findEarlierSubmit(deps.registry, identity.username, idempotency)
-        if (earlier) return earlier
+        if (earlier) return { record: earlier, reused: false }
+      }
+      const reuseKey = await toReuseKey(identity.username, input.query, input.options)
+      if (input.reuseMaxAge) {
+        const earlier = await findReusableResult(
+          deps,
+          identity.username,
+          reuseKey,
+          input.reuseMaxAge,
+        )
+        if (earlier) return { record: earlier, reused: true }
       }
       const now = deps.now()
       const record: QueryRecord = {
@@ -146,6 +187,7 @@ export function createQueryService(
         bytes: 0,
         createdAt: now,
         updatedAt: now,
+        reuseKey,
         ...(idempotency ? { idempotency } : {}),
         ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
       }
@@ -159,19 +201,24 @@ export function createQueryService(
         throw toNotRecordedError('result store', error)
       })
       await runner.start(record, input.query, credentials)
-      return record
+      return { record, reused: false }
+    },
+    async list(identity, filters) {
+      const { user, ...rest } = filters
+      if (user !== undefined && user !== identity.username && !identity.isAdmin) {
+        throw new ForbiddenError({ id: 'DENIED_LIST_USER' })
+      }
+      // A non-admin sees their own; an admin everyone's, or one user's when asked.
+      const owner = identity.isAdmin ? user : identity.username
+      return deps.registry.listPage({ ...rest, ...(owner !== undefined ? { owner } : {}) })
     },
     find,
     findNow,
     async findSuccessful(identity, id, denial, project) {
-      const record = await find(identity, id, denial, project)
-      if (!record) {
-        throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
-      }
-      if (record.state !== 'SUCCESSFUL') {
-        throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-020040001' })
-      }
-      return record
+      return toSuccessful(await find(identity, id, denial, project))
+    },
+    async findSuccessfulById(id) {
+      return toSuccessful(isQueryId(id) ? await deps.registry.get(id) : null)
     },
     remove,
     stop: (record, reason) => runner.abort(record.id, reason),
@@ -195,6 +242,17 @@ export function createQueryService(
       return removed
     },
   }
+}
+
+/** Kylin's rule: an unknown query and one that is not SUCCESSFUL have no result, both 404. */
+function toSuccessful(record: QueryRecord | null): QueryRecord {
+  if (!record) {
+    throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
+  }
+  if (record.state !== 'SUCCESSFUL') {
+    throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-020040001' })
+  }
+  return record
 }
 
 /** 503 for a submit whose record could not be kept; a GatewayError (e.g. registry full) as is. */
