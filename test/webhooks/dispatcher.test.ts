@@ -182,7 +182,11 @@ describe('webhook dispatcher', () => {
   })
 
   it('gives up an attempt after WEBHOOK_TIMEOUT', async () => {
-    const { dispatcher, pending } = setup({ timeoutMs: 200, firstRetryMs: 60_000 })
+    const { dispatcher, pending } = setup({
+      timeoutMs: 200,
+      firstRetryMs: 60_000,
+      retryForMs: 3_600_000,
+    })
     const record = finished()
     await dispatcher.queryEnded(record, `${receiver.url}/hang/${record.id}`)
     const started = Date.now()
