@@ -49,6 +49,18 @@ export function toAllowedHosts(entries: readonly string[]): AllowedHost[] {
   return hosts
 }
 
+/** The parsed list of each settings object, read once (a submit or an attempt reads it again). */
+const parsedLists = new WeakMap<WebhookSettings, AllowedHost[]>()
+
+function allowedHostsOf(settings: WebhookSettings): AllowedHost[] {
+  let allowed = parsedLists.get(settings)
+  if (!allowed) {
+    allowed = toAllowedHosts(settings.allowedHosts)
+    parsedLists.set(settings, allowed)
+  }
+  return allowed
+}
+
 /** An IP address as URL parsing writes it in a hostname (IPv6 compressed, in brackets). */
 export function toHostnameOf(address: string): string {
   try {
@@ -91,7 +103,7 @@ export function judgeCallbackUrl(
     return refuse('CALLBACK_URL_SCHEME', url.protocol.slice(0, 20))
   }
   if (url.username !== '' || url.password !== '') return refuse('CALLBACK_URL_USERINFO')
-  const allowed = toAllowedHosts(settings.allowedHosts)
+  const allowed = allowedHostsOf(settings)
   const port = defaultPort(url)
   const listed = allowed.some(
     (host) => host.hostname === url.hostname && (host.port === null || host.port === port),
