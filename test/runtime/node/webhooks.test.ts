@@ -1,10 +1,11 @@
 /**
  * Webhooks on a Node gateway with the fs store: a delivery still pending when the gateway stops
- * is sent by the next one on the same DATA_DIR, with the same webhook-id; and a query stopped by
- * the shutdown sends its FAILED event.
+ * is sent by the next one on the same DATA_DIR, with the same webhook-id; queries a shutdown or a
+ * crash ended send their FAILED events; a listed name that resolves to loopback is never called.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { PassThrough } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Webhook } from 'standardwebhooks'
@@ -129,6 +130,53 @@ describe('Node webhooks across a restart', () => {
       expect(new Webhook(secret).verify(got!.body, got!.headers)).toMatchObject({
         data: { query_id: id, status: 'FAILED', error: RESTART_MESSAGE },
       })
+    } finally {
+      await gateway.close()
+    }
+  })
+
+  it('never calls a listed name that resolves to loopback, and logs the drop with the host only', async () => {
+    const port = new URL(receiver.url).port
+    const log = new PassThrough()
+    const lines: string[] = []
+    log.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)))
+    const gateway = await startNodeGateway(
+      parseConfig({
+        KYLIN_UPSTREAM_URL: kylin.url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'info',
+        WEBHOOK_SECRET: secret,
+        WEBHOOK_ALLOWED_HOSTS: `hooks.rebind.test:${port}`,
+        WEBHOOK_FIRST_RETRY: '50ms',
+      }),
+      {
+        logDestination: log,
+        // The name a receiver's owner controls, answering with the gateway's own loopback.
+        resolveWebhookHost: async () => [{ address: '127.0.0.1', family: 4 }],
+      },
+    )
+    try {
+      const id = await submit(
+        gateway.url,
+        'select * from kylin_sales',
+        `http://hooks.rebind.test:${port}/ok/rebind?token=s3cret`,
+      )
+      await expect
+        .poll(() => lines.some((l) => l.includes('webhook dropped')), { timeout: 5000 })
+        .toBe(true)
+      const dropped = JSON.parse(lines.find((l) => l.includes('webhook dropped'))!) as Record<
+        string,
+        unknown
+      >
+      expect(dropped).toMatchObject({
+        queryId: id,
+        host: `hooks.rebind.test:${port}`,
+        attempts: 1,
+      })
+      expect(lines.join('\n')).not.toContain('s3cret')
+      expect(receiver.to('/ok/rebind')).toEqual([])
     } finally {
       await gateway.close()
     }
