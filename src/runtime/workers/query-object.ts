@@ -107,6 +107,8 @@ export class QueryObject extends DurableObject<WorkerEnv> {
   async start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void> {
     const parts = createWorkerParts(this.env)
     const registry = this.registryOf(parts, record.id)
+    // The runner queues the query's webhook in this object's storage, sent from its alarm.
+    const webhooks = this.webhookDispatcher()
     const runner = createQueryRunner(
       {
         config: parts.config,
@@ -118,7 +120,7 @@ export class QueryObject extends DurableObject<WorkerEnv> {
         defer: (task) => this.ctx.waitUntil(task().finally(() => this.finish(record.id))),
         now: Date.now,
         createHash: createDigestHash,
-        ...(this.webhookDispatcher() ? { webhooks: this.webhookDispatcher()! } : {}),
+        ...(webhooks ? { webhooks } : {}),
       },
       // The cluster-wide cap: a slot of the limiter object, held at most as long as the alarm
       // below lets this query live.
