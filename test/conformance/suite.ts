@@ -16,6 +16,7 @@ import {
 } from '../support/fake-kylin.ts'
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
 import { addLinksCases } from './links-cases.ts'
+import { addWebhooksCases } from './webhooks-cases.ts'
 import { DataType, tableFromIPC, util } from 'apache-arrow'
 import { parquetReadObjects } from 'hyparquet'
 import iconv from 'iconv-lite'
@@ -93,7 +94,11 @@ function toLocalDate(date: Date): string {
 }
 
 /** The files of further cases, each called inside the suite's describe. */
-const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [addListreuseCases, addLinksCases]
+const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
+  addListreuseCases,
+  addLinksCases,
+  addWebhooksCases,
+]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {
   describe(`conformance: ${runtime}`, () => {
