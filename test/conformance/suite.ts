@@ -17,6 +17,7 @@ import {
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
 import { addLinksCases } from './links-cases.ts'
 import { addWebhooksCases } from './webhooks-cases.ts'
+import { addFollowCases } from './follow-cases.ts'
 import { DataType, tableFromIPC, util } from 'apache-arrow'
 import { parquetReadObjects } from 'hyparquet'
 import iconv from 'iconv-lite'
@@ -98,6 +99,7 @@ const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
   addListreuseCases,
   addLinksCases,
   addWebhooksCases,
+  addFollowCases,
 ]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {
