@@ -98,6 +98,19 @@ export function addFollowCases(context: ConformanceContext): void {
     return answers.map(collect)
   }
 
+  /**
+   * A follower whose query did not end SUCCESSFUL: its body read rejects. Where the runtime ends
+   * an errored body cleanly (workerd#6818) the client can only see that it is cut short.
+   */
+  async function expectAborted(follower: ReturnType<typeof collect>) {
+    if (!context.target().endsErroredBodiesCleanly) {
+      await expect(follower.done).rejects.toThrow()
+      return
+    }
+    const body = await follower.done.catch(() => '')
+    expect(body.length).toBeLessThan(EXPECTED_CSV.length)
+  }
+
   async function statusOf(id: string): Promise<string> {
     const res = await api(`/${id}/status`)
     return ((await res.json()) as Envelope<{ status: string }>).data.status
@@ -132,7 +145,7 @@ export function addFollowCases(context: ConformanceContext): void {
         const followers = await startFollowers(id)
         await until(() => followers.some((f) => f.received > 0), 'the first followed bytes')
         upstream.release()
-        for (const follower of followers) await expect(follower.done).rejects.toThrow()
+        for (const follower of followers) await expectAborted(follower)
         expect((await waitForEnd(id)).status).toBe('FAILED')
       } finally {
         upstream.restore()
@@ -148,7 +161,7 @@ export function addFollowCases(context: ConformanceContext): void {
       await until(() => followers.some((f) => f.received > 0), 'the first followed bytes')
       const deleted = await api(`/${id}`, { method: 'DELETE' })
       expect(deleted.status).toBe(200)
-      for (const follower of followers) await expect(follower.done).rejects.toThrow()
+      for (const follower of followers) await expectAborted(follower)
     } finally {
       upstream.restore()
     }

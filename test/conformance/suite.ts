@@ -47,6 +47,11 @@ export interface ConformanceTarget {
   pathScheme: string
   /** Whether the gateway gzips downloads itself (Workers leave it to the platform's edge). */
   gzips: boolean
+  /**
+   * The runtime ends a response cleanly even when its body stream errors, so a client cannot
+   * tell a cut-off body from a whole one (workerd: cloudflare/workerd#6818).
+   */
+  endsErroredBodiesCleanly?: boolean
   stop(): Promise<void>
 }
 
