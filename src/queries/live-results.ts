@@ -10,6 +10,11 @@ export interface FollowLimits {
   bufferBytes: number
   /** How long the export waits for one follower whose buffer is full before cutting it off. */
   stallMs: number
+  /**
+   * How long one follower may hold the export back in all: a reader slower than the export, even
+   * one that never stalls for `stallMs`, is cut off once it has cost the export this much.
+   */
+  maxHoldMs: number
   /** Followers of one query at once. */
   maxFollowers: number
   /**
@@ -24,6 +29,7 @@ export interface FollowLimits {
 export const FOLLOW_LIMITS: FollowLimits = {
   bufferBytes: 1024 * 1024,
   stallMs: 5_000,
+  maxHoldMs: 30_000,
   maxFollowers: 8,
   joinBytes: 1024 * 1024,
   maxExports: 10_000,
@@ -60,7 +66,8 @@ export interface LiveExport {
   readonly wanted: boolean
   /**
    * Hands a chunk (already on its way to the store, never copied) to the followers. A promise
-   * when a follower's buffer is full: the export waits for it, at most `stallMs`.
+   * when a follower's buffer is full: the export waits for it, at most `stallMs` (and
+   * `maxHoldMs` in all, per follower).
    */
   push(chunk: Uint8Array): Promise<void> | undefined
   /** The result is recorded SUCCESSFUL: every follower's stream ends cleanly. */
@@ -176,6 +183,8 @@ class Follower {
   /** Resolves the export's wait on a full buffer. */
   private resume: (() => void) | undefined
   private open = true
+  /** Milliseconds this follower has held the export back so far. */
+  private heldMs = 0
 
   constructor(
     private readonly limits: FollowLimits,
@@ -207,21 +216,30 @@ class Follower {
     if (!this.open) return undefined
     this.controller.enqueue(chunk)
     if ((this.controller.desiredSize ?? 0) > 0) return undefined
+    const budget = Math.min(this.limits.stallMs, this.limits.maxHoldMs - this.heldMs)
+    if (budget <= 0) {
+      this.cutOff()
+      return undefined
+    }
+    const started = Date.now()
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        // Stalled past the bound: cut off (an error, never a clean end), the export goes on.
-        this.error(
-          new FollowAbortedError(
-            `The client read the followed result too slowly (its ${this.limits.bufferBytes} buffered bytes were not taken within ${this.limits.stallMs} ms), so it was cut off.`,
-          ),
-        )
-        this.onLeave()
-      }, this.limits.stallMs)
+      const timer = setTimeout(() => this.cutOff(), budget)
       this.resume = () => {
         clearTimeout(timer)
+        this.heldMs += Date.now() - started
         resolve()
       }
     })
+  }
+
+  /** Too slow: an error (never a clean end) for this follower alone; the export goes on. */
+  private cutOff(): void {
+    this.error(
+      new FollowAbortedError(
+        `The client read the followed result too slowly (it held the export back ${this.limits.stallMs} ms at once or ${this.limits.maxHoldMs} ms in all), so it was cut off.`,
+      ),
+    )
+    this.onLeave()
   }
 
   close(): void {

@@ -120,6 +120,11 @@ export function addFollowCases(context: ConformanceContext): void {
     const upstream = holdUpstream(context.target().kylin, 'finish')
     try {
       const id = await submit({ sql: 'select * from rows_10000', file_name: 'live' })
+      const head = await api(`/${id}/result_download?follow=1`, { method: 'HEAD' })
+      expect(head.status).toBe(200)
+      expect(head.headers.get('content-disposition')).toBe('attachment; filename="live.csv"')
+      expect(head.headers.get('content-type')).toMatch(/csv/)
+      expect(head.headers.get('content-length')).toBeNull()
       const followers = await startFollowers(id, 'result_download')
       // Bytes arrive while the upstream still holds back the rest of its answer.
       await until(() => followers.some((f) => f.received > 0), 'the first followed bytes')

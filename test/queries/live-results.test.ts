@@ -16,6 +16,7 @@ import {
 const LIMITS: FollowLimits = {
   bufferBytes: 1000,
   stallMs: 60,
+  maxHoldMs: 10_000,
   maxFollowers: 2,
   joinBytes: 500,
   maxExports: 3,
@@ -134,6 +135,31 @@ describe('queries/live-results', () => {
     const read = stalled.getReader().read()
     await expect(read).rejects.toBeInstanceOf(FollowAbortedError)
     await expect(read).rejects.toThrow(/too slowly/)
+    tee.end()
+  })
+
+  it('cuts off a reader that never stalls long but holds the export back too long in all', async () => {
+    const live = createLiveResults({ ...LIMITS, stallMs: 1_000, maxHoldMs: 120 })
+    const tee = live.open('q')
+    const reader = asStream(live.follow('q')).getReader()
+    let held = 0
+    let cutOff = false
+    for (let i = 0; i < 100 && !cutOff; i++) {
+      const wait = tee.push(bytes(600))
+      if (!wait) {
+        cutOff = !tee.wanted
+        continue
+      }
+      // A reader that takes each piece 40 ms late: never 1 s, but 120 ms in all soon.
+      const started = Date.now()
+      setTimeout(() => void reader.read().catch(() => {}), 40)
+      await wait
+      held += Date.now() - started
+    }
+    expect(cutOff).toBe(true)
+    expect(held).toBeGreaterThanOrEqual(110)
+    expect(held).toBeLessThan(1_000)
+    await expect(reader.read()).rejects.toThrow(/too slowly/)
     tee.end()
   })
 
