@@ -158,19 +158,23 @@ export function addFollowCases(context: ConformanceContext): void {
     })
   }
 
-  it('a DELETE while following aborts the follower', async () => {
-    const upstream = holdUpstream(context.target().kylin, 'finish')
-    try {
-      const id = await submit({ sql: 'select * from rows_10000' })
-      const followers = await startFollowers(id)
-      await until(() => followers.some((f) => f.received > 0), 'the first followed bytes')
-      const deleted = await api(`/${id}`, { method: 'DELETE' })
-      expect(deleted.status).toBe(200)
-      for (const follower of followers) await expectAborted(follower)
-    } finally {
-      upstream.restore()
-    }
-  })
+  for (const [action, path] of [
+    ['a DELETE', ''],
+    ['a stop', '/stop'],
+  ] as const) {
+    it(`${action} while following aborts the follower`, async () => {
+      const upstream = holdUpstream(context.target().kylin, 'finish')
+      try {
+        const id = await submit({ sql: 'select * from rows_10000' })
+        const followers = await startFollowers(id)
+        await until(() => followers.some((f) => f.received > 0), 'the first followed bytes')
+        expect((await api(`${path}/${id}`, { method: 'DELETE' })).status).toBe(200)
+        for (const follower of followers) await expectAborted(follower)
+      } finally {
+        upstream.restore()
+      }
+    })
+  }
 
   it('follow=1 on a SUCCESSFUL query is a plain download; on a FAILED one a 404', async () => {
     const id = await submit({ sql: 'select * from kylin_sales' })
