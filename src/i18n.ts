@@ -171,6 +171,18 @@ const CATALOG = {
     en: 'Internal error in the gateway. The details are in its log under request id %s.',
     cn: '网关内部错误，详情见日志中请求 ID %s 的记录。',
   },
+  FOLLOW_FLAG_INVALID: {
+    en: 'follow must be 1, true, 0 or false, not "%s".',
+    cn: 'follow 只能是 1、true、0 或 false，而不是 “%s”。',
+  },
+  FOLLOW_WHOLE_ONLY: {
+    en: 'A running result is followed whole, as it is written, in the form chosen at submit: Range, format, encode and include_header apply once the query is SUCCESSFUL. Ask again without follow then.',
+    cn: '运行中的结果只能按提交时选择的形式、边写边整体跟随下载：Range、format、encode 和 include_header 要等查询变为 SUCCESSFUL 后才生效，届时请不带 follow 再次请求。',
+  },
+  FOLLOWERS_FULL: {
+    en: 'At most %s clients may follow one running query at once. Please try again later, or download the result once the query is SUCCESSFUL.',
+    cn: '同一个运行中的查询最多允许 %s 个客户端同时跟随下载。请稍后重试，或在查询变为 SUCCESSFUL 后下载结果。',
+  },
   RESULT_LOST: {
     en: 'The query result is no longer in the store. Please submit the query again.',
     cn: '查询结果已不在存储中，请重新提交查询。',

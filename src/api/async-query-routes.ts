@@ -33,7 +33,8 @@ const DOWNLOAD_NOTE =
   'gzipped answer), single byte ranges (206 / 416), If-None-Match (304), If-Range and gzip on ' +
   'request. `format`, `encode` or `include_header` asking for another form convert a result ' +
   'written as csv on the fly: streamed, with `Accept-Ranges: none`, no Content-Length, no ' +
-  'digest and a weak ETag. The query must be SUCCESSFUL.'
+  'digest and a weak ETag. The query must be SUCCESSFUL, or RUNNING with `follow=1`: then the ' +
+  'result streams as it is written and the connection is reset unless the query succeeds.'
 
 const submit = createRoute({
   method: 'post',

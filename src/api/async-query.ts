@@ -20,6 +20,7 @@ import { sendConvertedDownload } from './converted-download.ts'
 import { sendDownload } from './download.ts'
 import { toLinkOrder } from './link-request.ts'
 import type { SignedLinks } from './signed-link.ts'
+import { sendFollowedDownload, toFollowFlag } from './followed-download.ts'
 import {
   ENCODING_LIST,
   FORMAT_LIST,
@@ -194,13 +195,21 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   serve(routes.fileStatus, sendFileStatus)
   serve(routes.fileStatusV4, sendFileStatus)
 
-  serve(routes.result, async (c) => {
-    const record = await queries.findSuccessful(
+  /** SUCCESSFUL, or with `follow=1` RUNNING too; anything else answers 404 as Kylin's. */
+  const findDownloadable = (c: Context<AppEnv, '/:id/result'>) => {
+    const find = toFollowFlag(c.req.query('follow'))
+      ? queries.findFollowable
+      : queries.findSuccessful
+    return find(
       c.get('identity'),
       c.req.param('id'),
       { message: 'DENIED_DOWNLOAD', data: null },
       projectOf(c),
     )
+  }
+
+  serve(routes.result, async (c) => {
+    const record = await findDownloadable(c)
     // The older Kylins' route: their text/csv, and always the name "result".
     return sendResult(c, record, 'legacy', 'result')
   })
@@ -210,18 +219,13 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     if (c.req.query('oldIncludeHeader') !== undefined) {
       throw new BadRequestError({ id: 'INCLUDE_HEADER_MOVED' }, { errorCode: 'KE-010031304' })
     }
-    const record = await queries.findSuccessful(
-      c.get('identity'),
-      c.req.param('id'),
-      { message: 'DENIED_DOWNLOAD', data: null },
-      projectOf(c),
-    )
+    const record = await findDownloadable(c)
     return sendResult(c, record, c.get('dialect').name, record.options.fileName)
   })
 
   /**
    * The stored file as written, or, when the query string asks for another format, encoding or
-   * header choice, that form made from it on the fly.
+   * header choice, that form made from it on the fly; a RUNNING query's bytes as they are written.
    */
   const sendResult = (
     c: Context<AppEnv>,
@@ -237,6 +241,9 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       metrics: options.metrics,
       contentType,
       fileName: `${fileName}.${extension}`,
+    }
+    if (record.state === 'RUNNING') {
+      return sendFollowedDownload(c, record, queries.follow, isSameForm(form, stored), download)
     }
     return isSameForm(form, stored)
       ? sendDownload(c, store, record, download)

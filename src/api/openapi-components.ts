@@ -122,6 +122,10 @@ export const ERROR_RESPONSES = {
     'Content-Range': header('`bytes */<size>`'),
   }),
   TooManyQueries: errorAnswer('Too many queries queued; try again later', RETRY_AFTER),
+  TooManyFollowers: errorAnswer(
+    'A running query already has as many followers (`follow=1`) as it may; try again later',
+    RETRY_AFTER,
+  ),
   ShuttingDown: errorAnswer('The gateway is shutting down; try again later', RETRY_AFTER),
   IdempotencyConflict: errorAnswer('This Idempotency-Key was used for a different request'),
   NotRunning: errorAnswer('The query is not running (`data`: "Query is not running")'),
@@ -230,6 +234,18 @@ export const PARAMETERS = {
     description: 'HMAC-SHA256 of the id, the expiry and the query string, base64url',
     schema: { type: 'string' } as const,
   },
+  Follow: {
+    name: 'follow',
+    in: 'query' as const,
+    required: false,
+    description:
+      '`1` (or `true`) on a RUNNING query: stream the result as it is written, ending when ' +
+      'the query ends: no Content-Length, ETag or ranges, and the connection is reset, never ' +
+      'ended cleanly, if the query fails, is stopped or deleted. Range, `format`, `encode` or ' +
+      '`include_header` with it on a RUNNING query answer 400. On a SUCCESSFUL query it is ' +
+      'ignored. At most 8 followers of one query; past that, 429.',
+    schema: { type: 'string' as const, enum: ['1', 'true', '0', 'false'] },
+  },
   AcceptEncoding: optionalHeader(
     'Accept-Encoding',
     '`gzip` compresses the download on the fly (Node; Workers leave it to the edge)',
@@ -247,6 +263,7 @@ export const DOWNLOAD_PARAMS = [
   param('Format'),
   param('Encode'),
   param('IncludeHeader'),
+  param('Follow'),
 ]
 
 /** A link fixes its form in its signed query string: the same names as a download's. */
@@ -288,6 +305,7 @@ const DOWNLOAD_ERRORS = errors({
   '403': 'Forbidden',
   '404': 'NotFound',
   '416': 'RangeNotSatisfiable',
+  '429': 'TooManyFollowers',
   '502': 'UpstreamUnavailable',
 })
 
@@ -317,7 +335,9 @@ export function downloadResponses(
     : {}
   return {
     '200': {
-      description: 'The whole result, in the format chosen at submit',
+      description:
+        'The whole result, in the format chosen at submit; with `follow=1` on a RUNNING query, ' +
+        'streamed as it is written (no Content-Length, ETag or ranges)',
       headers: DOWNLOAD_HEADERS,
       ...csv,
     },

@@ -89,6 +89,8 @@ export function createClusterRunner(options: ClusterRunnerOptions): ClusterRunne
       return true
     },
     abortAll: (reason) => inner.abortAll(reason),
+    // Live bytes only where the query runs; elsewhere the follower waits for the stored file.
+    follow: async (id) => (inner.follow ? inner.follow(id) : null),
     get active() {
       return limiter.active
     },

@@ -13,6 +13,8 @@ export function createDurableObjectRunner(
   return {
     start: (record, query, credentials) => objects(record.id).start(record, query, credentials),
     abort: (id, reason) => objects(id).abort(reason),
+    // The bytes come from the object that runs the query, whichever isolate asks.
+    follow: (id) => objects(id).follow(),
     // Workers have no process to shut down: each query lives in its own object.
     abortAll: async () => {},
     // Spread over many objects and isolates: not known here.

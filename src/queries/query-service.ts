@@ -15,6 +15,7 @@ import { findEarlierSubmit, hashRequest } from './idempotency.ts'
 import { findReusableResult, toReuseKey } from './result-reuse.ts'
 import type { ListPage, ListPosition } from '../registry/types.ts'
 import type { QueryRunner } from './runner.ts'
+import { createFollowing, type FollowingOptions } from './followed-result.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
 
 /** When to try again after a 429 or 503, in seconds. */
@@ -90,6 +91,18 @@ export interface QueryService {
    * carries its owner's leave. Unknown or not SUCCESSFUL → the same 404s as `findSuccessful`.
    */
   findSuccessfulById(id: string): Promise<QueryRecord>
+  /** Like `findSuccessful`, but a RUNNING query is found too: one a client may follow. */
+  findFollowable(
+    identity: UserIdentity,
+    id: string,
+    denial: Denial,
+    project?: string,
+  ): Promise<QueryRecord>
+  /**
+   * The bytes of a RUNNING query as they are written, or its stored file once it ends where they
+   * cannot be had here; the stream errors unless the result is whole (followed-result.ts).
+   */
+  follow(record: QueryRecord): Promise<ReadableStream<Uint8Array>>
   /** Stops a queued or running query; it ends FAILED with `reason`. `false` if not running. */
   stop(record: QueryRecord, reason: string): Promise<boolean>
   /** From now on submits answer 503: the gateway is shutting down. */
@@ -106,8 +119,10 @@ export interface QueryService {
 export function createQueryService(
   deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId' | 'config'>,
   runner: QueryRunner,
+  followOptions?: FollowingOptions,
 ): QueryService {
   let draining = false
+  const follow = createFollowing(deps, runner, followOptions)
   const isVisible = (record: QueryRecord | null, project?: string): record is QueryRecord =>
     record !== null && (!project || project === record.project)
 
@@ -133,6 +148,17 @@ export function createQueryService(
     if (!deps.registry.peek) return undefined
     if (!isQueryId(id)) return null
     return toFound(identity, deps.registry.peek(id), denial, project)
+  }
+
+  /** `find`, with unknown → 404, and a state not in `states` → 404 too (Kylin's rule). */
+  async function findInState(
+    identity: UserIdentity,
+    id: string,
+    denial: Denial,
+    project: string | undefined,
+    states: readonly QueryState[],
+  ) {
+    return toInState(await find(identity, id, denial, project), states)
   }
 
   async function remove(record: QueryRecord) {
@@ -214,12 +240,14 @@ export function createQueryService(
     },
     find,
     findNow,
-    async findSuccessful(identity, id, denial, project) {
-      return toSuccessful(await find(identity, id, denial, project))
-    },
+    findSuccessful: (identity, id, denial, project) =>
+      findInState(identity, id, denial, project, ['SUCCESSFUL']),
     async findSuccessfulById(id) {
       return toSuccessful(isQueryId(id) ? await deps.registry.get(id) : null)
     },
+    findFollowable: (identity, id, denial, project) =>
+      findInState(identity, id, denial, project, ['SUCCESSFUL', 'RUNNING']),
+    follow,
     remove,
     stop: (record, reason) => runner.abort(record.id, reason),
     drain() {
@@ -246,10 +274,15 @@ export function createQueryService(
 
 /** Kylin's rule: an unknown query and one that is not SUCCESSFUL have no result, both 404. */
 function toSuccessful(record: QueryRecord | null): QueryRecord {
+  return toInState(record, ['SUCCESSFUL'])
+}
+
+/** Unknown → 404; in a state not in `states` (e.g. not yet SUCCESSFUL) → 404 too. */
+function toInState(record: QueryRecord | null, states: readonly QueryState[]): QueryRecord {
   if (!record) {
     throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
   }
-  if (record.state !== 'SUCCESSFUL') {
+  if (!states.includes(record.state)) {
     throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-020040001' })
   }
   return record

@@ -18,6 +18,12 @@ import {
   type Exporter,
 } from '../export/export-result.ts'
 import type { Credentials } from '../domain/caller.ts'
+import {
+  createLiveResults,
+  FollowAbortedError,
+  type FollowResult,
+  type LiveResults,
+} from './live-results.ts'
 
 /** How often progress (rows, bytes) is written to the registry while a query runs. */
 const PROGRESS_INTERVAL_MS = 500
@@ -38,6 +44,8 @@ export interface QueryRunner {
   readonly queued: number
   /** Queries waiting for a slot, asked now, where the queue is shared by several instances. */
   countQueued?(): Promise<number>
+  /** The live bytes of a query running here (see live-results.ts); `null` where it runs elsewhere. */
+  follow?(id: string): Promise<FollowResult>
 }
 
 export type RunnerDeps = Pick<
@@ -55,15 +63,20 @@ export type RunnerDeps = Pick<
 > & {
   /** Runs the export: on threads of its own on Node; `exportResult`, in this thread, when absent. */
   exporter?: Exporter
+  /** Where followers find the bytes of running exports; one of its own when absent. */
+  live?: LiveResults
 }
 
 export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunner {
   const running = new Map<string, AbortController>()
   const metrics = deps.metrics ?? NO_METRICS
+  const liveResults = deps.live ?? createLiveResults()
 
   async function execute(record: QueryRecord, query: UpstreamQuery, credentials: Credentials) {
     const { id } = record
     const controller = new AbortController()
+    // Open while the query waits for a slot too, so a follower then gets every byte.
+    const live = liveResults.open(id)
     // Started when the upstream call starts, not while the query waits in the queue.
     let timeout: AbortSignal | undefined
     running.set(id, controller)
@@ -120,6 +133,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
                 }
                 hash.update(chunk)
                 controller.enqueue(chunk)
+                // One check a chunk when nobody follows; a full follower holds the export back.
+                if (live.wanted) return live.push(chunk)
               },
             }),
           )
@@ -151,6 +166,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           await notify(done)
           await writeRecordFile(deps, done)
           if (!(await removeFilesIfDeleted(deps, id))) return
+          // Followers end cleanly only now: the result is recorded and still there.
+          live.end()
           metrics.countExport(summary.rows, stored.size)
           metrics.countFinishedQuery('SUCCESSFUL')
           log.info(
@@ -162,6 +179,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
         record.owner,
       )
     } catch (error) {
+      // Followers learn at once: their streams error, never end as if whole.
+      live.abort(new FollowAbortedError())
       await deps.store.delete(toResultKey(id)).catch(() => {})
       const message = toFailureMessage(
         error,
@@ -197,6 +216,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
       log.info({ ms: finishedAt - started }, 'query failed')
       log.debug({ error: message }, 'query failure')
     } finally {
+      // Deleted as it ended, or ended any other way than recorded SUCCESSFUL: no clean end.
+      live.abort(new FollowAbortedError())
       running.delete(id)
     }
   }
@@ -220,6 +241,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
     get queued() {
       return limiter.queued
     },
+    follow: async (id) => liveResults.follow(id),
   }
 }
 

@@ -18,6 +18,11 @@ export interface QueryObjectApi {
   remove(): Promise<boolean>
   start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void>
   abort(reason: string): Promise<boolean>
+  /**
+   * The live bytes of the query running in this object (a stream over RPC), `'followers-full'`,
+   * or `null`: `FollowResult` of queries/live-results.ts.
+   */
+  follow(): Promise<ReadableStream<Uint8Array> | 'followers-full' | null>
   /** As the index object of an Idempotency-Key: remember, read or drop the query id. */
   pointTo(id: string): Promise<void>
   pointer(): Promise<string | null>

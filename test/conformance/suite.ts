@@ -17,6 +17,7 @@ import {
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
 import { addLinksCases } from './links-cases.ts'
 import { addWebhooksCases } from './webhooks-cases.ts'
+import { addFollowCases } from './follow-cases.ts'
 import { DataType, tableFromIPC, util } from 'apache-arrow'
 import { parquetReadObjects } from 'hyparquet'
 import iconv from 'iconv-lite'
@@ -46,6 +47,11 @@ export interface ConformanceTarget {
   pathScheme: string
   /** Whether the gateway gzips downloads itself (Workers leave it to the platform's edge). */
   gzips: boolean
+  /**
+   * The runtime ends a response cleanly even when its body stream errors, so a client cannot
+   * tell a cut-off body from a whole one (workerd: cloudflare/workerd#6818).
+   */
+  endsErroredBodiesCleanly?: boolean
   stop(): Promise<void>
 }
 
@@ -98,6 +104,7 @@ const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
   addListreuseCases,
   addLinksCases,
   addWebhooksCases,
+  addFollowCases,
 ]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {

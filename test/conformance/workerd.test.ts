@@ -30,6 +30,7 @@ describeConformance('workerd', async () => {
     url,
     kylin,
     gzips: false,
+    endsErroredBodiesCleanly: true,
     pathScheme: 'r2://kylin-async-results/',
     async stop() {
       await mf.dispose()

@@ -49,6 +49,7 @@ function createObjects() {
       remove: async () => own.delete('record'),
       start: async () => {},
       abort: async () => false,
+      follow: async () => null,
       pointTo: async (id) => void own.set('pointer', id),
       pointer: async () => (own.get('pointer') as string | undefined) ?? null,
       dropPointer: async (id) => {

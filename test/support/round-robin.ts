@@ -31,7 +31,13 @@ export async function startRoundRobin(backends: string[]): Promise<RoundRobin> {
           }
         }
         res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers)
+        // Headers go on at once, as a real balancer passes them, not with the first body bytes.
+        res.flushHeaders()
         answer.pipe(res)
+        // A backend that cuts its answer off is cut off here too, never ended as if whole.
+        answer.on('close', () => {
+          if (!answer.complete) res.destroy()
+        })
       },
     )
     upstream.on('error', () => {

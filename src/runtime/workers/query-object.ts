@@ -13,6 +13,7 @@ import type { ListPage, ListPosition, ListQuery, QuerySummary } from '../../regi
 import { createDurableObjectRegistry, type QueryObjectApi } from '../../registry/durable-object.ts'
 import { createListIndex } from '../../registry/list-index.ts'
 import { createQueryRunner, type QueryRunner } from '../../queries/runner.ts'
+import type { FollowResult } from '../../queries/live-results.ts'
 import { writeRecordFile } from '../../registry/record-file.ts'
 import type { Credentials } from '../../domain/caller.ts'
 import { createDigestHash, createWorkerParts, type WorkerEnv, type WorkerParts } from './deps.ts'
@@ -139,6 +140,15 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     )
     await this.scheduleAlarm()
     await runner.start(record, query, credentials)
+  }
+
+  /**
+   * The bytes of the query running here as they are written, returned over RPC as a stream that
+   * errors unless the query ends SUCCESSFUL; `null` when this instance does not run it.
+   */
+  async follow(): Promise<FollowResult> {
+    if (!this.runner?.follow || !this.runningId) return null
+    return this.runner.follow(this.runningId)
   }
 
   async abort(reason: string): Promise<boolean> {
