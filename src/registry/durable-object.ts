@@ -14,6 +14,8 @@ export interface QueryObjectApi {
   read(): Promise<QueryRecord | null>
   update(patch: Partial<Omit<QueryRecord, 'id'>>): Promise<QueryRecord | null>
   remove(): Promise<boolean>
+  /** The record once its version is past `afterVersion` (`null`: deleted), or after `timeoutMs`. */
+  waitForChange(afterVersion: number, timeoutMs: number): Promise<QueryRecord | null>
   start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void>
   abort(reason: string): Promise<boolean>
   /** As the index object of an Idempotency-Key: remember, read or drop the query id. */
@@ -47,6 +49,26 @@ export function createDurableObjectRegistry(options: DurableObjectRegistryOption
     },
     get: (id) => objects(id).read(),
     update: (id, patch) => objects(id).update(patch),
+    async waitForChange(id, afterVersion, timeoutMs, signal) {
+      // An RPC cannot be cancelled: an abort answers here at once, and the object's own wait
+      // ends with its time limit (callers keep that short).
+      if (signal?.aborted) return objects(id).read()
+      const waiting = objects(id).waitForChange(afterVersion, timeoutMs)
+      if (!signal) return waiting
+      let onAbort!: () => void
+      const aborted = new Promise<'aborted'>((resolve) => {
+        onAbort = () => resolve('aborted')
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+      try {
+        const outcome = await Promise.race([waiting, aborted])
+        if (outcome !== 'aborted') return outcome
+        waiting.catch(() => {})
+        return await objects(id).read()
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+      }
+    },
     async delete(id) {
       const record = await objects(id).read()
       if (record?.idempotency) {

@@ -120,6 +120,7 @@ describe('createRedisRegistry', () => {
         error: 'instance gone',
         updatedAt: 7,
         finishedAt: 7,
+        version: 1,
       },
     ])
     expect(await registry.get('orphan')).toEqual(failed[0])

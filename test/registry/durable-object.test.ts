@@ -28,6 +28,8 @@ function createObjects() {
         return next
       },
       remove: async () => own.delete('record'),
+      // Never answers on its own: the abort below must.
+      waitForChange: () => new Promise<QueryRecord | null>(() => {}),
       start: async () => {},
       abort: async () => false,
       pointTo: async (id) => void own.set('pointer', id),
@@ -80,5 +82,18 @@ describe('registry/durable-object', () => {
     await registry.create(record('a', 'ANALYST', 'k'))
     await objects('a').remove()
     expect(await registry.findByIdempotencyKey('ANALYST', 'k')).toBeNull()
+  })
+
+  it("answers a wait at once when the caller's signal aborts, with the record as it is", async () => {
+    const { objects } = createObjects()
+    const registry = createDurableObjectRegistry({
+      objects,
+      store: createMemoryStore({ maxBytes: 1024 }),
+    })
+    await registry.create(record('w', 'ANALYST'))
+    const controller = new AbortController()
+    const waiting = registry.waitForChange!('w', 0, 60_000, controller.signal)
+    controller.abort()
+    expect(await waiting).toMatchObject({ id: 'w', state: 'RUNNING' })
   })
 })

@@ -1,0 +1,137 @@
+/**
+ * The live events of one query (`GET /{id}/events`): a `text/event-stream` of `status` events, one
+ * at each change of the record but at most one a second while it runs, the last when it ends,
+ * then the end of the stream; `: ping` comments keep idle proxies from closing it. Portable.
+ */
+import { versionOf, type QueryRecord } from '../domain/query.ts'
+import { translate, type Language } from '../i18n.ts'
+import type { QueryWatch } from '../queries/query-watch.ts'
+
+/** Least time between two RUNNING events, keep-alive interval, and the reconnect delay asked. */
+export const EVENT_INTERVAL_MS = 1000
+export const PING_INTERVAL_MS = 15_000
+const RETRY_MS = 3000
+
+export const EVENT_STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache',
+  // nginx and others buffer responses unless told not to.
+  'X-Accel-Buffering': 'no',
+}
+
+export interface StatusEventsOptions {
+  watch: QueryWatch
+  /** The record as the caller may see it (ownership already checked). */
+  record: QueryRecord
+  /** The id of the last event the client has (`Last-Event-ID`), if any. */
+  lastEventId: number | undefined
+  lang: Language
+  /** The longest the stream stays open; a client reconnects with Last-Event-ID to go on. */
+  maxOpenMs: number
+  /** The client's request: the stream ends when it goes away. */
+  signal?: AbortSignal
+  /** Called once, when the stream has ended for any reason. */
+  onEnd: () => void
+  pingMs?: number
+}
+
+/** `Last-Event-ID` as this stream writes ids (a record version), or `undefined`. */
+export function toLastEventId(header: string | undefined): number | undefined {
+  return header && /^\d{1,15}$/.test(header.trim()) ? Number(header.trim()) : undefined
+}
+
+/** The data of a `status` event: progress while RUNNING; the outcome on the final one. */
+export function toEventData(record: QueryRecord, lang: Language): Record<string, unknown> {
+  const data: Record<string, unknown> = {
+    status: record.state,
+    rows: record.rows,
+    bytes: record.bytes,
+  }
+  if (record.state === 'SUCCESSFUL') {
+    data.info = translate('QUERY_SUCCESSFUL', lang)
+    if (record.sha256) data.sha256 = record.sha256
+  } else if (record.state === 'FAILED') {
+    data.info = record.error ?? ''
+  }
+  return data
+}
+
+export function createStatusEventStream(options: StatusEventsOptions): ReadableStream<Uint8Array> {
+  const { watch, lang } = options
+  const pingMs = options.pingMs ?? PING_INTERVAL_MS
+  const encoder = new TextEncoder()
+  const stop = new AbortController()
+  const end = () => stop.abort()
+  const bound = setTimeout(end, options.maxOpenMs)
+  options.signal?.addEventListener('abort', end)
+  let cancelled = false
+
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (text: string) => {
+        if (!stop.signal.aborted) controller.enqueue(encoder.encode(text))
+      }
+      const sendEvent = (id: number, data: Record<string, unknown>) =>
+        send(`id: ${id}\nevent: status\ndata: ${JSON.stringify(data)}\n\n`)
+      void run(send, sendEvent)
+        .catch(() => {})
+        .finally(() => {
+          clearTimeout(bound)
+          options.signal?.removeEventListener('abort', end)
+          stop.abort()
+          options.onEnd()
+          // A stream the client cancelled is closed already.
+          if (cancelled) return
+          try {
+            controller.close()
+          } catch {
+            // errored meanwhile: nothing more to end
+          }
+        })
+    },
+    cancel() {
+      cancelled = true
+      stop.abort()
+    },
+  })
+
+  async function run(
+    send: (text: string) => void,
+    sendEvent: (id: number, data: Record<string, unknown>) => void,
+  ) {
+    send(`retry: ${RETRY_MS}\n\n`)
+    let record: QueryRecord | null = options.record
+    let sentVersion = options.lastEventId ?? -1
+    let sentAt = -Infinity
+    while (!stop.signal.aborted) {
+      if (!record) {
+        // Deleted while followed: a last event says so.
+        sendEvent(sentVersion + 1, { status: 'MISSING', info: translate('QUERY_MISSING', lang) })
+        return
+      }
+      const version = versionOf(record)
+      if (version > sentVersion) {
+        if (record.state !== 'RUNNING') {
+          sendEvent(version, toEventData(record, lang))
+          return
+        }
+        const early = sentAt + EVENT_INTERVAL_MS - performance.now()
+        if (early > 0 && watch.canWait) {
+          // Progress waits for its second; the end does not.
+          record = await watch.next(record, early, stop.signal)
+          continue
+        }
+        sendEvent(version, toEventData(record, lang))
+        sentVersion = version
+        sentAt = performance.now()
+      } else if (record.state !== 'RUNNING') {
+        // The client has the final event already.
+        return
+      }
+      if (!watch.canWait) return
+      const next: QueryRecord | null = await watch.next(record, pingMs, stop.signal)
+      if (next && versionOf(next) === version) send(': ping\n\n')
+      record = next
+    }
+  }
+}
