@@ -1,0 +1,70 @@
+/** Waiting on a query over the memory registry: until it ends, or its time is up; bounded watchers. */
+import { describe, expect, it } from 'vitest'
+import { GatewayError } from '../../src/errors.ts'
+import { createQueryWatch, MAX_WATCHERS_PER_QUERY } from '../../src/queries/query-watch.ts'
+import { createMemoryRegistry } from '../../src/registry/memory.ts'
+import { makeRecord } from '../registry/contract.ts'
+
+describe('createQueryWatch', () => {
+  it('waits through progress until the record leaves RUNNING', async () => {
+    const registry = createMemoryRegistry({ maxRecords: 10 })
+    const watch = createQueryWatch({ registry })
+    const record = makeRecord('q')
+    await registry.create(record)
+    const start = performance.now()
+    const waiting = watch.untilFinished(record, 10_000)
+    setTimeout(() => void registry.update('q', { rows: 1 }), 20)
+    setTimeout(() => void registry.update('q', { rows: 2 }), 40)
+    setTimeout(() => void registry.update('q', { state: 'SUCCESSFUL', rows: 3 }), 80)
+    expect(await waiting).toMatchObject({ state: 'SUCCESSFUL', rows: 3, version: 3 })
+    expect(performance.now() - start).toBeLessThan(2000)
+  })
+
+  it('answers RUNNING when the time is up, and at once when the caller goes away', async () => {
+    const registry = createMemoryRegistry({ maxRecords: 10 })
+    const watch = createQueryWatch({ registry })
+    const record = makeRecord('r')
+    await registry.create(record)
+    let start = performance.now()
+    expect(await watch.untilFinished(record, 200)).toMatchObject({ state: 'RUNNING' })
+    expect(performance.now() - start).toBeGreaterThanOrEqual(190)
+    const controller = new AbortController()
+    start = performance.now()
+    const waiting = watch.untilFinished(record, 10_000, controller.signal)
+    setTimeout(() => controller.abort(), 20)
+    expect(await waiting).toMatchObject({ state: 'RUNNING' })
+    expect(performance.now() - start).toBeLessThan(2000)
+  })
+
+  it('bounds the watchers of one query with a 429, and frees a place when released', () => {
+    const watch = createQueryWatch({ registry: createMemoryRegistry({ maxRecords: 10 }) })
+    const releases = Array.from({ length: MAX_WATCHERS_PER_QUERY }, () => watch.hold('busy'))
+    let error: unknown
+    try {
+      watch.hold('busy')
+    } catch (caught) {
+      error = caught
+    }
+    expect(error).toBeInstanceOf(GatewayError)
+    expect((error as GatewayError).status).toBe(429)
+    expect((error as GatewayError).headers['Retry-After']).toBe('5')
+    // Another query still has room; a release (twice is once) makes room here.
+    watch.hold('other')()
+    releases[0]!()
+    releases[0]!()
+    expect(watch.watchers).toBe(MAX_WATCHERS_PER_QUERY - 1)
+    watch.hold('busy')
+    expect(watch.watchers).toBe(MAX_WATCHERS_PER_QUERY)
+  })
+
+  it('answers at once over a registry that tells of no changes', async () => {
+    const registry = createMemoryRegistry({ maxRecords: 10 })
+    const { waitForChange: _none, ...silent } = registry
+    const watch = createQueryWatch({ registry: silent })
+    expect(watch.canWait).toBe(false)
+    const record = makeRecord('s')
+    const start = performance.now()
+    expect(await watch.untilFinished(record, 10_000)).toBe(record)
+    expect(performance.now() - start).toBeLessThan(100)
+  })
+})
