@@ -17,7 +17,10 @@ export interface QueryWatch {
   hold(id: string): () => void
   /** The record once it changed (`null`: deleted), or as it is after `timeoutMs` or an abort. */
   next(record: QueryRecord, timeoutMs: number, signal?: AbortSignal): Promise<QueryRecord | null>
-  /** The record once it is no longer RUNNING (`null`: deleted), or as it is after `timeoutMs`. */
+  /**
+   * The record once it is no longer RUNNING (`null`: deleted), or as it is after `timeoutMs` (or
+   * as last read, should the registry fail to wait).
+   */
   untilFinished(
     record: QueryRecord,
     timeoutMs: number,
@@ -71,7 +74,13 @@ export function createQueryWatch(deps: Pick<AppDeps, 'registry'>): QueryWatch {
       while (current?.state === 'RUNNING' && !signal?.aborted) {
         const left = deadline - performance.now()
         if (left <= 0 || !registry.waitForChange) break
-        current = await next(current, left, signal)
+        try {
+          current = await next(current, left, signal)
+        } catch {
+          // A wait is a courtesy: a registry that cannot wait now (Redis reconnecting, an object
+          // refusing more waiters) leaves the answer as it was last read.
+          break
+        }
       }
       return current
     },

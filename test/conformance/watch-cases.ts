@@ -4,9 +4,9 @@
  * submit and the wait (or the stream) to different instances, so the waiter wakes on an end that
  * happened on the other instance: through Redis pub/sub, not its own runner.
  */
-import type { ServerResponse } from 'node:http'
 import { expect, it } from 'vitest'
-import { BASIC, write, type FakeKylin } from '../support/fake-kylin.ts'
+import { BASIC } from '../support/fake-kylin.ts'
+import { holdQueries } from '../support/held-queries.ts'
 import {
   readEventStream,
   toStatusEvent,
@@ -17,55 +17,6 @@ import type { ConformanceContext, Envelope, Status } from './suite.ts'
 
 const V4 = 'application/vnd.apache.kylin-v4-public+json'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-const COLUMN = {
-  isNullable: 1,
-  displaySize: 16,
-  label: 'N',
-  name: 'N',
-  schemaName: null,
-  catelogName: null,
-  tableName: null,
-  precision: 16,
-  scale: 0,
-  columnType: 12,
-  columnTypeName: 'VARCHAR',
-  readOnly: true,
-}
-
-/** A cell long enough that each row passes the transcoder's 16 KiB flush: progress shows. */
-const LONG_CELL = 'x'.repeat(17 * 1024)
-
-/**
- * Takes over the fake's query call: every query answers rows slowly (one every 150 ms, so its
- * progress moves) until `release`, then ends its body. `restore` gives the fake back its answers.
- */
-function holdQueries(kylin: FakeKylin) {
-  let released = false
-  const open = new Set<ServerResponse>()
-  kylin.setQueryHandler(async (_req, res, ctx) => {
-    if (!ctx.user) return ctx.fallback()
-    open.add(res)
-    res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8' })
-    await write(res, `{"columnMetas":[${JSON.stringify(COLUMN)}],"results":[["row 0"]`)
-    for (let i = 1; !released && !res.destroyed; i++) {
-      await sleep(150)
-      if (!(await write(res, `,["${i} ${LONG_CELL}"]`))) return
-    }
-    await write(res, '],"isException":false,"exceptionMessage":null}')
-    res.end()
-    open.delete(res)
-  })
-  return {
-    release() {
-      released = true
-    },
-    restore() {
-      released = true
-      kylin.setQueryHandler(null)
-    },
-  }
-}
 
 /** The status events of a stream (comments skipped), read one at a time. */
 function statusEvents(body: ReadableStream<Uint8Array>) {

@@ -67,4 +67,18 @@ describe('createQueryWatch', () => {
     expect(await watch.untilFinished(record, 10_000)).toBe(record)
     expect(performance.now() - start).toBeLessThan(100)
   })
+
+  it('answers the record as last read when the registry fails to wait', async () => {
+    const registry = createMemoryRegistry({ maxRecords: 10 })
+    const failing = {
+      ...registry,
+      waitForChange: async () => {
+        throw new Error('connection lost')
+      },
+    }
+    const record = makeRecord('f')
+    await registry.create(record)
+    const watch = createQueryWatch({ registry: failing })
+    expect(await watch.untilFinished(record, 10_000)).toBe(record)
+  })
 })
