@@ -123,6 +123,18 @@ const CATALOG = {
     cn: '等待查询的客户端过多（同时最多 %s 个）。请改为轮询状态，或稍后重试。',
   },
   QUERY_SUCCESS_SUBMIT: { en: 'query success', cn: '查询成功' },
+  QUERY_REUSED: {
+    en: 'query success: the result of the same query, finished earlier, was reused',
+    cn: '查询成功：复用了先前完成的相同查询的结果',
+  },
+  DENIED_LIST_USER: {
+    en: 'Access denied. Only admin users can list the queries of another user',
+    cn: '拒绝访问。仅管理员可以列出其他用户的查询',
+  },
+  LIST_CURSOR_INVALID: {
+    en: 'The cursor is not one this list gave out. Send the next_cursor of the previous page as it was, or leave it out to start from the newest query.',
+    cn: '该 cursor 不是本列表给出的。请原样发送上一页的 next_cursor，或不带它从最新的查询开始。',
+  },
   SQL_EMPTY: {
     en: 'SQL can’t be empty. Please check and try again.',
     cn: 'SQL 不能为空，请检查后重试。',
@@ -130,6 +142,10 @@ const CATALOG = {
   BAD_BODY: {
     en: 'The request body is invalid: %s',
     cn: '请求体无效：%s',
+  },
+  BAD_PARAMETER: {
+    en: 'A parameter of the request is invalid: %s',
+    cn: '请求参数无效：%s',
   },
   BAD_JSON: {
     en: 'The request body is not valid JSON. Please send a JSON object.',

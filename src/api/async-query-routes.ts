@@ -17,7 +17,7 @@ import {
   schemaRef,
   toParameterSchema,
 } from './openapi-components.ts'
-import { idempotencyKeySchema, olderThanSchema } from './schemas.ts'
+import { idempotencyKeySchema, listQuerySchema, olderThanSchema } from './schemas.ts'
 
 /** Where app.ts mounts the router; the paths declared here are relative to it. */
 export const ASYNC_QUERY_PATH = '/kylin/api/async_query'
@@ -70,6 +70,29 @@ const submit = createRoute({
       '429': 'TooManyQueries',
       '502': 'UpstreamUnavailable',
       '503': 'ShuttingDown',
+    }),
+  },
+})
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  operationId: 'listQueries',
+  summary: 'List your queries, newest first',
+  description:
+    'Id, status, project, owner, submit and end times (ms since the epoch), rows and bytes of ' +
+    "the caller's queries (an admin's: everyone's, or one `user`'s), newest first, a page at a " +
+    'time: pass `next_cursor` as `cursor` for the next. New queries never shift a page that ' +
+    'follows a cursor. Never any SQL.',
+  request: { query: listQuerySchema },
+  responses: {
+    '200': jsonAnswer('A page of queries', 'ListEnvelope', 'ListEnvelopeV4'),
+    ...errors({
+      '400': 'BadRequest',
+      '401': 'Unauthorized',
+      '403': 'Forbidden',
+      '502': 'UpstreamUnavailable',
     }),
   },
 })
@@ -271,6 +294,7 @@ const stop = createRoute({
 /** Served by the router, each by its own handler. */
 export const ASYNC_QUERY_ROUTES = {
   submit,
+  list,
   deleteAll,
   status,
   events,

@@ -33,7 +33,15 @@ import { STATUS_DENIAL, toIntegrity, toStatusBody } from './status-answer.ts'
 import { toStatusWait } from './status-wait.ts'
 import { createStatusEventStream, EVENT_STREAM_HEADERS, toLastEventId } from './status-events.ts'
 import { translate } from '../i18n.ts'
-import { olderThanPattern, submitSchema, type SubmitBody } from './schemas.ts'
+import {
+  LIST_LIMIT,
+  listQuerySchema,
+  olderThanPattern,
+  submitSchema,
+  type SubmitBody,
+} from './schemas.ts'
+import { fromCursor, toCursor } from './list-cursor.ts'
+import type { QuerySummary } from '../registry/types.ts'
 import { ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
 import { rejectInvalid, toValidationError } from './validation.ts'
 
@@ -100,7 +108,16 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       return sendEnvelope(c, dialect, data, '', ILLEGAL_PARAMETERS)
     }
     const input = { ...toSubmitInput(body, { format, encode }), idempotencyKey }
-    const record = await queries.submit(identity, c.get('credentials'), input)
+    const { record, reused } = await queries.submit(identity, c.get('credentials'), input)
+    if (reused) {
+      const info = translate('QUERY_REUSED', lang)
+      return sendEnvelope(c, dialect, {
+        [dialect.idField]: record.id,
+        status: 'SUCCESSFUL',
+        info,
+        reused: true,
+      })
+    }
     // A repeated submit (same Idempotency-Key) reports where its query is, as Kylin 5's does.
     const [status, info] =
       record.state === 'SUCCESSFUL'
@@ -109,6 +126,24 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
           ? ['FAILED', record.error ?? '']
           : ['RUNNING', translate(dialect.submitInfo, lang)]
     return sendEnvelope(c, dialect, { [dialect.idField]: record.id, status, info })
+  })
+
+  serve(routes.list, async (c) => {
+    const parsed = listQuerySchema.safeParse(c.req.query())
+    if (!parsed.success) throw toValidationError(parsed.error, 'query')
+    const { status, project, user, limit, cursor } = parsed.data
+    const page = await queries.list(c.get('identity'), {
+      ...(status ? { state: status } : {}),
+      ...(project ? { project } : {}),
+      ...(user ? { user } : {}),
+      limit: limit ?? LIST_LIMIT.default,
+      ...(cursor ? { after: fromCursor(cursor) } : {}),
+    })
+    const dialect = c.get('dialect')
+    return sendEnvelope(c, dialect, {
+      queries: page.queries.map((query) => toListedQuery(query, dialect)),
+      next_cursor: page.next ? toCursor(page.next) : null,
+    })
   })
 
   // The lane in status-poll-lane.ts answers most polls before the router; the rest come here.
@@ -301,6 +336,20 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   return app
 }
 
+/** One query of the list, in the dialect's id field; never its SQL, which no record keeps. */
+function toListedQuery(query: QuerySummary, dialect: Dialect) {
+  return {
+    [dialect.idField]: query.id,
+    status: query.state,
+    project: query.project,
+    owner: query.owner,
+    submitted_at: query.createdAt,
+    finished_at: query.finishedAt ?? null,
+    rows: query.rows,
+    bytes: query.bytes,
+  }
+}
+
 async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   // Clients send vnd Content-Types (or none); the body is JSON whatever the header says.
   const text = await c.req.text()
@@ -345,6 +394,7 @@ function toSubmitInput(
       format,
       encode,
     },
+    ...(body.reuse_max_age ? { reuseMaxAge: body.reuse_max_age } : {}),
   }
 }
 

@@ -23,16 +23,28 @@ export const queryStatusSchema = z.enum(['RUNNING', 'SUCCESSFUL', 'FAILED', 'MIS
 /** A submit reports RUNNING, or where an earlier query with the same Idempotency-Key is. */
 const submitStatus = queryStatusSchema.exclude(['MISSING'])
 
+/** Only in the answer of a submit that `reuse_max_age` answered with an earlier result. */
+const reused = z
+  .literal(true)
+  .optional()
+  .meta({
+    description:
+      'Present (true) when the answer is an earlier SUCCESSFUL query of yours reused ' +
+      "(`reuse_max_age`); its status, metadata and result are that query's",
+  })
+
 export const legacySubmitAnswerSchema = z.strictObject({
   queryID: queryId,
   status: submitStatus,
   info,
+  reused,
 })
 
 export const v4SubmitAnswerSchema = z.strictObject({
   query_id: queryId,
   status: submitStatus,
   info,
+  reused,
 })
 
 /** Kylin 5's answer to a submit `format` it does not take: HTTP 200 and a FAILED `data`. */
@@ -115,6 +127,46 @@ export const fileStatusAnswerSchema = byteCount.meta({
 export const resultPathAnswerSchema = z.string().meta({
   description: 'Where the result lives in the store: file://…, memory://… or r2://<bucket>/…',
   examples: ['file:///var/lib/kylin-async-gateway/3c8e0b2a-6f1d-4c1e-9a57-0d2f5e8b7c41.csv'],
+})
+
+/** One query of the list; times are milliseconds since the epoch. */
+const listedQuery = {
+  status: queryStatusSchema.exclude(['MISSING']),
+  project: z.string().meta({ examples: ['learn_kylin'] }),
+  owner: z.string().meta({ description: 'Who submitted it', examples: ['ANALYST'] }),
+  submitted_at: z
+    .number()
+    .int()
+    .meta({ description: 'When it was submitted, ms since the epoch', examples: [1767323045123] }),
+  finished_at: z
+    .number()
+    .int()
+    .nullable()
+    .meta({
+      description: 'When it ended, ms since the epoch; null while RUNNING',
+      examples: [1767323046456],
+    }),
+  rows: byteCount.meta({ description: 'Rows written so far or in total', examples: [1200] }),
+  bytes: byteCount.meta({ description: 'Bytes written so far or in total', examples: [48213] }),
+}
+
+const nextCursor = z
+  .string()
+  .nullable()
+  .meta({
+    description:
+      'Pass as `cursor` for the next page; null at the end. A page may hold fewer queries than ' +
+      '`limit` and still have a next one',
+  })
+
+export const legacyListAnswerSchema = z.strictObject({
+  queries: z.array(z.strictObject({ queryID: queryId, ...listedQuery })),
+  next_cursor: nextCursor,
+})
+
+export const v4ListAnswerSchema = z.strictObject({
+  queries: z.array(z.strictObject({ query_id: queryId, ...listedQuery })),
+  next_cursor: nextCursor,
 })
 
 export const deletedAnswerSchema = z.literal(true).meta({ description: 'Always true' })

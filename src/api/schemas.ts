@@ -3,6 +3,7 @@
  * Numbers and booleans also arrive as strings from some clients; Kylin's Jackson accepts both.
  */
 import { z } from 'zod'
+import { MAX_REUSE_AGE_SECONDS } from '../queries/result-reuse.ts'
 
 const MAX_INT = 2 ** 31 - 1
 
@@ -63,9 +64,69 @@ export const submitSchema = z.object({
         '"utf-8" (default) or "gbk", any case, for csv, json and ndjson; another answers HTTP 200 ' +
         'with a FAILED `data`, as a bad format does',
     }),
+  reuse_max_age: count
+    .pipe(z.number().max(MAX_REUSE_AGE_SECONDS, `must be at most ${MAX_REUSE_AGE_SECONDS}`))
+    .nullish()
+    .meta({
+      description:
+        'Seconds (at most 2592000, 30 days; 0 or absent: never). When you have a SUCCESSFUL ' +
+        'result of the same project, SQL (whitespace outside quotes aside), offset, limit, ' +
+        'acceptPartial and output options that finished no longer ago than this, the answer is ' +
+        'that query (SUCCESSFUL, `reused: true`) and nothing runs upstream',
+      examples: [3600],
+    }),
 })
 
 export type SubmitBody = z.infer<typeof submitSchema>
+
+/** The query list's page size: the default and the most one page holds. */
+export const LIST_LIMIT = { default: 100, max: 1000 }
+
+/** The query list's parameters (`GET /kylin/api/async_query`). */
+export const listQuerySchema = z.object({
+  status: z
+    .enum(['RUNNING', 'SUCCESSFUL', 'FAILED'], { error: 'must be RUNNING, SUCCESSFUL or FAILED' })
+    .optional()
+    .meta({ description: 'Only queries in this status' }),
+  project: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(256, 'must be at most 256 characters')
+    .optional()
+    .meta({ description: 'Only queries of this project', examples: ['learn_kylin'] }),
+  user: z
+    .string()
+    .min(1, 'must not be empty')
+    .max(256, 'must be at most 256 characters')
+    .optional()
+    .meta({
+      description:
+        "Admins: only this user's queries (without it an admin sees everyone's). Anyone " +
+        'else may name only themselves; another user answers 403',
+      examples: ['ANALYST'],
+    }),
+  limit: z
+    .string()
+    .regex(/^\d{1,7}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, 'must be 1 or more')
+        .max(LIST_LIMIT.max, `must be at most ${LIST_LIMIT.max}`),
+    )
+    .optional()
+    .meta({
+      description: `Queries per page (default ${LIST_LIMIT.default}, at most ${LIST_LIMIT.max})`,
+    }),
+  cursor: z
+    .string()
+    .max(200, 'must be at most 200 characters')
+    .optional()
+    .meta({ description: "The previous page's `next_cursor`, to read on from there" }),
+})
+
+export type ListQueryParams = z.infer<typeof listQuerySchema>
 
 /** `older_than` of delete-all, Kylin's `yyyy-MM-dd HH:mm:ss` (gateway local time). */
 export const olderThanPattern = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/

@@ -20,7 +20,7 @@ export function toValidationError(error: z.ZodError, target: Target = 'json'): G
   const id = FIELD_MESSAGES[`${target} ${field}`]
   if (id) return new BadRequestError({ id })
   return new BadRequestError({
-    id: 'BAD_BODY',
+    id: target === 'query' ? 'BAD_PARAMETER' : 'BAD_BODY',
     args: [`${field || 'body'} ${issue?.message ?? ''}`.trim()],
   })
 }

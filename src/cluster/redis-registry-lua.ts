@@ -38,6 +38,54 @@ end
 local function bump(record_key)
   redis.call('HINCRBY', record_key, 'version', 1)
 end
+-- The query list: a sorted set of everyone's queries and one per owner, all scores 0, members
+-- createdAt in 15 digits .. ':' .. id, so lexical order is list order (registry/list-page.ts).
+local function list_member(record_key, id)
+  local created = redis.call('HGET', record_key, 'createdAt')
+  if not created then return nil end
+  return string.rep('0', 15 - #created) .. created .. ':' .. id
+end
+local function owner_list(prefix, record_key)
+  local owner = redis.call('HGET', record_key, 'owner')
+  if not owner then return nil end
+  return prefix .. 'owner:' .. redis.sha1hex(cjson.decode(owner))
+end
+local function add_listed(prefix, record_key, id)
+  local member = list_member(record_key, id)
+  local own = owner_list(prefix, record_key)
+  if not member or not own then return end
+  redis.call('ZADD', prefix .. 'listed', 0, member)
+  redis.call('ZADD', own, 0, member)
+end
+local function drop_listed(prefix, record_key, id)
+  local member = list_member(record_key, id)
+  local own = owner_list(prefix, record_key)
+  if not member or not own then return end
+  redis.call('ZREM', prefix .. 'listed', member)
+  redis.call('ZREM', own, member)
+end
+-- Result reuse: prefix .. 'reuse:' .. the record's reuse key → the id of the SUCCESSFUL record
+-- that finished last with it; it expires with that record.
+local function reuse_key(prefix, record_key)
+  local raw = redis.call('HGET', record_key, 'reuseKey')
+  if not raw then return nil end
+  return prefix .. 'reuse:' .. cjson.decode(raw)
+end
+local function point_reuse(prefix, record_key, id, ttl)
+  if redis.call('HGET', record_key, 'state') ~= '"SUCCESSFUL"' then return end
+  local key = reuse_key(prefix, record_key)
+  if key then redis.call('SET', key, id, 'PX', ttl) end
+end
+local function drop_reuse(prefix, record_key, id)
+  local key = reuse_key(prefix, record_key)
+  if key and redis.call('GET', key) == id then redis.call('DEL', key) end
+end
+-- Everything that points at a record, before it goes.
+local function drop_pointers(prefix, record_key, id)
+  drop_idem(prefix, record_key, id)
+  drop_reuse(prefix, record_key, id)
+  drop_listed(prefix, record_key, id)
+end
 -- A finished record and its index entry expire together.
 local function expire_with_idem(prefix, record_key, ttl)
   redis.call('PEXPIRE', record_key, ttl)
@@ -62,7 +110,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
     if #batch == 0 then break end
     for _, other in ipairs(batch) do
       if need > 0 and not redis.call('ZSCORE', KEYS[4], other) then
-        drop_idem(prefix, prefix .. 'q:' .. other, other)
+        drop_pointers(prefix, prefix .. 'q:' .. other, other)
         redis.call('DEL', prefix .. 'q:' .. other)
         redis.call('ZREM', KEYS[2], other)
         announce(prefix, other)
@@ -75,16 +123,18 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   end
   if need > 0 then return {'full', evicted} end
 end
-drop_idem(prefix, KEYS[1], id)
+drop_pointers(prefix, KEYS[1], id)
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 local idem = idem_key(prefix, KEYS[1])
 if idem then redis.call('SET', idem, id) end
+add_listed(prefix, KEYS[1], id)
 if ARGV[6] == 'RUNNING' then
   redis.call('ZADD', KEYS[4], now_ms() + lease, id)
 else
   redis.call('ZREM', KEYS[4], id)
   expire_with_idem(prefix, KEYS[1], ttl)
+  point_reuse(prefix, KEYS[1], id, ttl)
 end
 touch(KEYS[2], KEYS[3], id)
 announce(prefix, id)
@@ -111,6 +161,7 @@ local prefix = prefix_of(KEYS[1], ARGV[1])
 if redis.call('HGET', KEYS[1], 'state') ~= RUNNING then
   redis.call('ZREM', KEYS[4], ARGV[1])
   expire_with_idem(prefix, KEYS[1], ARGV[2])
+  point_reuse(prefix, KEYS[1], ARGV[1], ARGV[2])
 end
 touch(KEYS[2], KEYS[3], ARGV[1])
 announce(prefix, ARGV[1])
@@ -120,7 +171,7 @@ return redis.call('HGETALL', KEYS[1])
 /** KEYS: record, index, running. ARGV: id. 1 when the record was there. */
 export const DELETE_LUA = `${PRELUDE}
 local prefix = prefix_of(KEYS[1], ARGV[1])
-drop_idem(prefix, KEYS[1], ARGV[1])
+drop_pointers(prefix, KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 local removed = redis.call('DEL', KEYS[1])

@@ -1,12 +1,14 @@
 /**
  * The Registry contract on Redis, shared by every gateway instance. Node only (ioredis).
- * A record is a hash of JSON-encoded fields; each change is one Lua script (redis-registry-lua.ts).
+ * A record is a hash of JSON-encoded fields; each change is one Lua script (redis-registry-lua.ts),
+ * which also keeps its index entries (Idempotency-Key, the query lists, the reuse pointer).
  */
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { createLuaScript } from './redis-client.ts'
 import type { QueryRecord, QueryState } from '../domain/query.ts'
-import type { Registry } from '../registry/types.ts'
+import type { QuerySummary, Registry } from '../registry/types.ts'
+import { collectListPage, fromListKey, type ListEntry } from '../registry/list-page.ts'
 import {
   CREATE_LUA,
   DELETE_LUA,
@@ -83,6 +85,43 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
     index: `${prefix}index`,
     seq: `${prefix}seq`,
     running: `${prefix}running`,
+    /** The query list: everyone's, and one per owner (see the Lua's `add_listed`). */
+    listed: `${prefix}listed`,
+    ownerList: (owner: string) => `${prefix}owner:${sha1(owner)}`,
+    reuse: (reuseKey: string) => `${prefix}reuse:${reuseKey}`,
+  }
+
+  /** Up to `count` list members before `before`, newest first, each with its record's summary. */
+  async function readListBatch(
+    list: string,
+    before: string | undefined,
+    count: number,
+  ): Promise<ListEntry[]> {
+    const members = await redis.zrevrangebylex(
+      list,
+      before === undefined ? '+' : `(${before}`,
+      '-',
+      'LIMIT',
+      0,
+      count,
+    )
+    if (members.length === 0) return []
+    const pipeline = redis.pipeline()
+    for (const member of members) {
+      pipeline.hmget(keys.record(fromListKey(member).id), ...SUMMARY_FIELDS)
+    }
+    const replies = (await pipeline.exec()) ?? []
+    const vanished: string[] = []
+    const entries = members.map((member, i): ListEntry => {
+      const [error, values] = replies[i] ?? [new Error('no reply')]
+      if (error) throw error
+      const summary = toSummaryFromFields(values as (string | null)[])
+      if (!summary) vanished.push(member)
+      return { key: member, summary }
+    })
+    // Finished records leave by TTL; their list entries are tidied as they are met.
+    if (vanished.length > 0) await redis.zrem(list, ...vanished)
+    return entries
   }
 
   const changes = options.subscriber
@@ -178,11 +217,29 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
 
     async findByIdempotencyKey(owner, key) {
       // The entry is written, expired and removed with its record inside the scripts.
-      const entry = `${prefix}idem:${createHash('sha1').update(`${owner}\n${key}`).digest('hex')}`
+      const entry = `${prefix}idem:${sha1(`${owner}\n${key}`)}`
       const id = await redis.get(entry)
       if (id === null) return null
       const record = await readRecord(id)
       return record && record.owner === owner && record.idempotency?.key === key ? record : null
+    },
+
+    listPage(query) {
+      const list = query.owner === undefined ? keys.listed : keys.ownerList(query.owner)
+      return collectListPage(query, (before, count) => readListBatch(list, before, count))
+    },
+
+    async findReusable(owner, reuseKey) {
+      // The entry is written when a record ends SUCCESSFUL and goes with it, inside the scripts.
+      const id = await redis.get(keys.reuse(reuseKey))
+      if (id === null) return null
+      const record = await readRecord(id)
+      return record &&
+        record.owner === owner &&
+        record.state === 'SUCCESSFUL' &&
+        record.reuseKey === reuseKey
+        ? record
+        : null
     },
 
     holds: (id) => held.has(id),
@@ -250,6 +307,37 @@ function subscribeToChanges(subscriber: Redis, channel: string) {
       await subscriber.unsubscribe(channel).catch(() => {})
     },
   }
+}
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
+
+/** The fields of a record the query list shows, in the order `toSummaryFromFields` reads. */
+const SUMMARY_FIELDS = [
+  'id',
+  'owner',
+  'project',
+  'state',
+  'rows',
+  'bytes',
+  'createdAt',
+  'finishedAt',
+] as const
+
+function toSummaryFromFields(values: (string | null)[]): QuerySummary | null {
+  const [id, owner, project, state, rows, bytes, createdAt, finishedAt] = values.map((value) =>
+    value === null ? undefined : (JSON.parse(value) as unknown),
+  )
+  if (id === undefined || owner === undefined) return null
+  return {
+    id,
+    owner,
+    project,
+    state,
+    rows,
+    bytes,
+    createdAt,
+    ...(finishedAt !== undefined ? { finishedAt } : {}),
+  } as QuerySummary
 }
 
 /** field, JSON value, field, JSON value, … for HSET; undefined fields are left out. */

@@ -73,6 +73,11 @@ export interface QueryRecord {
   bytes: number
   /** The submit's Idempotency-Key and a hash of its request, when one was sent. */
   idempotency?: { key: string; requestHash: string }
+  /**
+   * A hash of who asked what (owner, project, SQL with its whitespace normalised, offset, limit,
+   * output options): a later submit with `reuse_max_age` finds this result by it. Not the SQL.
+   */
+  reuseKey?: string
   /** SHA-256 (hex) of the stored CSV, computed on the way through. */
   sha256?: string
   /** Whether the upstream answered with a partial result. */

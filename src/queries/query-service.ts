@@ -7,11 +7,13 @@ import type { AppDeps } from '../deps.ts'
 import { ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
 import { isQueryId, toRecordKey, toResultKey } from '../domain/query-id.ts'
 import { mayAccess } from '../identity/ownership.ts'
-import type { QueryRecord, ResultOptions, UpstreamQuery } from '../domain/query.ts'
+import type { QueryRecord, QueryState, ResultOptions, UpstreamQuery } from '../domain/query.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
 import { toRedactedUrl } from '../redact-url.ts'
 import { toOneLine } from '../upstream/kylin-error.ts'
 import { findEarlierSubmit, hashRequest } from './idempotency.ts'
+import { findReusableResult, toReuseKey } from './result-reuse.ts'
+import type { ListPage, ListPosition } from '../registry/types.ts'
 import type { QueryRunner } from './runner.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
 
@@ -23,6 +25,24 @@ export interface SubmitInput {
   options: ResultOptions
   /** The client's Idempotency-Key: the same key and request from the same user, the same query. */
   idempotencyKey?: string
+  /** Seconds: answer with the caller's own identical result finished within them, if any. */
+  reuseMaxAge?: number
+}
+
+/** What a submit answers: the query, and whether it is an earlier result reused. */
+export interface SubmitOutcome {
+  record: QueryRecord
+  reused: boolean
+}
+
+/** The query list's filters, as the route parsed them. */
+export interface ListFilters {
+  state?: QueryState
+  project?: string
+  /** Another user's queries: admins only. */
+  user?: string
+  limit: number
+  after?: ListPosition
 }
 
 /** What a refused caller gets: Kylin's message, and the `data` Kylin sends with it. */
@@ -32,7 +52,13 @@ export interface Denial {
 }
 
 export interface QueryService {
-  submit(identity: UserIdentity, credentials: Credentials, input: SubmitInput): Promise<QueryRecord>
+  submit(
+    identity: UserIdentity,
+    credentials: Credentials,
+    input: SubmitInput,
+  ): Promise<SubmitOutcome>
+  /** A page of the caller's queries (an admin's: everyone's, or `user`'s), newest first. */
+  list(identity: UserIdentity, filters: ListFilters): Promise<ListPage>
   /** The record, or `null` when unknown (or in another project); 403 when not the caller's. */
   find(
     identity: UserIdentity,
@@ -131,7 +157,17 @@ export function createQueryService(
         : undefined
       if (idempotency) {
         const earlier = await findEarlierSubmit(deps.registry, identity.username, idempotency)
-        if (earlier) return earlier
+        if (earlier) return { record: earlier, reused: false }
+      }
+      const reuseKey = await toReuseKey(identity.username, input.query, input.options)
+      if (input.reuseMaxAge) {
+        const earlier = await findReusableResult(
+          deps,
+          identity.username,
+          reuseKey,
+          input.reuseMaxAge,
+        )
+        if (earlier) return { record: earlier, reused: true }
       }
       const now = deps.now()
       const record: QueryRecord = {
@@ -144,6 +180,7 @@ export function createQueryService(
         bytes: 0,
         createdAt: now,
         updatedAt: now,
+        reuseKey,
         ...(idempotency ? { idempotency } : {}),
       }
       await deps.registry.create(record).catch((error: unknown) => {
@@ -156,7 +193,16 @@ export function createQueryService(
         throw toNotRecordedError('result store', error)
       })
       await runner.start(record, input.query, credentials)
-      return record
+      return { record, reused: false }
+    },
+    async list(identity, filters) {
+      const { user, ...rest } = filters
+      if (user !== undefined && user !== identity.username && !identity.isAdmin) {
+        throw new ForbiddenError({ id: 'DENIED_LIST_USER' })
+      }
+      // A non-admin sees their own; an admin everyone's, or one user's when asked.
+      const owner = identity.isAdmin ? user : identity.username
+      return deps.registry.listPage({ ...rest, ...(owner !== undefined ? { owner } : {}) })
     },
     find,
     findNow,

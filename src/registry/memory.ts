@@ -1,11 +1,13 @@
 /**
  * In-memory registry of query records, bounded by count (lru-cache). Portable.
  * One process only; a shared registry (Redis, Durable Objects) implements the same contract.
+ * Its indexes (Idempotency-Key, owner, reuse key) are maps kept with the records.
  */
 import { LRUCache } from 'lru-cache'
 import { toRegistryFullError } from './registry-full.ts'
 import { createChangeNotifier } from './change-notifier.ts'
 import { versionOf, type QueryRecord } from '../domain/query.ts'
+import { collectListPage, compareNewestFirst, toListKey, toSummary } from './list-page.ts'
 import type { Registry } from './types.ts'
 
 export interface MemoryRegistryOptions {
@@ -26,11 +28,36 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
   const toIndexKey = (owner: string, key: string) => `${owner}\n${key}`
   // Every write below wakes the record's waiters: the change notification is this process's own.
   const changes = createChangeNotifier()
+  /** owner → ids of their records, for the query list. */
+  const byOwner = new Map<string, Set<string>>()
+  /** reuse key → id of the SUCCESSFUL record that finished last with it. */
+  const byReuseKey = new Map<string, string>()
+
+  function remember(record: QueryRecord): void {
+    if (record.idempotency) {
+      byIdempotencyKey.set(toIndexKey(record.owner, record.idempotency.key), record.id)
+    }
+    let own = byOwner.get(record.owner)
+    if (!own) byOwner.set(record.owner, (own = new Set()))
+    own.add(record.id)
+    rememberReusable(record)
+  }
+
+  function rememberReusable(record: QueryRecord): void {
+    if (record.state === 'SUCCESSFUL' && record.reuseKey) byReuseKey.set(record.reuseKey, record.id)
+  }
 
   function forget(record: QueryRecord): void {
-    if (!record.idempotency) return
-    const indexKey = toIndexKey(record.owner, record.idempotency.key)
-    if (byIdempotencyKey.get(indexKey) === record.id) byIdempotencyKey.delete(indexKey)
+    if (record.idempotency) {
+      const indexKey = toIndexKey(record.owner, record.idempotency.key)
+      if (byIdempotencyKey.get(indexKey) === record.id) byIdempotencyKey.delete(indexKey)
+    }
+    const own = byOwner.get(record.owner)
+    own?.delete(record.id)
+    if (own?.size === 0) byOwner.delete(record.owner)
+    if (record.reuseKey && byReuseKey.get(record.reuseKey) === record.id) {
+      byReuseKey.delete(record.reuseKey)
+    }
   }
 
   function evictOneFinished(): void {
@@ -55,10 +82,9 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       if (!records.has(record.id) && records.size >= maxRecords) evictOneFinished()
       const previous = records.peek(record.id)
       if (previous) forget(previous)
-      records.set(record.id, toFrozenCopy(record))
-      if (record.idempotency) {
-        byIdempotencyKey.set(toIndexKey(record.owner, record.idempotency.key), record.id)
-      }
+      const frozen = toFrozenCopy(record)
+      records.set(record.id, frozen)
+      remember(frozen)
       if (previous) changes.notify(record.id)
     },
     async get(id) {
@@ -73,6 +99,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       if (!record || record.state !== 'RUNNING') return null
       const next = toFrozenCopy({ ...record, ...patch, id, version: versionOf(record) + 1 })
       records.set(id, next, { noUpdateTTL: true })
+      rememberReusable(next)
       changes.notify(id)
       return next
     },
@@ -98,7 +125,45 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       const id = byIdempotencyKey.get(toIndexKey(owner, key))
       return id === undefined ? null : (records.get(id) ?? null)
     },
+    async listPage(query) {
+      // Every record is in this process: the owner's (or all) are sorted, newest first, per call.
+      const ids = query.owner === undefined ? records.keys() : (byOwner.get(query.owner) ?? [])
+      const listed: QueryRecord[] = []
+      for (const id of ids) {
+        const record = records.peek(id)
+        if (record) listed.push(record)
+      }
+      listed.sort(compareNewestFirst)
+      const keys = listed.map(toListKey)
+      return collectListPage(
+        query,
+        async (before, count) => {
+          const start = before === undefined ? 0 : firstBelow(keys, before)
+          return listed
+            .slice(start, start + count)
+            .map((record, i) => ({ key: keys[start + i]!, summary: toSummary(record) }))
+        },
+        Infinity,
+      )
+    },
+    async findReusable(owner, reuseKey) {
+      const id = byReuseKey.get(reuseKey)
+      const record = id === undefined ? undefined : records.get(id)
+      return record && record.owner === owner && record.state === 'SUCCESSFUL' ? record : null
+    },
   }
+}
+
+/** The index of the first key below `key` in keys sorted newest (largest) first. */
+function firstBelow(keys: string[], key: string): number {
+  let low = 0
+  let high = keys.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if (keys[middle]! >= key) low = middle + 1
+    else high = middle
+  }
+  return low
 }
 
 /** A deep copy of a record, frozen all the way down: plain data, nested at most two levels. */

@@ -2,7 +2,39 @@
  * The Registry contract every registry (memory, Redis, Durable Objects) keeps.
  * Portable: every method async so remote registries fit the same shape.
  */
-import type { QueryRecord } from '../domain/query.ts'
+import type { QueryRecord, QueryState } from '../domain/query.ts'
+
+/** What the query list shows of a record: never its options, and records keep no SQL. */
+export type QuerySummary = Pick<
+  QueryRecord,
+  'id' | 'owner' | 'project' | 'state' | 'rows' | 'bytes' | 'createdAt' | 'finishedAt'
+>
+
+/** A place in the list, which runs newest first: by `createdAt`, then by id, both descending. */
+export interface ListPosition {
+  createdAt: number
+  id: string
+}
+
+export interface ListQuery {
+  /** Only this owner's queries; absent: everyone's (admins). */
+  owner?: string
+  state?: QueryState
+  project?: string
+  /** At most this many queries in the page. */
+  limit: number
+  /** Only queries after this place (older), as the previous page's `next` gave it. */
+  after?: ListPosition
+}
+
+export interface ListPage {
+  queries: QuerySummary[]
+  /**
+   * Where the next page starts, or `null` at the end. A page may hold fewer than `limit` queries
+   * and still have a next one: each call reads a bounded number of index entries.
+   */
+  next: ListPosition | null
+}
 
 export interface Registry {
   /** Adds a record; a bounded registry rejects (429) when every record it holds is RUNNING. */
@@ -40,4 +72,14 @@ export interface Registry {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<QueryRecord | null>
+  /**
+   * A page of the query list, newest first, read through an index (per owner, and one of all
+   * queries for admins), never by reading every record.
+   */
+  listPage(query: ListQuery): Promise<ListPage>
+  /**
+   * The SUCCESSFUL record of `owner` that finished last with `reuseKey` (see
+   * `queries/result-reuse.ts`), or `null`: a look-up through an index, not a scan.
+   */
+  findReusable(owner: string, reuseKey: string): Promise<QueryRecord | null>
 }

@@ -289,6 +289,34 @@ describe.each(DIALECTS)('answers for Accept: %s match the document', (accept) =>
     expect(refused.json?.data).toMatchObject({ status: 'FAILED' })
   })
 
+  it('the query list, its refusals, and a submit answered by reuse', async () => {
+    deps.setQueryHandler(async () => toStream(SALES))
+    const first = idOf(await call('POST', '', { accept, body: { sql: 'select 1' } }))
+    await deps.settle()
+    const reused = await call('POST', '', {
+      accept,
+      body: { sql: ' select   1 ', reuse_max_age: 60 },
+    })
+    expect(reused.json?.data).toMatchObject({ status: 'SUCCESSFUL', reused: true })
+    expect(idOf(reused)).toBe(first)
+    const second = idOf(await call('POST', '', { accept, body: { sql: 'select 2' } }))
+    await deps.settle()
+    const page = await call('GET', '?limit=1', { accept })
+    expect(page.status).toBe(200)
+    const data = page.json?.data as { queries: Record<string, unknown>[]; next_cursor: string }
+    expect(data.queries.map((q) => q.queryID ?? q.query_id)).toEqual([second])
+    const next = await call('GET', `?limit=1&cursor=${data.next_cursor}`, { accept })
+    expect(next.json?.data).toMatchObject({ next_cursor: null })
+    const all = await call('GET', '?status=SUCCESSFUL&project=DEFAULT&user=ANALYST', {
+      accept,
+      auth: ADMIN,
+    })
+    expect((all.json?.data as { queries: unknown[] }).queries).toHaveLength(2)
+    expect((await call('GET', '?user=ADMIN', { accept })).status).toBe(403)
+    expect((await call('GET', '?limit=0', { accept })).status).toBe(400)
+    expect((await call('GET', '', { accept, auth: null })).status).toBe(401)
+  })
+
   it('errors: credentials, ownership, bad bodies and sizes', async () => {
     deps.setQueryHandler(async () => toStream(SALES))
     const id = idOf(await call('POST', '', { accept, body: { sql: 'select 1' } }))

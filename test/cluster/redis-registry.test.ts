@@ -74,6 +74,24 @@ describe('createRedisRegistry', () => {
     expect(await redis.zrange(`${prefix}index`, '0', '-1')).toEqual(['running'])
   })
 
+  it('lets the list entry and reuse pointer of a finished record go with its TTL', async () => {
+    const { registry, prefix } = makeRegistry({ recordTtlMs: 150 })
+    await registry.create({ ...makeRecord('brief'), reuseKey: 'rk', createdAt: 5 })
+    await registry.create({ ...makeRecord('stays'), createdAt: 6 })
+    await registry.update('brief', { state: 'SUCCESSFUL', finishedAt: 7 })
+    expect((await registry.findReusable('ADMIN', 'rk'))?.id).toBe('brief')
+    expect(await redis.pttl(`${prefix}reuse:rk`)).toBeGreaterThan(0)
+    await sleep(300)
+    expect(await registry.findReusable('ADMIN', 'rk')).toBeNull()
+    expect(await redis.exists(`${prefix}reuse:rk`)).toBe(0)
+    const page = await registry.listPage({ owner: 'ADMIN', limit: 10 })
+    expect(page.queries.map((q) => q.id)).toEqual(['stays'])
+    // Met once, the stale entry is gone from the index as well.
+    expect(await redis.zcard(`${prefix}listed`)).toBe(2)
+    expect((await registry.listPage({ limit: 10 })).queries.map((q) => q.id)).toEqual(['stays'])
+    expect(await redis.zcard(`${prefix}listed`)).toBe(1)
+  })
+
   it('holds the leases of the running records it created, and reports those lost elsewhere', async () => {
     const mine = makeRegistry({ leaseMs: 300 })
     const other = sameNamespace(mine.prefix, { leaseMs: 300 })

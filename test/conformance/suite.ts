@@ -19,6 +19,7 @@ import { addWatchCases } from './watch-cases.ts'
 import { DataType, tableFromIPC, util } from 'apache-arrow'
 import { parquetReadObjects } from 'hyparquet'
 import iconv from 'iconv-lite'
+import { addListreuseCases } from './listreuse-cases.ts'
 import * as XLSX from 'xlsx'
 
 /**
@@ -92,7 +93,7 @@ function toLocalDate(date: Date): string {
 }
 
 /** The files of further cases, each called inside the suite's describe. */
-const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [addWatchCases]
+const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [addListreuseCases, addWatchCases]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {
   describe(`conformance: ${runtime}`, () => {

@@ -1,11 +1,12 @@
 /**
- * The shared Registry contract: every registry (memory, Redis) runs these cases.
+ * The shared Registry contract: every registry (memory, Redis) runs these cases, and the look-ups
+ * (query list, result reuse) run on the Durable Object registry too (`describeLookupContract`).
  * Uses only the Registry interface, so a failure means the driver breaks the contract.
  */
 import { describe, expect, it } from 'vitest'
 import { GatewayError } from '../../src/errors.ts'
 import type { QueryRecord, QueryState } from '../../src/domain/query.ts'
-import type { Registry } from '../../src/registry/types.ts'
+import type { ListQuery, QuerySummary, Registry } from '../../src/registry/types.ts'
 
 export interface RegistryUnderTest {
   registry: Registry
@@ -29,6 +30,7 @@ export const makeRecord = (id: string, state: QueryState = 'RUNNING'): QueryReco
 })
 
 export function describeRegistryContract(name: string, make: MakeRegistry) {
+  describeLookupContract(name, async () => (await make(100)).registry)
   describe(`registry contract: ${name}`, () => {
     it('stores, updates, lists and deletes records', async () => {
       const { registry } = await make(10)
@@ -93,6 +95,7 @@ export function describeRegistryContract(name: string, make: MakeRegistry) {
         rows: 1_000_000,
         bytes: 53_687_091_200,
         idempotency: { key: 'k-1', requestHash: 'ab'.repeat(32) },
+        reuseKey: 'ef'.repeat(32),
         sha256: 'cd'.repeat(32),
         partial: false,
         createdAt: 1_767_323_045_123,
@@ -213,6 +216,17 @@ export function describeRegistryContract(name: string, make: MakeRegistry) {
       expect((await registry.findByIdempotencyKey('ANALYST', 'nightly'))?.id).toBe('d')
     })
 
+    it('forgets in the list and for reuse a record evicted by the bound', async () => {
+      const { registry, evicted } = await make(2)
+      await registry.create({ ...makeRecord('a', 'SUCCESSFUL'), reuseKey: 'r', createdAt: 1 })
+      await registry.create({ ...makeRecord('b'), createdAt: 2 })
+      await registry.create({ ...makeRecord('c'), createdAt: 3 })
+      expect(evicted).toEqual(['a'])
+      expect(await registry.findReusable('ADMIN', 'r')).toBeNull()
+      const page = await registry.listPage({ owner: 'ADMIN', limit: 10 })
+      expect(page.queries.map((q) => q.id)).toEqual(['c', 'b'])
+    })
+
     it('forgets the Idempotency-Key of a record evicted by the bound', async () => {
       const { registry, evicted } = await make(2)
       await registry.create({
@@ -223,6 +237,193 @@ export function describeRegistryContract(name: string, make: MakeRegistry) {
       await registry.create(makeRecord('c'))
       expect(evicted).toEqual(['a'])
       expect(await registry.findByIdempotencyKey('ADMIN', 'k')).toBeNull()
+    })
+  })
+}
+
+/** A record of `owner` submitted at `createdAt`. */
+const listed = (
+  id: string,
+  owner: string,
+  createdAt: number,
+  more: Partial<QueryRecord> = {},
+): QueryRecord => ({
+  ...makeRecord(id),
+  owner,
+  createdAt,
+  updatedAt: createdAt,
+  ...more,
+})
+
+const idsOf = (queries: QuerySummary[]) => queries.map((query) => query.id)
+
+/** Every page of a list, following `next` (at most 100 pages). */
+async function readAllPages(registry: Registry, query: ListQuery) {
+  const pages: string[][] = []
+  let after = query.after
+  for (let i = 0; i < 100; i++) {
+    const page = await registry.listPage({ ...query, ...(after ? { after } : {}) })
+    pages.push(idsOf(page.queries))
+    if (!page.next) return pages
+    after = page.next
+  }
+  throw new Error('the list never ended')
+}
+
+/** Look-ups through an index other than the id: the query list and result reuse. */
+export function describeLookupContract(name: string, make: () => Promise<Registry>) {
+  describe(`registry look-ups: ${name}`, () => {
+    it("lists an owner's queries newest first, and everyone's when no owner is given", async () => {
+      const registry = await make()
+      await registry.create(listed('a1', 'ANALYST', 100))
+      await registry.create(listed('m1', 'MODELER', 150))
+      await registry.create(listed('a2', 'ANALYST', 200, { project: 'other' }))
+      await registry.create(listed('a3', 'ANALYST', 300))
+      const own = await registry.listPage({ owner: 'ANALYST', limit: 10 })
+      expect(idsOf(own.queries)).toEqual(['a3', 'a2', 'a1'])
+      expect(own.next).toBeNull()
+      expect(own.queries[1]).toEqual({
+        id: 'a2',
+        owner: 'ANALYST',
+        project: 'other',
+        state: 'RUNNING',
+        rows: 0,
+        bytes: 0,
+        createdAt: 200,
+      })
+      expect(idsOf((await registry.listPage({ owner: 'MODELER', limit: 10 })).queries)).toEqual([
+        'm1',
+      ])
+      expect(idsOf((await registry.listPage({ owner: 'NOBODY', limit: 10 })).queries)).toEqual([])
+      expect(idsOf((await registry.listPage({ limit: 10 })).queries)).toEqual([
+        'a3',
+        'a2',
+        'm1',
+        'a1',
+      ])
+    })
+
+    it('shows the end of a query, and forgets a deleted one', async () => {
+      const registry = await make()
+      await registry.create(listed('x', 'ANALYST', 100))
+      await registry.create(listed('y', 'ANALYST', 200))
+      await registry.update('x', { rows: 3 })
+      await registry.update('x', {
+        state: 'SUCCESSFUL',
+        rows: 7,
+        bytes: 70,
+        finishedAt: 250,
+        metadata: { names: ['A'], types: ['VARCHAR'] },
+      })
+      const page = await registry.listPage({ owner: 'ANALYST', limit: 10 })
+      expect(page.queries.find((q) => q.id === 'x')).toEqual({
+        id: 'x',
+        owner: 'ANALYST',
+        project: 'learn_kylin',
+        state: 'SUCCESSFUL',
+        rows: 7,
+        bytes: 70,
+        createdAt: 100,
+        finishedAt: 250,
+      })
+      await registry.delete('y')
+      expect(idsOf((await registry.listPage({ owner: 'ANALYST', limit: 10 })).queries)).toEqual([
+        'x',
+      ])
+      expect(idsOf((await registry.listPage({ limit: 10 })).queries)).toEqual(['x'])
+    })
+
+    it('filters by status and project, each alone and together', async () => {
+      const registry = await make()
+      await registry.create(listed('r1', 'ANALYST', 1))
+      await registry.create(listed('s1', 'ANALYST', 2))
+      await registry.create(listed('f1', 'ANALYST', 3, { project: 'other' }))
+      await registry.create(listed('s2', 'ANALYST', 4, { project: 'other' }))
+      await registry.create(listed('s3', 'MODELER', 5, { project: 'other' }))
+      for (const id of ['s1', 's2', 's3']) {
+        await registry.update(id, { state: 'SUCCESSFUL', finishedAt: 9 })
+      }
+      await registry.update('f1', { state: 'FAILED', error: 'e', finishedAt: 9 })
+      const ids = async (query: Omit<ListQuery, 'limit'>) =>
+        idsOf((await registry.listPage({ limit: 10, ...query })).queries)
+      expect(await ids({ owner: 'ANALYST', state: 'SUCCESSFUL' })).toEqual(['s2', 's1'])
+      expect(await ids({ owner: 'ANALYST', state: 'RUNNING' })).toEqual(['r1'])
+      expect(await ids({ owner: 'ANALYST', state: 'FAILED' })).toEqual(['f1'])
+      expect(await ids({ owner: 'ANALYST', project: 'other' })).toEqual(['s2', 'f1'])
+      expect(await ids({ owner: 'ANALYST', project: 'other', state: 'SUCCESSFUL' })).toEqual(['s2'])
+      expect(await ids({ project: 'other', state: 'SUCCESSFUL' })).toEqual(['s3', 's2'])
+    })
+
+    it('pages with a cursor that new queries do not shift, ties broken by id', async () => {
+      const registry = await make()
+      // Seven queries; two submitted in the same millisecond.
+      for (const [id, at] of [
+        ['q1', 10],
+        ['q2', 20],
+        ['q3', 30],
+        ['q4a', 40],
+        ['q4b', 40],
+        ['q5', 50],
+        ['q6', 60],
+      ] as const) {
+        await registry.create(listed(id, 'ANALYST', at))
+      }
+      const first = await registry.listPage({ owner: 'ANALYST', limit: 3 })
+      expect(idsOf(first.queries)).toEqual(['q6', 'q5', 'q4b'])
+      expect(first.next).toEqual({ createdAt: 40, id: 'q4b' })
+      // Submitted between two pages: it belongs before the first page, and shifts nothing.
+      await registry.create(listed('q7', 'ANALYST', 70))
+      const rest = await readAllPages(registry, { owner: 'ANALYST', limit: 3, after: first.next! })
+      expect(rest).toEqual([['q4a', 'q3', 'q2'], ['q1']])
+      // A page that ends exactly at the last query says so.
+      const exact = await registry.listPage({
+        owner: 'ANALYST',
+        limit: 2,
+        after: { createdAt: 30, id: 'q3' },
+      })
+      expect(idsOf(exact.queries)).toEqual(['q2', 'q1'])
+      expect(exact.next).toBeNull()
+      // Filters and pages together.
+      await registry.update('q2', { state: 'FAILED', finishedAt: 99 })
+      await registry.update('q5', { state: 'FAILED', finishedAt: 99 })
+      expect(await readAllPages(registry, { owner: 'ANALYST', limit: 1, state: 'FAILED' })).toEqual(
+        [['q5'], ['q2']],
+      )
+    })
+
+    it('finds the last SUCCESSFUL record of an owner and reuse key, and nothing else', async () => {
+      const registry = await make()
+      const keyed = (id: string, owner: string, reuseKey: string, createdAt: number) =>
+        listed(id, owner, createdAt, { reuseKey })
+      await registry.create(keyed('run', 'ANALYST', 'k1', 1))
+      // Running: nothing to reuse yet.
+      expect(await registry.findReusable('ANALYST', 'k1')).toBeNull()
+      await registry.update('run', { state: 'SUCCESSFUL', bytes: 5, finishedAt: 10 })
+      expect(await registry.findReusable('ANALYST', 'k1')).toMatchObject({
+        id: 'run',
+        state: 'SUCCESSFUL',
+        bytes: 5,
+        reuseKey: 'k1',
+      })
+      // Never another owner's, never another key's.
+      expect(await registry.findReusable('MODELER', 'k1')).toBeNull()
+      expect(await registry.findReusable('ANALYST', 'k2')).toBeNull()
+      // A FAILED one is never reused.
+      await registry.create(keyed('bad', 'ANALYST', 'k2', 2))
+      await registry.update('bad', { state: 'FAILED', error: 'e', finishedAt: 11 })
+      expect(await registry.findReusable('ANALYST', 'k2')).toBeNull()
+      // A later success of the same key is the one found; deleting it leaves none.
+      await registry.create(keyed('later', 'ANALYST', 'k1', 3))
+      expect((await registry.findReusable('ANALYST', 'k1'))?.id).toBe('run')
+      await registry.update('later', { state: 'SUCCESSFUL', finishedAt: 12 })
+      expect((await registry.findReusable('ANALYST', 'k1'))?.id).toBe('later')
+      await registry.delete('run')
+      expect((await registry.findReusable('ANALYST', 'k1'))?.id).toBe('later')
+      await registry.delete('later')
+      expect(await registry.findReusable('ANALYST', 'k1')).toBeNull()
+      // A record created finished (a rebuild after a restart) is found too.
+      await registry.create({ ...keyed('restored', 'ANALYST', 'k3', 4), state: 'SUCCESSFUL' })
+      expect((await registry.findReusable('ANALYST', 'k3'))?.id).toBe('restored')
     })
   })
 }

@@ -1,16 +1,20 @@
 /**
  * The Durable Object of one query: it holds the record and runs the query (upstream →
  * transcoder → R2), so any isolate answers consistently and the query outlives its submit
- * request. An alarm ends a query whose runner vanished as FAILED. Workers only.
+ * request. An alarm ends a query whose runner vanished as FAILED. Objects of the same class under
+ * other names are the registry's indexes (Idempotency-Key and reuse pointers, query lists).
+ * Workers only.
  */
 import { DurableObject } from 'cloudflare:workers'
 import { toRecordKey, toResultKey } from '../../domain/query-id.ts'
 import { versionOf, type QueryRecord, type UpstreamQuery } from '../../domain/query.ts'
-import type { Registry } from '../../registry/types.ts'
+import type { ListPage, ListPosition, ListQuery, QuerySummary } from '../../registry/types.ts'
+import { createDurableObjectRegistry, type QueryObjectApi } from '../../registry/durable-object.ts'
+import { createListIndex } from '../../registry/list-index.ts'
 import { createQueryRunner, type QueryRunner } from '../../queries/runner.ts'
 import { writeRecordFile } from '../../registry/record-file.ts'
 import type { Credentials } from '../../domain/caller.ts'
-import { createDigestHash, createWorkerParts, type WorkerEnv } from './deps.ts'
+import { createDigestHash, createWorkerParts, type WorkerEnv, type WorkerParts } from './deps.ts'
 import { createLimiterClient } from './limiter-client.ts'
 
 /** Time past the upstream timeout before the alarm calls a silent query lost (≤ 1 minute). */
@@ -100,20 +104,34 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     if ((await this.pointer()) === id) await this.ctx.storage.delete('pointer')
   }
 
+  // As a list index object (one per owner, one of everyone's): see registry/list-index.ts.
+  async listPut(summary: QuerySummary): Promise<void> {
+    await createListIndex(this.ctx.storage).put(summary)
+  }
+
+  async listDrop(position: ListPosition): Promise<void> {
+    await createListIndex(this.ctx.storage).drop(position)
+  }
+
+  async listPage(query: ListQuery): Promise<ListPage> {
+    return createListIndex(this.ctx.storage).page(query)
+  }
+
+  /**
+   * The registry as this object's runner and alarm see it: this record read and written here,
+   * the index objects (list, reuse) told of its end as every registry call tells them.
+   */
+  private registryOf(parts: WorkerParts, id: string) {
+    const self = this as unknown as QueryObjectApi
+    return createDurableObjectRegistry({
+      objects: (name) => (name === id ? self : parts.objects(name)),
+      store: parts.store,
+    })
+  }
+
   async start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void> {
     const parts = createWorkerParts(this.env)
-    // The runner sees this object's own record through the Registry contract.
-    const registry: Registry = {
-      create: (r) => this.create(r),
-      get: async () => this.read(),
-      update: async (_id, patch) => this.update(patch),
-      delete: async () => this.remove(),
-      list: async () => {
-        const own = await this.read()
-        return own ? [own] : []
-      },
-      findByIdempotencyKey: async () => null,
-    }
+    const registry = this.registryOf(parts, record.id)
     const runner = createQueryRunner(
       {
         config: parts.config,
@@ -163,7 +181,7 @@ export class QueryObject extends DurableObject<WorkerEnv> {
       .limiter()
       .release(record.id)
       .catch(() => {})
-    const failed = await this.update({
+    const failed = await this.registryOf(parts, record.id).update(record.id, {
       state: 'FAILED',
       error: RUNNER_LOST,
       updatedAt: Date.now(),

@@ -1,7 +1,8 @@
 /**
  * The Node gateway across process lifetimes (fs store): a killed process's finished results
- * come back with the same id, owner, metadata and size, its unfinished queries end FAILED, and
- * SIGTERM lets running queries finish within SHUTDOWN_GRACE_MS, then stops the rest.
+ * come back with the same id, owner, metadata and size (in the query list and for reuse too),
+ * its unfinished queries end FAILED, and SIGTERM lets running queries finish within
+ * SHUTDOWN_GRACE_MS, then stops the rest.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -91,6 +92,26 @@ describe('restart and shutdown', () => {
         queryID: unfinished,
         status: 'FAILED',
         info: RESTART_MESSAGE,
+      })
+      // The query list and result reuse come back too, from the records beside the results.
+      const listed = (await (await call(second, '?project=p')).json()) as {
+        data: { queries: { queryID: string; status: string }[] }
+      }
+      expect(listed.data.queries.map((q) => [q.queryID, q.status])).toEqual([
+        [unfinished, 'FAILED'],
+        [done, 'SUCCESSFUL'],
+      ])
+      const reused = await call(second, '', {
+        method: 'POST',
+        body: JSON.stringify({
+          sql: 'select *  from kylin_sales',
+          project: 'p',
+          reuse_max_age: 60,
+        }),
+      })
+      expect(((await reused.json()) as { data: unknown }).data).toMatchObject({
+        queryID: done,
+        reused: true,
       })
       const files = await readdir(dataDir)
       expect(files).not.toContain(`${unfinished}.csv`)
