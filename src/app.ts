@@ -6,6 +6,8 @@ import { Hono } from 'hono'
 import { createAsyncQueryRoutes } from './api/async-query.ts'
 import { ASYNC_QUERY_PATH } from './api/async-query-routes.ts'
 import { createApiDocsRoutes, type DocsAssetSource } from './api/docs.ts'
+import { createLinkDownloadRoutes } from './api/link-download.ts'
+import { createSignedLinks, hideLinkSignature } from './api/signed-link.ts'
 import { toDialect } from './api/dialect.ts'
 import { toRequestId } from './api/request-id.ts'
 import { createStatusPollLane } from './api/status-poll-lane.ts'
@@ -67,6 +69,8 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     hashText: deps.hashText,
     metrics: deps.metrics,
   })
+  const links = deps.config.links
+  const signer = links && createSignedLinks({ keys: links.credentials, now: deps.now })
   const passthrough = createPassthrough({
     upstreamUrl: deps.config.upstreamUrl,
     fetch: deps.fetch,
@@ -86,12 +90,12 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     if (!accessLog) return next()
     const started = deps.now()
     await next()
-    // Path only: query strings may carry SQL, and SQL text is never logged.
+    // Path only: query strings may carry SQL, and SQL text is never logged; nor link signatures.
     deps.logger.debug(
       {
         requestId,
         method: c.req.method,
-        path: c.req.path,
+        path: hideLinkSignature(c.req.path),
         status: c.res.status,
         ms: deps.now() - started,
       },
@@ -102,7 +106,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   app.onError((error, c) => {
     const reply = toErrorResponse(error, {
       lang: c.get('lang') ?? toLanguage(c.req.header('accept-language')),
-      url: c.req.url,
+      url: hideLinkSignature(c.req.url),
       requestId: c.get('requestId') ?? '',
     })
     if (reply.status >= 500) {
@@ -148,11 +152,28 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
         id: 'NOT_FOUND_ROUTE',
         args: [request.method, new URL(request.url).pathname],
       }),
-      { lang: toLanguage(request.headers.get('accept-language')), url: request.url, requestId: '' },
+      {
+        lang: toLanguage(request.headers.get('accept-language')),
+        url: hideLinkSignature(request.url),
+        requestId: '',
+      },
     )
     return Response.json(reply.body, { status: reply.status })
   }
 
+  const compressDownloads = options.compressDownloads ?? true
+  // Before authentication, so that this route alone answers without credentials.
+  app.route(
+    ASYNC_QUERY_PATH,
+    createLinkDownloadRoutes({
+      signer,
+      queries,
+      store: deps.store,
+      compressDownloads,
+      metrics: deps.metrics,
+      exporter: options.exporter,
+    }),
+  )
   app.use(ASYNC_QUERY_PATH, authenticate)
   app.use(`${ASYNC_QUERY_PATH}/*`, authenticate)
   app.route(
@@ -165,9 +186,11 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
       maxEventStreamMs: deps.config.upstreamTimeoutMs + EVENT_STREAM_MARGIN_MS,
       store: deps.store,
       maxBodyBytes: deps.config.maxBodyBytes,
-      compressDownloads: options.compressDownloads ?? true,
+      compressDownloads,
       metrics: deps.metrics,
       exporter: options.exporter,
+      links: signer && links && { signer, maxTtlSeconds: links.maxTtlSeconds },
+      publicUrl: deps.config.publicUrl,
     }),
   )
 

@@ -183,6 +183,22 @@ const CATALOG = {
     en: 'The query result is no longer in the store. Please submit the query again.',
     cn: '查询结果已不在存储中，请重新提交查询。',
   },
+  LINKS_OFF: {
+    en: 'Signed links are off on this gateway. Its operator turns them on by setting LINK_SECRET (--link-secret) to a random secret of at least 32 characters.',
+    cn: '此网关未启用签名链接。运维人员可将 LINK_SECRET（--link-secret）设为至少 32 个字符的随机密钥以启用。',
+  },
+  LINK_TTL_INVALID: {
+    en: 'ttl must be a whole number of seconds from 1 to %s (LINK_MAX_TTL), not %s.',
+    cn: 'ttl 必须是 1 到 %s（LINK_MAX_TTL）之间的整数秒，而不是 %s。',
+  },
+  LINK_INVALID: {
+    en: 'This link is not valid: it was changed, cut short, or signed with a key this gateway no longer has. Ask the query’s owner for a new link.',
+    cn: '此链接无效：它被修改、截断，或由本网关已不再持有的密钥签名。请向查询的所有者索取新链接。',
+  },
+  LINK_EXPIRED: {
+    en: 'This link expired at %s. Ask the query’s owner for a new link.',
+    cn: '此链接已于 %s 过期。请向查询的所有者索取新链接。',
+  },
 } as const satisfies Record<string, Record<Language, string>>
 
 export type MessageId = keyof typeof CATALOG

@@ -12,6 +12,8 @@ import {
   errors,
   ID_PARAMS,
   jsonAnswer,
+  LINK_DOWNLOAD_ERRORS,
+  LINK_DOWNLOAD_PARAMS,
   param,
   QUERY_ERRORS,
   schemaRef,
@@ -291,6 +293,62 @@ const stop = createRoute({
   },
 })
 
+const createLink = createRoute({
+  method: 'post',
+  path: '/{id}/link',
+  tags,
+  operationId: 'createQueryLink',
+  summary: 'A signed link to the result, for downloads without credentials',
+  description:
+    'Its submitter or an admin, of a SUCCESSFUL query (else the 404 a download gives). Answers ' +
+    'a URL that downloads the result with no credentials (browsers, BI tools, `curl`) until ' +
+    '`expires_at`: GET and HEAD, with ranges, ETag and `Repr-Digest` as `/{id}/result`. `ttl` ' +
+    'is in seconds; `format`, `encode` and `include_header` fix the form it downloads, as on a ' +
+    'download, and are signed with the rest, so the link serves that form and no other. The URL ' +
+    "starts with PUBLIC_URL, else with this request's own origin. Needs LINK_SECRET; an empty " +
+    'body takes the defaults.',
+  parameters: ID_PARAMS,
+  request: {
+    body: {
+      required: false,
+      content: Object.fromEntries(
+        DIALECT_MEDIA_TYPES.map((type) => [type, { schema: schemaRef('LinkRequest') }]),
+      ),
+    },
+  },
+  responses: {
+    '200': jsonAnswer('The link and when it expires', 'LinkEnvelope'),
+    ...errors({
+      '400': 'BadRequest',
+      '401': 'Unauthorized',
+      '403': 'Forbidden',
+      '404': 'NotFound',
+      '413': 'PayloadTooLarge',
+      '501': 'LinksOff',
+      '502': 'UpstreamUnavailable',
+    }),
+  },
+})
+
+const LINK_DOWNLOAD_NOTE =
+  'No credentials: the signature in the path stands for them. The download of `/{id}/result` ' +
+  '(Range, If-Range, HEAD, ETag, 304, `Repr-Digest`, gzip on request), named as the submit ' +
+  'named the file. A link whose id, expiry, signature or query string was changed, or that was ' +
+  'signed with a key the gateway no longer has, answers 403; one past its expiry 410; one to a ' +
+  'deleted result 404.'
+
+const linkDownload = createRoute({
+  method: 'get',
+  path: '/link/{id}/{expires}/{signature}',
+  tags,
+  operationId: 'downloadByLink',
+  summary: 'Download the result by a signed link',
+  description: LINK_DOWNLOAD_NOTE,
+  security: [],
+  parameters: LINK_DOWNLOAD_PARAMS,
+  responses: downloadResponses(['text/csv', 'application/csv'], true, LINK_DOWNLOAD_ERRORS),
+})
+
 /** Served by the router, each by its own handler. */
 export const ASYNC_QUERY_ROUTES = {
   submit,
@@ -306,6 +364,8 @@ export const ASYNC_QUERY_ROUTES = {
   resultPath,
   deleteQuery,
   stop,
+  createLink,
+  linkDownload,
 }
 
 /** HEAD of a download: Hono answers it with the GET route, so it is described, not routed. */
@@ -327,5 +387,15 @@ export const ASYNC_QUERY_HEAD_ROUTES = [
     summary: 'Headers of the file download (size, ETag, name) without the body',
     parameters: DOWNLOAD_PARAMS,
     responses: downloadResponses(['text/csv', 'application/csv'], false),
+  }),
+  createRoute({
+    method: 'head',
+    path: linkDownload.path,
+    tags,
+    operationId: 'headByLink',
+    summary: 'Headers of a download by a signed link (size, ETag, name) without the body',
+    security: [],
+    parameters: LINK_DOWNLOAD_PARAMS,
+    responses: downloadResponses(['text/csv', 'application/csv'], false, LINK_DOWNLOAD_ERRORS),
   }),
 ]

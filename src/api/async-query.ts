@@ -17,6 +17,8 @@ import type { QueryRecord, ResultEncoding, ResultFormat } from '../domain/query.
 import type { Dialect } from './dialect.ts'
 import { sendConvertedDownload } from './converted-download.ts'
 import { sendDownload } from './download.ts'
+import { toLinkOrder } from './link-request.ts'
+import type { SignedLinks } from './signed-link.ts'
 import {
   ENCODING_LIST,
   FORMAT_LIST,
@@ -42,7 +44,7 @@ import {
 } from './schemas.ts'
 import { fromCursor, toCursor } from './list-cursor.ts'
 import type { QuerySummary } from '../registry/types.ts'
-import { ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
+import { ASYNC_QUERY_PATH, ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
 import { rejectInvalid, toValidationError } from './validation.ts'
 
 export interface AsyncQueryRoutesOptions {
@@ -59,6 +61,10 @@ export interface AsyncQueryRoutesOptions {
   metrics?: GatewayMetrics
   /** Runs a download-time conversion; `exportResult` when absent. */
   exporter?: Exporter
+  /** Signed links, with the longest lifetime one may get; absent when links are off. */
+  links?: { signer: SignedLinks; maxTtlSeconds: number }
+  /** Where clients reach the gateway; each request's own origin when absent. */
+  publicUrl?: string
 }
 
 /** `/{id}/status` → `/:id/status`, so a handler's `c.req.param()` knows the declared names. */
@@ -266,6 +272,28 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       : sendConvertedDownload(c, store, record, form, download, options.exporter)
   }
 
+  serve({ ...routes.createLink, middleware: limitBody }, async (c) => {
+    const { links } = options
+    if (!links) throw new GatewayError(501, { id: 'LINKS_OFF' })
+    const raw = await readJsonBody(c, {})
+    const record = await queries.findSuccessful(
+      c.get('identity'),
+      c.req.param('id'),
+      { message: 'DENIED_DOWNLOAD', data: null },
+      projectOf(c),
+    )
+    const { ttlSeconds, form } = toLinkOrder(raw, record, links.maxTtlSeconds)
+    const link = await links.signer.create(record.id, ttlSeconds, form)
+    const base = options.publicUrl ?? new URL(c.req.url).origin
+    const answer = sendEnvelope(c, c.get('dialect'), {
+      url: `${base}${ASYNC_QUERY_PATH}${link.path}`,
+      expires_at: new Date(link.expiresAt).toISOString(),
+    })
+    // The URL is as good as the owner's credentials for this one file: no cache keeps it.
+    answer.headers.set('Cache-Control', 'no-store')
+    return answer
+  })
+
   serve(routes.resultPath, async (c) => {
     const record = await queries.find(
       c.get('identity'),
@@ -350,9 +378,11 @@ function toListedQuery(query: QuerySummary, dialect: Dialect) {
   }
 }
 
-async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
+/** `empty`, when given, stands for a body of nothing but white space. */
+async function readJsonBody(c: Context<AppEnv>, empty?: unknown): Promise<unknown> {
   // Clients send vnd Content-Types (or none); the body is JSON whatever the header says.
   const text = await c.req.text()
+  if (empty !== undefined && text.trim() === '') return empty
   try {
     return JSON.parse(text)
   } catch {

@@ -34,16 +34,7 @@ export async function sendConvertedDownload(
   exporter: Exporter = exportResult,
 ): Promise<Response> {
   const { separator, includeHeader } = record.options
-  if (record.options.format !== undefined && record.options.format !== 'csv') {
-    throw new BadRequestError(
-      { id: 'CONVERSION_NEEDS_CSV', args: [record.options.format] },
-      { errorCode: ILLEGAL_PARAMETERS },
-    )
-  }
-  // The stored-CSV reader cannot tell such a separator's quotes or line ends from the cells'.
-  if (/["\r\n]/.test(separator)) {
-    throw new BadRequestError({ id: 'CONVERSION_SEPARATOR' }, { errorCode: ILLEGAL_PARAMETERS })
-  }
+  checkConvertible(record)
   // The same stored bytes and form give the same file, but not byte for byte on every store's
   // chunking (a compressed format may differ), hence a weak validator.
   const etag = `W/"${record.sha256 ?? `${record.id}-${record.bytes}`}-${toFormKey(form)}"`
@@ -80,6 +71,20 @@ export async function sendConvertedDownload(
   exported.summary.catch(() => {})
   const body = await startStream(exported.stream)
   return send(c, gzip ? body.pipeThrough(toGzip()) : body, 200, headers, options.metrics)
+}
+
+/** A 400 unless the result can be read back and written in another form. */
+export function checkConvertible(record: QueryRecord): void {
+  if (record.options.format !== undefined && record.options.format !== 'csv') {
+    throw new BadRequestError(
+      { id: 'CONVERSION_NEEDS_CSV', args: [record.options.format] },
+      { errorCode: ILLEGAL_PARAMETERS },
+    )
+  }
+  // The stored-CSV reader cannot tell such a separator's quotes or line ends from the cells'.
+  if (/["\r\n]/.test(record.options.separator)) {
+    throw new BadRequestError({ id: 'CONVERSION_SEPARATOR' }, { errorCode: ILLEGAL_PARAMETERS })
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   legacyRefusedFormatSchema,
   legacyStatusAnswerSchema,
   legacySubmitAnswerSchema,
+  linkAnswerSchema,
   metadataEnvelopeSchema,
   queryStatusSchema,
   resultPathAnswerSchema,
@@ -22,7 +23,7 @@ import {
   v4StatusAnswerSchema,
   v4SubmitAnswerSchema,
 } from './responses.ts'
-import { submitSchema } from './schemas.ts'
+import { linkRequestSchema, submitSchema } from './schemas.ts'
 
 /** Media types of the legacy dialect (`queryID`) and of Kylin 5's (`query_id`); see dialect.ts. */
 const LEGACY_MEDIA_TYPES = ['application/json', MEDIA_V2] as const
@@ -52,6 +53,8 @@ const NAMED_SCHEMAS = {
   ResultPathEnvelope: toEnvelopeSchema(resultPathAnswerSchema),
   DeletedEnvelope: toEnvelopeSchema(deletedAnswerSchema),
   StopEnvelope: stopEnvelopeSchema,
+  LinkRequest: linkRequestSchema,
+  LinkEnvelope: toEnvelopeSchema(linkAnswerSchema),
   ErrorEnvelope: errorEnvelopeSchema,
 } satisfies Record<string, z.ZodType>
 
@@ -128,6 +131,11 @@ export const ERROR_RESPONSES = {
   NotRunning: errorAnswer('The query is not running (`data`: "Query is not running")'),
   PayloadTooLarge: errorAnswer('The body is larger than MAX_BODY_BYTES'),
   UpstreamUnavailable: errorAnswer('Kylin could not be reached to check the credentials'),
+  LinksOff: errorAnswer('Signed links are off: the gateway has no LINK_SECRET'),
+  LinkInvalid: errorAnswer(
+    'The link is not one this gateway signed as it is (changed, cut short, or an unknown key)',
+  ),
+  LinkExpired: errorAnswer('The link is past its expiry; its owner can make a new one'),
   Error: errorAnswer('Any other error, always in this envelope'),
 }
 
@@ -212,6 +220,20 @@ export const PARAMETERS = {
       '(`includeHeader` too; Kylin 5 refuses both here)',
     schema: { type: 'string' } as const,
   },
+  LinkExpires: {
+    name: 'expires',
+    in: 'path' as const,
+    required: true,
+    description: 'When the link expires, in seconds since the epoch (signed)',
+    schema: { type: 'string' } as const,
+  },
+  LinkSignature: {
+    name: 'signature',
+    in: 'path' as const,
+    required: true,
+    description: 'HMAC-SHA256 of the id, the expiry and the query string, base64url',
+    schema: { type: 'string' } as const,
+  },
   AcceptEncoding: optionalHeader(
     'Accept-Encoding',
     '`gzip` compresses the download on the fly (Node; Workers leave it to the edge)',
@@ -249,6 +271,20 @@ export const DOWNLOAD_PARAMS = [
   param('IncludeHeader'),
 ]
 
+/** A link fixes its form in its signed query string: the same names as a download's. */
+export const LINK_DOWNLOAD_PARAMS = [
+  param('QueryId'),
+  param('LinkExpires'),
+  param('LinkSignature'),
+  param('Range'),
+  param('IfRange'),
+  param('IfNoneMatch'),
+  param('AcceptEncoding'),
+  param('Format'),
+  param('Encode'),
+  param('IncludeHeader'),
+]
+
 const DOWNLOAD_HEADERS = {
   'Content-Disposition': header('`attachment; filename="…"` (RFC 5987 `filename*` if not ASCII)'),
   'Content-Length': header('Bytes in this response', { type: 'integer' }),
@@ -268,7 +304,29 @@ const OTHER_RESULT_TYPES = [
   'application/vnd.apache.arrow.stream',
 ]
 
-export function downloadResponses(csvTypes: string[], withBody: boolean) {
+/** The errors of a download by the owner's credentials. */
+const DOWNLOAD_ERRORS = errors({
+  '401': 'Unauthorized',
+  '403': 'Forbidden',
+  '404': 'NotFound',
+  '416': 'RangeNotSatisfiable',
+  '502': 'UpstreamUnavailable',
+})
+
+/** The errors of a download by a signed link: no credentials, so no 401 nor 502. */
+export const LINK_DOWNLOAD_ERRORS = errors({
+  '403': 'LinkInvalid',
+  '404': 'NotFound',
+  '410': 'LinkExpired',
+  '416': 'RangeNotSatisfiable',
+  '501': 'LinksOff',
+})
+
+export function downloadResponses(
+  csvTypes: string[],
+  withBody: boolean,
+  failures: Record<string, Reference> = DOWNLOAD_ERRORS,
+) {
   const csv = withBody
     ? {
         content: Object.fromEntries(
@@ -294,13 +352,7 @@ export function downloadResponses(csvTypes: string[], withBody: boolean) {
       ...csv,
     },
     '304': { description: 'Not modified: `If-None-Match` matched the ETag' },
-    ...errors({
-      '401': 'Unauthorized',
-      '403': 'Forbidden',
-      '404': 'NotFound',
-      '416': 'RangeNotSatisfiable',
-      '502': 'UpstreamUnavailable',
-    }),
+    ...failures,
   }
 }
 

@@ -169,6 +169,20 @@ export const v4ListAnswerSchema = z.strictObject({
   next_cursor: nextCursor,
 })
 
+export const linkAnswerSchema = z.strictObject({
+  url: z.string().meta({
+    description:
+      'Downloads the result without credentials (GET or HEAD, ranges too) until `expires_at`',
+    examples: [
+      'https://gateway.example.com/kylin/api/async_query/link/3c8e0b2a-6f1d-4c1e-9a57-0d2f5e8b7c41/1767326400/Jk4v2mXb1Qh8yWcN0pLr5tAe9sUd3oZi7gKf6HnBqV',
+    ],
+  }),
+  expires_at: z.string().meta({
+    description: 'When the link stops working, ISO 8601 in UTC',
+    examples: ['2026-01-02T04:00:00.000Z'],
+  }),
+})
+
 export const deletedAnswerSchema = z.literal(true).meta({ description: 'Always true' })
 
 /** Kylin's success envelope around one answer. */

@@ -127,6 +127,28 @@ export const listQuerySchema = z.object({
 })
 
 export type ListQueryParams = z.infer<typeof listQuerySchema>
+/** The body of `POST /{id}/link`; strict, so a misspelt `ttl` is an error, not the default. */
+export const linkRequestSchema = z.strictObject({
+  ttl: count.nullish().meta({
+    description:
+      'Seconds the link works, from 1 to LINK_MAX_TTL (default 7 days); default 3600, or ' +
+      'LINK_MAX_TTL when shorter',
+    examples: [3600],
+  }),
+  format: z
+    .string()
+    .nullish()
+    .meta({ description: 'Download in this format instead of the one written at submit' }),
+  encode: z
+    .string()
+    .nullish()
+    .meta({ description: 'Download text formats in this encoding (`utf-8` or `gbk`)' }),
+  include_header: flag
+    .nullish()
+    .meta({ description: 'Download csv or xlsx with or without the header row' }),
+})
+
+export type LinkRequestBody = z.infer<typeof linkRequestSchema>
 
 /** `older_than` of delete-all, Kylin's `yyyy-MM-dd HH:mm:ss` (gateway local time). */
 export const olderThanPattern = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/

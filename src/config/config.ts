@@ -5,6 +5,7 @@
 import { ConfigError } from '../errors.ts'
 import { toRedactedUrl } from '../redact-url.ts'
 import { toRedisSettings, type RedisSettings } from './cluster-settings.ts'
+import { toLinkSettings, type LinkSettings } from './link-settings.ts'
 import { flagOf, SECRET_SETTINGS, SETTINGS, settingsSchema } from './settings.ts'
 import { toS3Settings, type S3Settings } from './store-settings.ts'
 
@@ -16,6 +17,8 @@ export interface Config {
   keepAliveTimeoutMs: number
   headersTimeoutMs: number
   requestTimeoutMs: number
+  /** Where clients reach the gateway, without a trailing slash; absent: each request's origin. */
+  publicUrl?: string
   store: 'fs' | 'memory' | 'r2' | 's3'
   dataDir: string
   memoryStoreMaxBytes: number
@@ -40,6 +43,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** Bearer token for /metrics; `''` leaves it open. */
   metricsToken: string
+  /** Signed links; absent when LINK_SECRET is unset (links are off). */
+  links?: LinkSettings
   registry: 'memory' | 'redis'
   /** Present when `registry` is `redis`. */
   redis?: RedisSettings
@@ -85,6 +90,7 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
         `must be at most REQUEST_TIMEOUT_MS (${c.REQUEST_TIMEOUT_MS})`,
     )
   }
+  const links = toLinkSettings(c)
   return {
     upstreamUrl: c.KYLIN_UPSTREAM_URL,
     port: c.PORT,
@@ -92,6 +98,7 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,
     headersTimeoutMs: c.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
+    ...(c.PUBLIC_URL ? { publicUrl: c.PUBLIC_URL } : {}),
     store: c.STORE,
     dataDir: c.DATA_DIR,
     memoryStoreMaxBytes: c.MEMORY_STORE_MAX_BYTES,
@@ -114,6 +121,7 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     maxBodyBytes: c.MAX_BODY_BYTES,
     logLevel: c.LOG_LEVEL,
     metricsToken: c.METRICS_TOKEN,
+    ...(links ? { links } : {}),
     registry: c.REGISTRY,
     ...(c.REGISTRY === 'redis' ? { redis: toRedisSettings(c) } : {}),
   }

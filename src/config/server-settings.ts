@@ -3,7 +3,7 @@
  * Portable: part of the table that drives the schema, the CLI flags and `--help`.
  */
 import { z } from 'zod'
-import { integer, upstreamUrl } from './values.ts'
+import { integer, publicUrl, upstreamUrl } from './values.ts'
 
 export const SERVER_SETTINGS = {
   KYLIN_UPSTREAM_URL: {
@@ -31,5 +31,11 @@ export const SERVER_SETTINGS = {
     schema: integer(0, 86_400_000),
     default: '300000',
     help: 'Longest a client may take to send a whole request (not the download); 0 for no limit',
+  },
+  PUBLIC_URL: {
+    flag: 'public-url',
+    schema: publicUrl,
+    default: '',
+    help: "Base URL clients reach the gateway at, e.g. https://kylin.example.com (behind a proxy); the URLs the gateway hands out (signed links) start with it; unset: the request's own origin",
   },
 } as const

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { CLUSTER_SETTINGS } from './cluster-settings.ts'
+import { LINK_SETTINGS } from './link-settings.ts'
 import { QUERY_SETTINGS } from './query-settings.ts'
 import { REQUEST_SETTINGS } from './request-settings.ts'
 import { SERVER_SETTINGS } from './server-settings.ts'
@@ -14,13 +15,18 @@ export const SETTINGS = {
   ...STORE_SETTINGS,
   ...QUERY_SETTINGS,
   ...REQUEST_SETTINGS,
+  ...LINK_SETTINGS,
   ...CLUSTER_SETTINGS,
 } as const
 
 export type SettingName = keyof typeof SETTINGS
 
 /** Settings whose value never appears in an error message (a URL may carry a password). */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['REDIS_URL'])
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
+  'REDIS_URL',
+  'LINK_SECRET',
+  'LINK_SECRET_PREVIOUS',
+])
 
 const shape = Object.fromEntries(
   Object.entries(SETTINGS).map(([name, setting]) => [name, setting.schema]),

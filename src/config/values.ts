@@ -24,6 +24,20 @@ export const upstreamUrl = z
   }, "must not carry a user or password (user:password@): the gateway calls Kylin with each caller's own credentials")
   .transform((url) => url.replace(/\/+$/, ''))
 
+/** An http(s) base URL without user, query or fragment, kept without its trailing slash. */
+export const publicUrl = z.union([
+  z.literal(''),
+  z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .refine((url) => {
+      // Checked before this runs; zod still calls it on a value that failed.
+      if (!URL.canParse(url)) return true
+      const { username, password, search, hash } = new URL(url)
+      return username === '' && password === '' && search === '' && hash === ''
+    }, 'must be a base URL, without user:password@, ?query or #fragment')
+    .transform((url) => url.replace(/\/+$/, '')),
+])
+
 /** One row of a settings table. */
 export interface Setting {
   flag: string

@@ -83,6 +83,11 @@ export interface QueryService {
     denial: Denial,
     project?: string,
   ): Promise<QueryRecord>
+  /**
+   * A SUCCESSFUL record by its id alone, with no caller to check: for a signed link, which
+   * carries its owner's leave. Unknown or not SUCCESSFUL → the same 404s as `findSuccessful`.
+   */
+  findSuccessfulById(id: string): Promise<QueryRecord>
   /** Stops a queued or running query; it ends FAILED with `reason`. `false` if not running. */
   stop(record: QueryRecord, reason: string): Promise<boolean>
   /** From now on submits answer 503: the gateway is shutting down. */
@@ -207,14 +212,10 @@ export function createQueryService(
     find,
     findNow,
     async findSuccessful(identity, id, denial, project) {
-      const record = await find(identity, id, denial, project)
-      if (!record) {
-        throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
-      }
-      if (record.state !== 'SUCCESSFUL') {
-        throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-020040001' })
-      }
-      return record
+      return toSuccessful(await find(identity, id, denial, project))
+    },
+    async findSuccessfulById(id) {
+      return toSuccessful(isQueryId(id) ? await deps.registry.get(id) : null)
     },
     remove,
     stop: (record, reason) => runner.abort(record.id, reason),
@@ -238,6 +239,17 @@ export function createQueryService(
       return removed
     },
   }
+}
+
+/** Kylin's rule: an unknown query and one that is not SUCCESSFUL have no result, both 404. */
+function toSuccessful(record: QueryRecord | null): QueryRecord {
+  if (!record) {
+    throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
+  }
+  if (record.state !== 'SUCCESSFUL') {
+    throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-020040001' })
+  }
+  return record
 }
 
 /** 503 for a submit whose record could not be kept; a GatewayError (e.g. registry full) as is. */

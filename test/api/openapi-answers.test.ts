@@ -37,8 +37,14 @@ beforeAll(async () => {
   document = (await res.json()) as OpenApiDocument
 })
 
+/** Signed links on, so their answers are checked too. */
+const LINKS = {
+  credentials: { secret: 'a-link-secret-for-the-document-tests-000' },
+  maxTtlSeconds: 86_400,
+}
+
 beforeEach(() => {
-  deps = makeTestDeps({ maxBodyBytes: 4096 })
+  deps = makeTestDeps({ maxBodyBytes: 4096, links: LINKS })
   app = createApp(deps)
 })
 
@@ -315,6 +321,45 @@ describe.each(DIALECTS)('answers for Accept: %s match the document', (accept) =>
     expect((await call('GET', '?user=ADMIN', { accept })).status).toBe(403)
     expect((await call('GET', '?limit=0', { accept })).status).toBe(400)
     expect((await call('GET', '', { accept, auth: null })).status).toBe(401)
+  })
+
+  it('signed links: made, downloaded in every format with no credentials, refused', async () => {
+    deps.setQueryHandler(async () => toStream(SALES))
+    /** The link's path below BASE, which `call` puts back in front. */
+    const linkOf = async (id: string, body: unknown) => {
+      const made = await call('POST', `/${id}/link`, { accept, body })
+      expect(made.status).toBe(200)
+      const url = (made.json?.data as { url: string }).url
+      expect(url.startsWith(`${ORIGIN}${BASE}/link/`)).toBe(true)
+      return url.slice(`${ORIGIN}${BASE}`.length)
+    }
+    const anonymous = (headers: Record<string, string> = {}) => ({ accept, auth: null, headers })
+    for (const format of ['csv', 'json', 'ndjson', 'xlsx', 'parquet', 'arrow']) {
+      const id = idOf(await call('POST', '', { accept, body: { sql: 'select 1', format } }))
+      await deps.settle()
+      const link = await linkOf(id, { ttl: 60 })
+      expect((await call('GET', link, anonymous())).status).toBe(200)
+      expect((await call('GET', link, anonymous({ Range: 'bytes=0-3' }))).status).toBe(206)
+      expect((await call('HEAD', link, anonymous())).status).toBe(200)
+      expect((await call('HEAD', link, anonymous({ Range: 'bytes=-2' }))).status).toBe(206)
+    }
+    const id = idOf(await call('POST', '', { accept, body: { sql: 'select 1' } }))
+    await deps.settle()
+    const link = await linkOf(id, { ttl: 5 })
+    const etag = (await call('GET', link, anonymous())).headers.get('etag') ?? ''
+    expect((await call('GET', link, anonymous({ 'If-None-Match': etag }))).status).toBe(304)
+    expect((await call('GET', link, anonymous({ Range: 'bytes=9999-' }))).status).toBe(416)
+    expect((await call('GET', `${link}?format=json`, anonymous())).status).toBe(403)
+    const converted = await linkOf(id, { ttl: 60, format: 'xlsx' })
+    expect((await call('GET', converted, anonymous())).status).toBe(200)
+    expect((await call('POST', `/${id}/link`, { accept, body: { ttl: 0 } })).status).toBe(400)
+    expect((await call('POST', `/${id}/link`, { accept, auth: MODELER })).status).toBe(403)
+    expect((await call('POST', `/${id}/link`, { accept, auth: null })).status).toBe(401)
+    deps.advance(10_000)
+    expect((await call('GET', link, anonymous())).status).toBe(410)
+    expect((await call('DELETE', `/${id}`, { accept })).status).toBe(200)
+    expect((await call('GET', converted, anonymous())).status).toBe(404)
+    expect((await call('POST', `/${id}/link`, { accept })).status).toBe(404)
   })
 
   it('errors: credentials, ownership, bad bodies and sizes', async () => {

@@ -19,6 +19,10 @@ describeConformance('node cluster (redis + s3)', async () => {
     startS3TestServer(),
   ])
   const s3Front = await startS3Proxy(s3)
+  // The balancer first, so that the gateways hand out links through it (PUBLIC_URL); it reads
+  // its backends per request, so they join once started.
+  const backends: string[] = []
+  const balancer = await startRoundRobin(backends)
   const config = parseConfig({
     KYLIN_UPSTREAM_URL: kylin.url,
     PORT: '0',
@@ -31,9 +35,11 @@ describeConformance('node cluster (redis + s3)', async () => {
     S3_BUCKET: s3.bucket,
     AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
+    PUBLIC_URL: balancer.url,
   })
   const gateways = await Promise.all([startNodeGateway(config), startNodeGateway(config)])
-  const balancer = await startRoundRobin(gateways.map((g) => g.url))
+  backends.push(...gateways.map((g) => g.url))
   return {
     url: balancer.url,
     kylin,

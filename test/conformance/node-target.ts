@@ -17,6 +17,7 @@ export async function startNodeTarget(settings: Record<string, string> = {}) {
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'silent',
+      LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
       ...settings,
     }),
   )

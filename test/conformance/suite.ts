@@ -15,6 +15,7 @@ import {
   type FakeKylin,
 } from '../support/fake-kylin.ts'
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
+import { addLinksCases } from './links-cases.ts'
 import { addWatchCases } from './watch-cases.ts'
 import { DataType, tableFromIPC, util } from 'apache-arrow'
 import { parquetReadObjects } from 'hyparquet'
@@ -93,7 +94,11 @@ function toLocalDate(date: Date): string {
 }
 
 /** The files of further cases, each called inside the suite's describe. */
-const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [addListreuseCases, addWatchCases]
+const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
+  addListreuseCases,
+  addLinksCases,
+  addWatchCases,
+]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {
   describe(`conformance: ${runtime}`, () => {

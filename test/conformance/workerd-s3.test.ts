@@ -25,6 +25,7 @@ describeConformance('workerd with STORE=s3', async () => {
       AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       LOG_LEVEL: 'warn',
+      LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
     }),
   )
   const url = (await mf.ready).toString().replace(/\/$/, '')

@@ -19,6 +19,7 @@ describeConformance('workerd', async () => {
       KYLIN_UPSTREAM_URL: kylin.url,
       RESULTS_BUCKET_NAME: 'kylin-async-results',
       LOG_LEVEL: 'warn',
+      LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
     }),
   )
   const url = (await mf.ready).toString().replace(/\/$/, '')

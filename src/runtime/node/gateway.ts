@@ -254,6 +254,9 @@ export async function startNodeGateway(
       upstream: upstreamShown,
       store: storeShown,
       metricsToken: config.metricsToken !== '',
+      // Whether, never which: the secrets sign links and stay out of every log.
+      signedLinks: config.links !== undefined,
+      ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     },
     `kylin-async-gateway ${GATEWAY_VERSION} listening on ${url}, upstream ${upstreamShown}, store ${storeShown}`,
   )

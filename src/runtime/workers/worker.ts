@@ -3,6 +3,7 @@
  * Object per query for its record and its run. Workers only. Deploy: `npx wrangler deploy`.
  */
 import type { ExecutionContext } from '@cloudflare/workers-types'
+import { hideLinkSignature } from '../../api/signed-link.ts'
 import { createGateway, type GatewayApp } from '../../app.ts'
 import { ConfigError, toErrorResponse } from '../../errors.ts'
 import { createDurableObjectRunner } from '../../queries/durable-object-runner.ts'
@@ -60,7 +61,7 @@ export default {
       // A misconfigured deployment says what to fix, in Kylin's envelope.
       const reply = toErrorResponse(new Error(error.message), {
         lang: 'en',
-        url: request.url,
+        url: hideLinkSignature(request.url),
         requestId: '',
       })
       return Response.json(
