@@ -15,6 +15,7 @@ import {
 } from '../support/event-stream.ts'
 import type { ConformanceContext, Envelope, Status } from './suite.ts'
 
+const V2 = 'application/vnd.apache.kylin-v2+json'
 const V4 = 'application/vnd.apache.kylin-v4-public+json'
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -78,11 +79,13 @@ export function addWatchCases(context: ConformanceContext): void {
       expect(await statusOf(preferred)).toMatchObject({ status: 'RUNNING' })
       expect(Date.now() - start).toBeGreaterThanOrEqual(900)
       held.release()
+      // Every dialect takes it: here the KAP v2 one, answered in its own shape.
       const capped = await api(`/${id}/status`, {
-        headers: { Prefer: 'respond-async, wait=600' },
+        headers: { Prefer: 'respond-async, wait=600', Accept: V2 },
       })
       expect(capped.headers.get('preference-applied')).toBe('wait=60')
-      expect(await statusOf(capped)).toMatchObject({ status: 'SUCCESSFUL' })
+      expect(capped.headers.get('content-type')).toContain(V2)
+      expect(await statusOf(capped)).toMatchObject({ queryID: id, status: 'SUCCESSFUL' })
     } finally {
       held.restore()
     }
