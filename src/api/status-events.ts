@@ -110,11 +110,13 @@ export function createStatusEventStream(options: StatusEventsOptions): ReadableS
         return
       }
       const version = versionOf(record)
+      if (record.state !== 'RUNNING') {
+        // A finished record never changes, so its event's id is fixed: a client that has the end
+        // holds exactly that id; any other (an id from before a restart too) has not seen it.
+        if (version !== sentVersion) sendEvent(version, toEventData(record, lang))
+        return
+      }
       if (version > sentVersion) {
-        if (record.state !== 'RUNNING') {
-          sendEvent(version, toEventData(record, lang))
-          return
-        }
         const early = sentAt + EVENT_INTERVAL_MS - performance.now()
         if (early > 0 && watch.canWait) {
           // Progress waits for its second; the end does not.
@@ -124,9 +126,6 @@ export function createStatusEventStream(options: StatusEventsOptions): ReadableS
         sendEvent(version, toEventData(record, lang))
         sentVersion = version
         sentAt = performance.now()
-      } else if (record.state !== 'RUNNING') {
-        // The client has the final event already.
-        return
       }
       if (!watch.canWait) return
       const next: QueryRecord | null = await watch.next(record, pingMs, stop.signal)

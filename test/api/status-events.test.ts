@@ -104,6 +104,9 @@ describe('status event stream', () => {
     expect(again.filter((m) => m.type === 'event' && m.event === 'status')).toEqual([])
     const behind = await collect(open({ lastEventId: 1, record: final }), start)
     expect(behind.map(toStatusEvent).filter((e) => e)).toHaveLength(1)
+    // An id the end never had (one from before a restart renumbered the record) gets the end.
+    const other = await collect(open({ lastEventId: 7, record: final }), start)
+    expect(other.map(toStatusEvent).filter((e) => e)).toHaveLength(1)
     expect(toLastEventId(' 12 ')).toBe(12)
     expect(toLastEventId('abc')).toBeUndefined()
   })
