@@ -11,6 +11,8 @@ import type { QueryWatch } from '../queries/query-watch.ts'
 export const EVENT_INTERVAL_MS = 1000
 export const PING_INTERVAL_MS = 15_000
 const RETRY_MS = 3000
+/** Messages a client may leave unread before its stream is ended: the queue stays bounded. */
+const MAX_UNREAD = 256
 
 export const EVENT_STREAM_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
@@ -69,7 +71,9 @@ export function createStatusEventStream(options: StatusEventsOptions): ReadableS
   return new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (text: string) => {
-        if (!stop.signal.aborted) controller.enqueue(encoder.encode(text))
+        if (stop.signal.aborted) return
+        if ((controller.desiredSize ?? 0) < -MAX_UNREAD) return stop.abort()
+        controller.enqueue(encoder.encode(text))
       }
       const sendEvent = (id: number, data: Record<string, unknown>) =>
         send(`id: ${id}\nevent: status\ndata: ${JSON.stringify(data)}\n\n`)

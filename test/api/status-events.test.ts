@@ -153,4 +153,17 @@ describe('status event stream', () => {
       data: { status: 'MISSING', info: 'query status is lost' },
     })
   })
+
+  it('ends the stream of a client that reads nothing, so its queue stays bounded', async () => {
+    const { open, ended, watch } = await setUp()
+    const stream = open({ pingMs: 1 })
+    const deadline = Date.now() + 5000
+    while (ended() === 0 && Date.now() < deadline) await sleep(20)
+    expect(ended()).toBe(1)
+    expect(watch.watchers).toBe(0)
+    // What was queued is still there to read, then the end.
+    const messages = await collect(stream, performance.now())
+    expect(messages.length).toBeGreaterThan(200)
+    expect(messages.length).toBeLessThan(300)
+  })
 })
