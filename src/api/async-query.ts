@@ -160,7 +160,10 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     let record = await queries.find(c.get('identity'), id, STATUS_DENIAL, projectOf(c))
     if (wait && watch.canWait) {
       if (record?.state === 'RUNNING' && wait.seconds > 0) {
-        const release = watch.hold(id)
+        const release = watch.hold(id, {
+          maxMs: wait.seconds * 1000,
+          signal: c.req.raw.signal,
+        })
         try {
           // Ownership was checked above and a record's owner and project never change.
           record = await watch.untilFinished(record, wait.seconds * 1000, c.req.raw.signal)
@@ -182,7 +185,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       projectOf(c),
     )
     if (!record) throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
-    const release = watch.hold(record.id)
+    const release = watch.hold(record.id, { maxMs: options.maxEventStreamMs })
     const stream = createStatusEventStream({
       watch,
       record,

@@ -32,7 +32,7 @@ export interface StatusEventsOptions {
   maxOpenMs: number
   /** The client's request: the stream ends when it goes away. */
   signal?: AbortSignal
-  /** Called once, when the stream has ended for any reason. */
+  /** Called once, as soon as the stream ends for any reason (the client gone included). */
   onEnd: () => void
   pingMs?: number
 }
@@ -63,10 +63,20 @@ export function createStatusEventStream(options: StatusEventsOptions): ReadableS
   const pingMs = options.pingMs ?? PING_INTERVAL_MS
   const encoder = new TextEncoder()
   const stop = new AbortController()
-  const end = () => stop.abort()
+  let ended = false
+  let cancelled = false
+  // Called at once however the stream ends: where a departed client's request is torn down
+  // (workerd), the awaits of `run` never settle, so nothing may wait for them to let go.
+  const end = () => {
+    if (ended) return
+    ended = true
+    clearTimeout(bound)
+    options.signal?.removeEventListener('abort', end)
+    stop.abort()
+    options.onEnd()
+  }
   const bound = setTimeout(end, options.maxOpenMs)
   options.signal?.addEventListener('abort', end)
-  let cancelled = false
 
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -80,10 +90,7 @@ export function createStatusEventStream(options: StatusEventsOptions): ReadableS
       void run(send, sendEvent)
         .catch(() => {})
         .finally(() => {
-          clearTimeout(bound)
-          options.signal?.removeEventListener('abort', end)
-          stop.abort()
-          options.onEnd()
+          end()
           // A stream the client cancelled is closed already.
           if (cancelled) return
           try {
@@ -95,7 +102,7 @@ export function createStatusEventStream(options: StatusEventsOptions): ReadableS
     },
     cancel() {
       cancelled = true
-      stop.abort()
+      end()
     },
   })
 

@@ -21,7 +21,7 @@ async function setUp(record: QueryRecord = makeRecord('e')) {
   const watch = createQueryWatch({ registry })
   await registry.create(record)
   let ended = 0
-  const release = watch.hold(record.id)
+  const release = watch.hold(record.id, { maxMs: 60_000 })
   const open = (overrides: Partial<StatusEventsOptions> = {}) =>
     createStatusEventStream({
       watch,
