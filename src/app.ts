@@ -189,6 +189,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
       compressDownloads,
       metrics: deps.metrics,
       exporter: options.exporter,
+      webhooks: deps.config.webhooks,
       links: signer && links && { signer, maxTtlSeconds: links.maxTtlSeconds },
       publicUrl: deps.config.publicUrl,
     }),

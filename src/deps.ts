@@ -9,6 +9,7 @@ import type { GatewayMetrics } from './ops/metrics.ts'
 import type { Registry } from './registry/types.ts'
 import type { BlobStore } from './store/types.ts'
 import type { KylinClient } from './upstream/types.ts'
+import type { WebhookNotifier } from './webhooks/types.ts'
 
 export interface AppDeps {
   config: Config
@@ -34,4 +35,9 @@ export interface AppDeps {
   newId: () => string
   /** Operational counts (Prometheus on Node); nothing is counted when absent. */
   metrics?: GatewayMetrics
+  /**
+   * Queues the signed webhook of a query that ended with a callback URL (durably: files, Redis,
+   * Durable Object storage); callback URLs are refused at submit when absent or webhooks are off.
+   */
+  webhooks?: WebhookNotifier
 }

@@ -183,6 +183,30 @@ const CATALOG = {
     en: 'The query result is no longer in the store. Please submit the query again.',
     cn: '查询结果已不在存储中，请重新提交查询。',
   },
+  WEBHOOKS_OFF: {
+    en: 'callback_url was given, but webhooks are off on this gateway. To turn them on, the operator sets WEBHOOK_SECRET (whsec_<base64>) and WEBHOOK_ALLOWED_HOSTS (the hosts callbacks may go to).',
+    cn: '提供了 callback_url，但本网关未开启 webhook。如需开启，请管理员设置 WEBHOOK_SECRET（whsec_<base64>）和 WEBHOOK_ALLOWED_HOSTS（允许回调的主机）。',
+  },
+  CALLBACK_URL_INVALID: {
+    en: 'callback_url is not a valid URL (at most 2048 characters). Please send an absolute http:// or https:// URL.',
+    cn: 'callback_url 不是有效的 URL（最多 2048 个字符），请发送完整的 http:// 或 https:// URL。',
+  },
+  CALLBACK_URL_SCHEME: {
+    en: 'callback_url must be an http:// or https:// URL, not %s.',
+    cn: 'callback_url 必须是 http:// 或 https:// URL，而不是 %s。',
+  },
+  CALLBACK_URL_USERINFO: {
+    en: 'callback_url must not carry a user or password (user:password@). Put a token in the path or query string instead.',
+    cn: 'callback_url 不能包含用户名或密码（user:password@），请将令牌放在路径或查询参数中。',
+  },
+  CALLBACK_URL_NOT_ALLOWED: {
+    en: 'callback_url goes to %s, which is not in WEBHOOK_ALLOWED_HOSTS. Use an allowed host, or ask the operator to add this one.',
+    cn: 'callback_url 指向 %s，不在 WEBHOOK_ALLOWED_HOSTS 中。请使用允许的主机，或请管理员添加该主机。',
+  },
+  CALLBACK_URL_PRIVATE: {
+    en: 'callback_url goes to %s, a %s address, which webhooks may reach only when WEBHOOK_ALLOWED_HOSTS names that address itself.',
+    cn: 'callback_url 指向 %s（%s 地址），只有 WEBHOOK_ALLOWED_HOSTS 列出该地址本身时 webhook 才能访问。',
+  },
   LINKS_OFF: {
     en: 'Signed links are off on this gateway. Its operator turns them on by setting LINK_SECRET (--link-secret) to a random secret of at least 32 characters.',
     cn: '此网关未启用签名链接。运维人员可将 LINK_SECRET（--link-secret）设为至少 32 个字符的随机密钥以启用。',

@@ -75,7 +75,7 @@ const LAYERS = [
   ['queries'],
   ['identity', 'export'],
   ['deps.ts'],
-  ['ops', 'registry'],
+  ['ops', 'registry', 'webhooks'],
   ['store', 'upstream', 'config'],
   ['errors.ts'],
   ['domain', 'i18n.ts', 'logger.ts', 'redact-url.ts', 'sha256.ts'],

@@ -6,6 +6,8 @@ import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
 import type { Context, Next } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './app-env.ts'
+import type { WebhookSettings } from '../config/webhook-settings.ts'
+import { toCallbackUrl } from '../webhooks/callback-url.ts'
 import { BadRequestError, ForbiddenError, GatewayError, NotFoundError } from '../errors.ts'
 import type { GatewayMetrics } from '../ops/metrics.ts'
 import type { Exporter } from '../export/export-result.ts'
@@ -61,6 +63,8 @@ export interface AsyncQueryRoutesOptions {
   metrics?: GatewayMetrics
   /** Runs a download-time conversion; `exportResult` when absent. */
   exporter?: Exporter
+  /** Where a submit's callback_url may point; absent: webhooks are off, callback_url is refused. */
+  webhooks?: WebhookSettings
   /** Signed links, with the longest lifetime one may get; absent when links are off. */
   links?: { signer: SignedLinks; maxTtlSeconds: number }
   /** Where clients reach the gateway; each request's own origin when absent. */
@@ -113,9 +117,17 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       const data = { [dialect.idField]: null, status: 'FAILED', info }
       return sendEnvelope(c, dialect, data, '', ILLEGAL_PARAMETERS)
     }
-    const input = { ...toSubmitInput(body, { format, encode }), idempotencyKey }
+    // Checked before anything is recorded: a callback that could never be sent is refused now.
+    const callbackUrl =
+      body.callback_url == null ? undefined : toCallbackUrl(body.callback_url, options.webhooks)
+    const input = {
+      ...toSubmitInput(body, { format, encode }),
+      idempotencyKey,
+      ...(callbackUrl ? { callbackUrl } : {}),
+    }
     const { record, reused } = await queries.submit(identity, c.get('credentials'), input)
     if (reused) {
+      // Final in this very answer: a reused result sends no webhook.
       const info = translate('QUERY_REUSED', lang)
       return sendEnvelope(c, dialect, {
         [dialect.idField]: record.id,

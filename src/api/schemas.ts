@@ -64,6 +64,17 @@ export const submitSchema = z.object({
         '"utf-8" (default) or "gbk", any case, for csv, json and ndjson; another answers HTTP 200 ' +
         'with a FAILED `data`, as a bad format does',
     }),
+  callback_url: z
+    .string()
+    .nullish()
+    .meta({
+      description:
+        'When the query ends (SUCCESSFUL or FAILED, stopped or deleted included), a signed JSON ' +
+        'event is POSTed here (Standard Webhooks: `webhook-id`, `webhook-timestamp`, ' +
+        '`webhook-signature`), retried with backoff until a 2xx. An http(s) URL without ' +
+        'user:password whose host WEBHOOK_ALLOWED_HOSTS lists; anything else answers 400',
+      examples: ['https://hooks.example.com/kylin?token=abc'],
+    }),
   reuse_max_age: count
     .pipe(z.number().max(MAX_REUSE_AGE_SECONDS, `must be at most ${MAX_REUSE_AGE_SECONDS}`))
     .nullish()

@@ -6,6 +6,7 @@ import type { AppDeps } from '../deps.ts'
 import { toRecordKey, toResultKey } from '../domain/query-id.ts'
 import type { RedisRegistry } from './redis-registry.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
+import type { QueryRecord } from '../domain/query.ts'
 
 export const INSTANCE_LOST_MESSAGE =
   'The gateway instance running this query stopped before it finished; no result was kept. Please submit it again.'
@@ -13,6 +14,8 @@ export const INSTANCE_LOST_MESSAGE =
 export interface DeadInstanceSweeperOptions extends Pick<AppDeps, 'store' | 'logger' | 'now'> {
   registry: RedisRegistry
   intervalMs: number
+  /** Told of each query ended FAILED here (its webhook is sent from here). */
+  onFailed?: (record: QueryRecord) => Promise<void>
 }
 
 export interface DeadInstanceSweeper {
@@ -32,6 +35,7 @@ export function startDeadInstanceSweeper(options: DeadInstanceSweeperOptions): D
       await writeRecordFile({ store }, record)
       if (!(await registry.get(record.id))) await store.delete(toRecordKey(record.id))
       logger.warn({ queryId: record.id }, 'query of a stopped instance ended FAILED')
+      await options.onFailed?.(record)
     }
     return failed.length
   }

@@ -8,6 +8,7 @@ import { toRedisSettings, type RedisSettings } from './cluster-settings.ts'
 import { toLinkSettings, type LinkSettings } from './link-settings.ts'
 import { flagOf, SECRET_SETTINGS, SETTINGS, settingsSchema } from './settings.ts'
 import { toS3Settings, type S3Settings } from './store-settings.ts'
+import { toWebhookSettings, type WebhookSettings } from './webhook-settings.ts'
 
 export interface Config {
   upstreamUrl: string
@@ -48,6 +49,8 @@ export interface Config {
   registry: 'memory' | 'redis'
   /** Present when `registry` is `redis`. */
   redis?: RedisSettings
+  /** Present when WEBHOOK_SECRET and WEBHOOK_ALLOWED_HOSTS are both set: webhooks are on. */
+  webhooks?: WebhookSettings
 }
 
 /**
@@ -124,5 +127,6 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     ...(links ? { links } : {}),
     registry: c.REGISTRY,
     ...(c.REGISTRY === 'redis' ? { redis: toRedisSettings(c) } : {}),
+    ...(toWebhookSettings(c) ? { webhooks: toWebhookSettings(c) } : {}),
   }
 }

@@ -9,6 +9,7 @@ import { QUERY_SETTINGS } from './query-settings.ts'
 import { REQUEST_SETTINGS } from './request-settings.ts'
 import { SERVER_SETTINGS } from './server-settings.ts'
 import { STORE_SETTINGS } from './store-settings.ts'
+import { WEBHOOK_SETTINGS } from './webhook-settings.ts'
 
 export const SETTINGS = {
   ...SERVER_SETTINGS,
@@ -17,6 +18,7 @@ export const SETTINGS = {
   ...REQUEST_SETTINGS,
   ...LINK_SETTINGS,
   ...CLUSTER_SETTINGS,
+  ...WEBHOOK_SETTINGS,
 } as const
 
 export type SettingName = keyof typeof SETTINGS
@@ -26,6 +28,7 @@ export const SECRET_SETTINGS: ReadonlySet<string> = new Set([
   'REDIS_URL',
   'LINK_SECRET',
   'LINK_SECRET_PREVIOUS',
+  'WEBHOOK_SECRET',
 ])
 
 const shape = Object.fromEntries(

@@ -73,6 +73,8 @@ export interface QueryRecord {
   bytes: number
   /** The submit's Idempotency-Key and a hash of its request, when one was sent. */
   idempotency?: { key: string; requestHash: string }
+  /** Where the signed webhook goes when the query ends (checked at submit); absent: none. */
+  callbackUrl?: string
   /**
    * A hash of who asked what (owner, project, SQL with its whitespace normalised, offset, limit,
    * output options): a later submit with `reuse_max_age` finds this result by it. Not the SQL.

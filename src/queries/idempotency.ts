@@ -23,7 +23,14 @@ export async function findEarlierSubmit(
  * What makes two submits the same request: the query and how its result is written. CSV is
  * hashed without its format, as records kept before the format existed were.
  */
-export function hashRequest(query: UpstreamQuery, options: ResultOptions): Promise<string> {
+export function hashRequest(
+  query: UpstreamQuery,
+  options: ResultOptions,
+  callbackUrl?: string,
+): Promise<string> {
   const { format, ...rest } = options
-  return sha256Hex(JSON.stringify([query, format === 'csv' ? rest : options]))
+  const parts: unknown[] = [query, format === 'csv' ? rest : options]
+  // Only when given, so the hashes of submits without one stay what they were.
+  if (callbackUrl) parts.push({ callbackUrl })
+  return sha256Hex(JSON.stringify(parts))
 }

@@ -25,6 +25,8 @@ export interface SubmitInput {
   options: ResultOptions
   /** The client's Idempotency-Key: the same key and request from the same user, the same query. */
   idempotencyKey?: string
+  /** Where the signed webhook goes when the query ends, already checked against the settings. */
+  callbackUrl?: string
   /** Seconds: answer with the caller's own identical result finished within them, if any. */
   reuseMaxAge?: number
 }
@@ -157,7 +159,7 @@ export function createQueryService(
       const idempotency = input.idempotencyKey
         ? {
             key: input.idempotencyKey,
-            requestHash: await hashRequest(input.query, input.options),
+            requestHash: await hashRequest(input.query, input.options, input.callbackUrl),
           }
         : undefined
       if (idempotency) {
@@ -187,6 +189,7 @@ export function createQueryService(
         updatedAt: now,
         reuseKey,
         ...(idempotency ? { idempotency } : {}),
+        ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
       }
       await deps.registry.create(record).catch((error: unknown) => {
         throw toNotRecordedError('registry', error)

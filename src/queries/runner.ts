@@ -42,7 +42,16 @@ export interface QueryRunner {
 
 export type RunnerDeps = Pick<
   AppDeps,
-  'kylin' | 'store' | 'registry' | 'logger' | 'defer' | 'now' | 'config' | 'createHash' | 'metrics'
+  | 'kylin'
+  | 'store'
+  | 'registry'
+  | 'logger'
+  | 'defer'
+  | 'now'
+  | 'config'
+  | 'createHash'
+  | 'metrics'
+  | 'webhooks'
 > & {
   /** Runs the export: on threads of its own on Node; `exportResult`, in this thread, when absent. */
   exporter?: Exporter
@@ -60,6 +69,15 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
     running.set(id, controller)
     const log = deps.logger.child({ queryId: id })
     const started = deps.now()
+    // One webhook per query, for the record it ended with (or, deleted, the reason it ended).
+    let notified = false
+    const notify = async (ended: QueryRecord) => {
+      if (notified || !record.callbackUrl || !deps.webhooks) return
+      notified = true
+      await deps.webhooks.queryEnded(ended, record.callbackUrl)
+    }
+    const notifyDeleted = (message: string) =>
+      notify({ ...record, state: 'FAILED', error: message, finishedAt: deps.now() })
     try {
       await limiter.run(
         async () => {
@@ -122,8 +140,15 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           if (!done || controller.signal.aborted) {
             // Deleted while it ran: the late result must not reappear.
             await deps.store.delete(toResultKey(id))
+            const reason = controller.signal.reason
+            await notifyDeleted(
+              reason instanceof Error
+                ? reason.message
+                : 'The query was deleted before it finished.',
+            )
             return
           }
+          await notify(done)
           await writeRecordFile(deps, done)
           if (!(await removeFilesIfDeleted(deps, id))) return
           metrics.countExport(summary.rows, stored.size)
@@ -156,7 +181,11 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           .then(() => removeFilesIfDeleted(deps, id))
           .catch(() => {})
         metrics.countFinishedQuery('FAILED')
-      } else await removeFilesIfDeleted(deps, id).catch(() => {})
+        await notify(failed)
+      } else {
+        await removeFilesIfDeleted(deps, id).catch(() => {})
+        await notifyDeleted(message)
+      }
       // A stop, a delete or a shutdown is ours, not the upstream's; our own timeout is its.
       const kind = timeout?.aborted
         ? 'timeout'

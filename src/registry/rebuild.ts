@@ -24,6 +24,8 @@ export async function rebuildRegistry(deps: {
   store: BlobStore
   registry: Registry
   now: () => number
+  /** Told of each query the restart ended FAILED (its webhook is sent from here). */
+  onInterrupted?: (record: QueryRecord) => Promise<void>
 }): Promise<RebuildSummary> {
   const summary: RebuildSummary = { restored: 0, interrupted: 0, dropped: 0 }
   const records: QueryRecord[] = []
@@ -52,6 +54,7 @@ export async function rebuildRegistry(deps: {
       }
       await writeRecordFile(deps, failed)
       await deps.registry.create(failed)
+      await deps.onInterrupted?.(failed)
       summary.interrupted++
       continue
     }

@@ -11,8 +11,10 @@ import { startRoundRobin } from '../support/round-robin.ts'
 import { startS3Proxy } from '../support/s3-proxy.ts'
 import { S3RVER_CREDENTIALS, startS3TestServer } from '../support/s3-server.ts'
 import { describeConformance } from './suite.ts'
+import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 
 describeConformance('node cluster (redis + s3)', async () => {
+  const webhooks = await startConformanceReceivers()
   const [kylin, redis, s3] = await Promise.all([
     startFakeKylin(),
     startRedisServer(),
@@ -37,6 +39,7 @@ describeConformance('node cluster (redis + s3)', async () => {
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
     LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
     PUBLIC_URL: balancer.url,
+    ...webhooks.settings,
   })
   const gateways = await Promise.all([startNodeGateway(config), startNodeGateway(config)])
   backends.push(...gateways.map((g) => g.url))
@@ -52,6 +55,7 @@ describeConformance('node cluster (redis + s3)', async () => {
       await s3.close()
       await redis.stop()
       await kylin.close()
+      await stopConformanceReceivers()
     },
   }
 })

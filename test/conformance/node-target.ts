@@ -5,9 +5,11 @@ import { join } from 'node:path'
 import { parseConfig } from '../../src/config/config.ts'
 import { startNodeGateway } from '../../src/runtime/node/gateway.ts'
 import { startFakeKylin } from '../support/fake-kylin.ts'
+import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 
 /** Starts a fake Kylin and a Node gateway in front of it, with `settings` on top of the test's own. */
 export async function startNodeTarget(settings: Record<string, string> = {}) {
+  const webhooks = await startConformanceReceivers()
   const kylin = await startFakeKylin()
   const dataDir = await mkdtemp(join(tmpdir(), 'conformance-node-'))
   const gateway = await startNodeGateway(
@@ -18,6 +20,7 @@ export async function startNodeTarget(settings: Record<string, string> = {}) {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'silent',
       LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
+      ...webhooks.settings,
       ...settings,
     }),
   )
@@ -30,6 +33,7 @@ export async function startNodeTarget(settings: Record<string, string> = {}) {
       await gateway.close()
       await kylin.close()
       await rm(dataDir, { recursive: true, force: true })
+      await stopConformanceReceivers()
     },
   }
 }

@@ -17,6 +17,7 @@ import {
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
 import { addLinksCases } from './links-cases.ts'
 import { addWatchCases } from './watch-cases.ts'
+import { addWebhooksCases } from './webhooks-cases.ts'
 import { DataType, tableFromIPC, util } from 'apache-arrow'
 import { parquetReadObjects } from 'hyparquet'
 import iconv from 'iconv-lite'
@@ -97,6 +98,7 @@ function toLocalDate(date: Date): string {
 const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
   addListreuseCases,
   addLinksCases,
+  addWebhooksCases,
   addWatchCases,
 ]
 

@@ -10,8 +10,10 @@ import { startFakeKylin } from '../support/fake-kylin.ts'
 import { S3RVER_CREDENTIALS, startS3TestServer } from '../support/s3-server.ts'
 import { buildWorker, toWorkerOptions } from '../support/worker-build.ts'
 import { describeConformance } from './suite.ts'
+import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 
 describeConformance('workerd with STORE=s3', async () => {
+  const webhooks = await startConformanceReceivers()
   const [kylin, s3] = await Promise.all([startFakeKylin(), startS3TestServer()])
   const outdir = await mkdtemp(join(tmpdir(), 'conformance-worker-s3-'))
   const scriptPath = await buildWorker(outdir)
@@ -26,6 +28,7 @@ describeConformance('workerd with STORE=s3', async () => {
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       LOG_LEVEL: 'warn',
       LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
+      ...webhooks.settings,
     }),
   )
   const url = (await mf.ready).toString().replace(/\/$/, '')
@@ -38,6 +41,7 @@ describeConformance('workerd with STORE=s3', async () => {
       await mf.dispose()
       await Promise.all([kylin.close(), s3.close()])
       await rm(outdir, { recursive: true, force: true })
+      await stopConformanceReceivers()
     },
   }
 })

@@ -9,8 +9,10 @@ import { Miniflare } from 'miniflare'
 import { startFakeKylin } from '../support/fake-kylin.ts'
 import { buildWorker, toWorkerOptions } from '../support/worker-build.ts'
 import { describeConformance } from './suite.ts'
+import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 
 describeConformance('workerd', async () => {
+  const webhooks = await startConformanceReceivers()
   const kylin = await startFakeKylin()
   const outdir = await mkdtemp(join(tmpdir(), 'conformance-worker-'))
   const scriptPath = await buildWorker(outdir)
@@ -20,6 +22,7 @@ describeConformance('workerd', async () => {
       RESULTS_BUCKET_NAME: 'kylin-async-results',
       LOG_LEVEL: 'warn',
       LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
+      ...webhooks.settings,
     }),
   )
   const url = (await mf.ready).toString().replace(/\/$/, '')
@@ -32,6 +35,7 @@ describeConformance('workerd', async () => {
       await mf.dispose()
       await kylin.close()
       await rm(outdir, { recursive: true, force: true })
+      await stopConformanceReceivers()
     },
   }
 })

@@ -15,6 +15,8 @@ import {
 } from '../../cluster/redis-limiter.ts'
 import type { Logger } from '../../logger.ts'
 import { createRedisRegistry, type RedisRegistry } from '../../cluster/redis-registry.ts'
+import { createRedisDeliveries } from '../../cluster/redis-webhooks.ts'
+import type { PendingDeliveries, WebhookNotifier } from '../../webhooks/types.ts'
 import { toRedactedUrl } from '../../redact-url.ts'
 import { createQueryRunner, type QueryRunner } from '../../queries/runner.ts'
 import type { BlobStore } from '../../store/types.ts'
@@ -25,6 +27,10 @@ export interface NodeCluster {
   registry: RedisRegistry
   /** The runner of this instance: in-process queries under cluster-wide limits and leases. */
   createRunner(deps: RunnerDeps): QueryRunner
+  /** Pending webhook deliveries shared by every instance, each attempt claimed by one. */
+  webhookDeliveries(maxPending: number): PendingDeliveries
+  /** Where the sweeper sends the events of the queries of dead instances it ends. */
+  useWebhooks(webhooks: WebhookNotifier): void
   /** Stops heartbeats and sweeps and closes the connections; after the queries have ended. */
   close(): Promise<void>
 }
@@ -89,12 +95,16 @@ export async function startNodeCluster(
     instanceId,
     logger,
   })
+  let webhooks: WebhookNotifier | undefined
   const sweeper = startDeadInstanceSweeper({
     registry,
     store,
     logger,
     now: options.now,
     intervalMs: heartbeatMs,
+    onFailed: async (record) => {
+      if (record.callbackUrl) await webhooks?.queryEnded(record, record.callbackUrl)
+    },
   })
   const runners: ClusterRunner[] = []
 
@@ -122,6 +132,11 @@ export async function startNodeCluster(
       runners.push(runner)
       return runner
     },
+    useWebhooks(notifier) {
+      webhooks = notifier
+    },
+    webhookDeliveries: (maxPending) =>
+      createRedisDeliveries({ redis, prefix: settings.keyPrefix, maxPending }),
     async close() {
       sweeper.stop()
       for (const runner of runners) await runner.close()

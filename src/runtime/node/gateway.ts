@@ -29,6 +29,7 @@ import { startHttpServer } from './http-server.ts'
 import { createMetricsHandler, createPrometheusMetrics } from './metrics.ts'
 import { createNodeStore, describeS3Store } from './store.ts'
 import { createUndiciFetch } from './undici-fetch.ts'
+import { startNodeWebhooks, type NodeWebhookOptions } from './webhooks.ts'
 
 export const SHUTDOWN_MESSAGE =
   'The gateway shut down before the query finished; no result was kept. Please submit it again.'
@@ -69,6 +70,8 @@ export interface NodeGatewayOptions {
    * gateway on an R2 bucket (Miniflare), which STORE=r2 alone cannot reach from Node.
    */
   store?: BlobStore
+  /** Tests: a resolver standing in for DNS in the webhook sender's address checks. */
+  resolveWebhookHost?: NodeWebhookOptions['resolve']
 }
 
 export function createNodeLogger(config: Config, destination?: NodeJS.WritableStream): PinoLogger {
@@ -185,6 +188,23 @@ export async function startNodeGateway(
         })
       : null
 
+  // Signed webhooks when queries end: pending ones in Redis with several instances, else files.
+  const webhooks = config.webhooks
+    ? await startNodeWebhooks(config, config.webhooks, {
+        logger: logger as unknown as Logger,
+        now: Date.now,
+        pending: cluster?.webhookDeliveries(config.webhooks.maxPending),
+        resolve: options.resolveWebhookHost,
+      }).catch(async (error: unknown) => {
+        await cluster?.close()
+        await results.close()
+        throw new ConfigError(
+          `DATA_DIR (--data-dir) ${resolve(config.dataDir)}: pending webhooks cannot be kept in its webhooks folder (${toOneLine(messageOf(error))})`,
+        )
+      })
+    : null
+  if (webhooks) cluster?.useWebhooks(webhooks.dispatcher)
+
   const swaggerUiDist = findSwaggerUiDist()
   if (!swaggerUiDist) logger.warn('swagger-ui-dist is not installed; /docs only links the document')
   const prometheus = createPrometheusMetrics()
@@ -208,6 +228,7 @@ export async function startNodeGateway(
     createHash: createSha256,
     hashText: (text) => hash('sha256', text, 'hex'),
     metrics: prometheus.metrics,
+    ...(webhooks ? { webhooks: webhooks.dispatcher } : {}),
   }
   const exporter = exportThreads ? createThreadedExporter(exportThreads) : undefined
   const gateway = createGateway(deps, {
@@ -223,7 +244,17 @@ export async function startNodeGateway(
 
   // Before serving: results of an earlier process come back, its unfinished queries end FAILED.
   // (Not with Redis: its records outlive any one process, and leases fail what a process left.)
-  const rebuilt = cluster ? null : await rebuildRegistry({ store, registry, now: Date.now })
+  const rebuilt = cluster
+    ? null
+    : await rebuildRegistry({
+        store,
+        registry,
+        now: Date.now,
+        // A query the restart ended sends its FAILED event like any other.
+        onInterrupted: async (record) => {
+          if (record.callbackUrl) await webhooks?.dispatcher.queryEnded(record, record.callbackUrl)
+        },
+      })
   if (rebuilt && rebuilt.restored + rebuilt.interrupted + rebuilt.dropped > 0) {
     logger.info(rebuilt, 'registry rebuilt from the store')
   }
@@ -279,6 +310,8 @@ export async function startNodeGateway(
       // What did not finish in the grace period ends FAILED (recorded beside its blob), not lost.
       await gateway.stopAll(SHUTDOWN_MESSAGE)
       await Promise.allSettled([...background])
+      // After the queries: a query stopped above has queued its event, kept for the next start.
+      await webhooks?.close()
       // Idle keep-alive sockets would otherwise hold server.close() open.
       if ('closeAllConnections' in server) server.closeAllConnections()
       await closed

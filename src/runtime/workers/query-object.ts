@@ -1,8 +1,9 @@
 /**
  * The Durable Object of one query: it holds the record and runs the query (upstream →
  * transcoder → R2), so any isolate answers consistently and the query outlives its submit
- * request. An alarm ends a query whose runner vanished as FAILED. Objects of the same class under
- * other names are the registry's indexes (Idempotency-Key and reuse pointers, query lists).
+ * request. Its one alarm serves two clocks: the watchdog that ends a query whose runner vanished
+ * as FAILED, and the query's pending webhook delivery and its retries. Objects of the same class
+ * under other names are the registry's indexes (Idempotency-Key and reuse pointers, query lists).
  * Workers only.
  */
 import { DurableObject } from 'cloudflare:workers'
@@ -16,6 +17,9 @@ import { writeRecordFile } from '../../registry/record-file.ts'
 import type { Credentials } from '../../domain/caller.ts'
 import { createDigestHash, createWorkerParts, type WorkerEnv, type WorkerParts } from './deps.ts'
 import { createLimiterClient } from './limiter-client.ts'
+import { createWebhookDispatcher, type WebhookDispatcher } from '../../webhooks/dispatcher.ts'
+import type { PendingDeliveries } from '../../webhooks/types.ts'
+import { createStorageDeliveries, hasPendingDeliveries } from './webhook-storage.ts'
 
 /** Time past the upstream timeout before the alarm calls a silent query lost (≤ 1 minute). */
 const toAlarmGraceMs = (upstreamTimeoutMs: number) => Math.min(60_000, upstreamTimeoutMs)
@@ -33,6 +37,8 @@ export class QueryObject extends DurableObject<WorkerEnv> {
   private runningId: string | undefined
   /** Callers of `waitForChange` still waiting, woken by every change of the record. */
   private readonly waiters = new Set<() => void>()
+  /** Made on first use; `null` when webhooks are off. */
+  private webhooks: { dispatcher: WebhookDispatcher; pending: PendingDeliveries } | null | undefined
 
   async create(record: QueryRecord): Promise<void> {
     await this.ctx.storage.put('record', record)
@@ -86,9 +92,14 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     if (record && this.runningId === record.id) {
       await this.runner?.abort(record.id, 'The query was deleted before it finished.')
     }
-    await this.ctx.storage.deleteAlarm()
-    await this.ctx.storage.deleteAll()
+    // A webhook still to be sent (the event of this very end, perhaps) outlives the record.
+    await this.ctx.storage.delete(['record', 'pointer', 'watchdog'])
     this.wakeWaiters()
+    if (await hasPendingDeliveries(this.ctx.storage)) await this.scheduleAlarm()
+    else {
+      await this.ctx.storage.deleteAlarm()
+      await this.ctx.storage.deleteAll()
+    }
     return record !== null
   }
 
@@ -132,6 +143,8 @@ export class QueryObject extends DurableObject<WorkerEnv> {
   async start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void> {
     const parts = createWorkerParts(this.env)
     const registry = this.registryOf(parts, record.id)
+    // The runner queues the query's webhook in this object's storage, sent from its alarm.
+    const webhooks = this.webhookDispatcher()
     const runner = createQueryRunner(
       {
         config: parts.config,
@@ -143,6 +156,7 @@ export class QueryObject extends DurableObject<WorkerEnv> {
         defer: (task) => this.ctx.waitUntil(task().finally(() => this.finish(record.id))),
         now: Date.now,
         createHash: createDigestHash,
+        ...(webhooks ? { webhooks } : {}),
       },
       // The cluster-wide cap: a slot of the limiter object, held at most as long as the alarm
       // below lets this query live.
@@ -155,9 +169,11 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     this.runner = runner
     this.runningId = record.id
     const { upstreamTimeoutMs } = parts.config
-    await this.ctx.storage.setAlarm(
+    await this.ctx.storage.put(
+      'watchdog',
       Date.now() + upstreamTimeoutMs + toAlarmGraceMs(upstreamTimeoutMs),
     )
+    await this.scheduleAlarm()
     await runner.start(record, query, credentials)
   }
 
@@ -166,14 +182,70 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     return this.runner.abort(this.runningId, reason)
   }
 
-  /** Fires only if the query did not finish in time: a lost runner ends FAILED, not RUNNING. */
+  /** The watchdog's time or a webhook's, whichever is first; none: no alarm. */
+  private async scheduleAlarm(): Promise<void> {
+    const watchdog = await this.ctx.storage.get<number>('watchdog')
+    const webhook = (await this.webhookParts()?.pending.nextDueAt()) ?? null
+    const times = [watchdog, webhook].filter((t): t is number => typeof t === 'number')
+    if (times.length > 0) await this.ctx.storage.setAlarm(Math.min(...times))
+    else await this.ctx.storage.deleteAlarm()
+  }
+
+  /** This object's webhook dispatcher over its own storage, made on first use; `null`: off. */
+  private webhookParts(): { dispatcher: WebhookDispatcher; pending: PendingDeliveries } | null {
+    if (this.webhooks === undefined) {
+      const parts = createWorkerParts(this.env)
+      const settings = parts.config.webhooks
+      const pending = settings
+        ? createStorageDeliveries(this.ctx.storage, settings.maxPending)
+        : null
+      this.webhooks =
+        settings && pending
+          ? {
+              pending,
+              dispatcher: createWebhookDispatcher({
+                settings,
+                pending,
+                // The global fetch, unbound; workerd has no DNS API, so literal addresses and
+                // the allow-list are what is checked here (README, Webhooks).
+                fetch: (input, init) => fetch(input, init),
+                now: Date.now,
+                logger: parts.logger,
+                // Due now: the alarm, not this request, makes the attempt (and its retries).
+                onQueued: () => void this.scheduleAlarm(),
+              }),
+            }
+          : null
+    }
+    return this.webhooks
+  }
+
+  private webhookDispatcher(): WebhookDispatcher | null {
+    return this.webhookParts()?.dispatcher ?? null
+  }
+
+  /** The watchdog when it is due, then every webhook that is due; then the next alarm. */
   async alarm(): Promise<void> {
+    const watchdog = await this.ctx.storage.get<number>('watchdog')
+    if (watchdog !== undefined && watchdog <= Date.now()) {
+      await this.ctx.storage.delete('watchdog')
+      await this.watch()
+    }
+    await this.webhookDispatcher()?.runDue()
+    await this.scheduleAlarm()
+  }
+
+  /** Fires only if the query did not finish in time: a lost runner ends FAILED, not RUNNING. */
+  private async watch(): Promise<void> {
     const record = await this.read()
     if (!record || record.state !== 'RUNNING') return
     const parts = createWorkerParts(this.env)
     if (this.runningId === record.id) {
       // Still running here: the runner's own timeout ends it; look again later.
-      await this.ctx.storage.setAlarm(Date.now() + toAlarmGraceMs(parts.config.upstreamTimeoutMs))
+      await this.ctx.storage.put(
+        'watchdog',
+        Date.now() + toAlarmGraceMs(parts.config.upstreamTimeoutMs),
+      )
       return
     }
     await parts.store.delete(toResultKey(record.id)).catch(() => {})
@@ -187,7 +259,10 @@ export class QueryObject extends DurableObject<WorkerEnv> {
       updatedAt: Date.now(),
       finishedAt: Date.now(),
     })
-    if (failed) await writeRecordFile(parts, failed).catch(() => {})
+    if (failed) {
+      await writeRecordFile(parts, failed).catch(() => {})
+      if (failed.callbackUrl) await this.webhookDispatcher()?.queryEnded(failed, failed.callbackUrl)
+    }
   }
 
   private async finish(id: string): Promise<void> {
@@ -195,7 +270,10 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     this.runner = undefined
     this.runningId = undefined
     const record = await this.read()
-    if (record && record.state !== 'RUNNING') await this.ctx.storage.deleteAlarm()
+    if (record && record.state !== 'RUNNING') {
+      await this.ctx.storage.delete('watchdog')
+      await this.scheduleAlarm()
+    }
     if (!record)
       await createWorkerParts(this.env)
         .store.delete(toRecordKey(id))
