@@ -19,9 +19,13 @@ import { GatewayError, NotFoundError, toErrorResponse } from './errors.ts'
 import { createLimiter } from './queries/limiter.ts'
 import { createPassthrough } from './ops/passthrough.ts'
 import { createQueryService } from './queries/query-service.ts'
+import { createQueryWatch } from './queries/query-watch.ts'
 import { createReadinessCheck } from './ops/readiness.ts'
 import { createQueryRunner, type QueryRunner } from './queries/runner.ts'
 import type { Exporter } from './export/export-result.ts'
+
+/** How long an event stream may outlive the upstream time limit of its query. */
+const EVENT_STREAM_MARGIN_MS = 60_000
 
 export interface GatewayApp {
   app: Hono<AppEnv>
@@ -176,6 +180,10 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
     ASYNC_QUERY_PATH,
     createAsyncQueryRoutes({
       queries,
+      watch: createQueryWatch(deps),
+      // A query ends within its upstream time limit (its wait for a slot aside); the margin covers
+      // the end of its export. A client that still wants more reconnects with Last-Event-ID.
+      maxEventStreamMs: deps.config.upstreamTimeoutMs + EVENT_STREAM_MARGIN_MS,
       store: deps.store,
       maxBodyBytes: deps.config.maxBodyBytes,
       compressDownloads,

@@ -114,6 +114,14 @@ const CATALOG = {
     en: 'The Idempotency-Key header must be 1 to 200 visible ASCII characters.',
     cn: 'Idempotency-Key 请求头必须是 1 到 200 个可见 ASCII 字符。',
   },
+  WAIT_INVALID: {
+    en: 'wait must be a whole number of seconds from 0 to 60, e.g. ?wait=30.',
+    cn: 'wait 必须是 0 到 60 之间的整数秒，例如 ?wait=30。',
+  },
+  TOO_MANY_WATCHERS: {
+    en: 'Too many clients are waiting on queries here (at most %s at once). Please poll the status instead, or try again shortly.',
+    cn: '等待查询的客户端过多（同时最多 %s 个）。请改为轮询状态，或稍后重试。',
+  },
   QUERY_SUCCESS_SUBMIT: { en: 'query success', cn: '查询成功' },
   QUERY_REUSED: {
     en: 'query success: the result of the same query, finished earlier, was reused',

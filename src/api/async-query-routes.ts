@@ -14,6 +14,7 @@ import {
   jsonAnswer,
   LINK_DOWNLOAD_ERRORS,
   LINK_DOWNLOAD_PARAMS,
+  param,
   QUERY_ERRORS,
   schemaRef,
   toParameterSchema,
@@ -138,11 +139,53 @@ const status = createRoute({
   summary: 'Status of a query',
   description:
     'RUNNING (with rows and bytes written so far), SUCCESSFUL, FAILED (with the reason) or ' +
-    'MISSING for an unknown id.',
-  parameters: ID_PARAMS,
+    'MISSING for an unknown id. With `wait` (or `Prefer: wait=<seconds>`) a RUNNING query is ' +
+    'answered as soon as it ends, or RUNNING when the wait is over: one call instead of a ' +
+    'polling loop.',
+  parameters: [...ID_PARAMS, param('Wait'), param('Prefer')],
   responses: {
-    '200': jsonAnswer('The status', 'StatusEnvelope', 'StatusEnvelopeV4'),
-    ...errors({ '401': 'Unauthorized', '403': 'Forbidden', '502': 'UpstreamUnavailable' }),
+    '200': jsonAnswer(
+      'The status; after a `Prefer: wait`, with `Preference-Applied: wait=<seconds>` (capped at 60)',
+      'StatusEnvelope',
+      'StatusEnvelopeV4',
+    ),
+    ...errors({
+      '400': 'BadRequest',
+      '401': 'Unauthorized',
+      '403': 'Forbidden',
+      '429': 'TooManyWatchers',
+      '502': 'UpstreamUnavailable',
+    }),
+  },
+})
+
+const events = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  tags,
+  operationId: 'getQueryEvents',
+  summary: 'Live events of a query (Server-Sent Events)',
+  description:
+    'A `text/event-stream` of events named `status`, whose data is JSON: `status`, `rows` and ' +
+    '`bytes` so far; the last one also `info`, and `sha256` when SUCCESSFUL (`MISSING` if the ' +
+    'query is deleted meanwhile). One at each change, at most one a second while RUNNING, the ' +
+    'last when the query ends, then the stream closes. Each event has an `id:`; a reconnect ' +
+    'with `Last-Event-ID` goes on from there without repeating an event. `: ping` comments ' +
+    'every 15 s keep proxies from closing an idle stream; a stream stays open at most ' +
+    'UPSTREAM_TIMEOUT_MS and a minute.',
+  parameters: [...ID_PARAMS, param('LastEventId')],
+  responses: {
+    '200': {
+      description: 'The event stream',
+      content: { 'text/event-stream': { schema: { type: 'string' } } },
+    },
+    ...errors({
+      '401': 'Unauthorized',
+      '403': 'Forbidden',
+      '404': 'NotFound',
+      '429': 'TooManyWatchers',
+      '502': 'UpstreamUnavailable',
+    }),
   },
 })
 
@@ -313,6 +356,7 @@ export const ASYNC_QUERY_ROUTES = {
   list,
   deleteAll,
   status,
+  events,
   metadata,
   fileStatus: toFileStatus('filestatus', 'getQueryFileStatus', 'KAP v2 spelling'),
   fileStatusV4: toFileStatus('file_status', 'getQueryFileStatusV4', 'Kylin 5 spelling'),

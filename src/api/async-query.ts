@@ -13,6 +13,7 @@ import type { GatewayMetrics } from '../ops/metrics.ts'
 import type { Exporter } from '../export/export-result.ts'
 import { toResultKey } from '../domain/query-id.ts'
 import type { QueryService, SubmitInput } from '../queries/query-service.ts'
+import type { QueryWatch } from '../queries/query-watch.ts'
 import type { BlobStore } from '../store/types.ts'
 import type { QueryRecord, ResultEncoding, ResultFormat } from '../domain/query.ts'
 import type { Dialect } from './dialect.ts'
@@ -34,6 +35,8 @@ import {
 import { toResultType } from './result-type.ts'
 import { sendEnvelope, sendEnvelopeText, toEnvelope } from './envelope.ts'
 import { STATUS_DENIAL, toIntegrity, toStatusBody } from './status-answer.ts'
+import { toStatusWait } from './status-wait.ts'
+import { createStatusEventStream, EVENT_STREAM_HEADERS, toLastEventId } from './status-events.ts'
 import { translate } from '../i18n.ts'
 import {
   LIST_LIMIT,
@@ -49,6 +52,10 @@ import { rejectInvalid, toValidationError } from './validation.ts'
 
 export interface AsyncQueryRoutesOptions {
   queries: QueryService
+  /** Waits on a query's changes: `?wait=` / `Prefer: wait` and `/events`. */
+  watch: QueryWatch
+  /** How long one event stream may stay open (the query's own time limit and a margin). */
+  maxEventStreamMs: number
   store: BlobStore
   maxBodyBytes: number
   /** Gzip downloads here; off where the platform compresses responses itself (Workers). */
@@ -76,7 +83,7 @@ type RouteHandler<R extends RouteConfig> = (
 ) => Promise<Response | void>
 
 export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
-  const { queries, store } = options
+  const { queries, store, watch } = options
   const app = new OpenAPIHono<AppEnv>({ defaultHook: rejectInvalid })
   /**
    * Serves a declared route. Answers are Responses whose media type the dialect picks per request
@@ -162,9 +169,46 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   serve(routes.status, async (c) => {
     const id = c.req.param('id')
     const dialect = c.get('dialect')
-    const record = await queries.find(c.get('identity'), id, STATUS_DENIAL, projectOf(c))
+    const wait = toStatusWait(c.req.query('wait'), c.req.header('prefer'))
+    let record = await queries.find(c.get('identity'), id, STATUS_DENIAL, projectOf(c))
+    if (wait && watch.canWait) {
+      if (record?.state === 'RUNNING' && wait.seconds > 0) {
+        const release = watch.hold(id, {
+          maxMs: wait.seconds * 1000,
+          signal: c.req.raw.signal,
+        })
+        try {
+          // Ownership was checked above and a record's owner and project never change.
+          record = await watch.untilFinished(record, wait.seconds * 1000, c.req.raw.signal)
+        } finally {
+          release()
+        }
+      }
+      if (wait.preferred) c.header('Preference-Applied', `wait=${wait.seconds}`)
+    }
     const body = toStatusBody(id, record, dialect, c.get('lang'))
     return sendEnvelopeText(c, dialect, body.text)
+  })
+
+  serve(routes.events, async (c) => {
+    const record = await queries.find(
+      c.get('identity'),
+      c.req.param('id'),
+      STATUS_DENIAL,
+      projectOf(c),
+    )
+    if (!record) throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
+    const release = watch.hold(record.id, { maxMs: options.maxEventStreamMs })
+    const stream = createStatusEventStream({
+      watch,
+      record,
+      lastEventId: toLastEventId(c.req.header('last-event-id')),
+      lang: c.get('lang'),
+      maxOpenMs: options.maxEventStreamMs,
+      signal: c.req.raw.signal,
+      onEnd: release,
+    })
+    return new Response(stream, { status: 200, headers: EVENT_STREAM_HEADERS })
   })
 
   serve(routes.metadata, async (c) => {

@@ -126,6 +126,10 @@ export const ERROR_RESPONSES = {
     'A running query already has as many followers (`follow=1`) as it may; try again later',
     RETRY_AFTER,
   ),
+  TooManyWatchers: errorAnswer(
+    'Too many waits and event streams open on this query or gateway; poll instead or try again later',
+    RETRY_AFTER,
+  ),
   ShuttingDown: errorAnswer('The gateway is shutting down; try again later', RETRY_AFTER),
   IdempotencyConflict: errorAnswer('This Idempotency-Key was used for a different request'),
   NotRunning: errorAnswer('The query is not running (`data`: "Query is not running")'),
@@ -250,9 +254,27 @@ export const PARAMETERS = {
     'Accept-Encoding',
     '`gzip` compresses the download on the fly (Node; Workers leave it to the edge)',
   ),
+  Wait: {
+    name: 'wait',
+    in: 'query' as const,
+    required: false,
+    description:
+      'Seconds (a whole number from 0 to 60) to wait for a RUNNING query to end before answering',
+    schema: { type: 'integer', minimum: 0, maximum: 60 } as const,
+  },
+  Prefer: optionalHeader(
+    'Prefer',
+    'RFC 7240 `wait=<seconds>`, like `wait` (a larger ask is capped at 60); `?wait` wins',
+  ),
+  LastEventId: optionalHeader(
+    'Last-Event-ID',
+    'The `id:` of the last event received: the stream goes on after it',
+  ),
 }
 
-const param = (name: keyof typeof PARAMETERS) => ({ $ref: `#/components/parameters/${name}` })
+export const param = (name: keyof typeof PARAMETERS) => ({
+  $ref: `#/components/parameters/${name}`,
+})
 export const ID_PARAMS = [param('QueryId'), param('Project')]
 export const DOWNLOAD_PARAMS = [
   ...ID_PARAMS,

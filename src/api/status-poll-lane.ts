@@ -45,6 +45,8 @@ export function createStatusPollLane({
     // An empty `project=` filters nothing, as on the router.
     const project = match[2] || undefined
     const headers = request.headers
+    // `Prefer: wait=…` asks the router to wait for the end; `?wait=` never matches POLL_PATH.
+    if (headers.has('prefer')) return undefined
     // Uncounted until answered here: the router would peek, and count, again.
     const identity = identities.peek(toCredentials(headers), UNCOUNTED)
     if (!identity) return undefined

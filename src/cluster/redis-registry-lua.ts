@@ -29,6 +29,15 @@ local function drop_idem(prefix, record_key, id)
   local key = idem_key(prefix, record_key)
   if key and redis.call('GET', key) == id then redis.call('DEL', key) end
 end
+-- Every change of a record (update, delete, eviction) is announced on prefix .. 'changes' with its
+-- id, from inside the script: no change is made without its message.
+local function announce(prefix, id)
+  redis.call('PUBLISH', prefix .. 'changes', id)
+end
+-- One more change of a record: its version counts them (waiters and event ids compare it).
+local function bump(record_key)
+  redis.call('HINCRBY', record_key, 'version', 1)
+end
 -- The query list: a sorted set of everyone's queries and one per owner, all scores 0, members
 -- createdAt in 15 digits .. ':' .. id, so lexical order is list order (registry/list-page.ts).
 local function list_member(record_key, id)
@@ -104,6 +113,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
         drop_pointers(prefix, prefix .. 'q:' .. other, other)
         redis.call('DEL', prefix .. 'q:' .. other)
         redis.call('ZREM', KEYS[2], other)
+        announce(prefix, other)
         evicted[#evicted + 1] = other
         need = need - 1
       else
@@ -127,6 +137,7 @@ else
   point_reuse(prefix, KEYS[1], id, ttl)
 end
 touch(KEYS[2], KEYS[3], id)
+announce(prefix, id)
 return {'ok', evicted}
 `
 
@@ -145,22 +156,27 @@ return fields
 export const UPDATE_LUA = `${PRELUDE}
 if redis.call('HGET', KEYS[1], 'state') ~= RUNNING then return false end
 if #ARGV >= 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+bump(KEYS[1])
+local prefix = prefix_of(KEYS[1], ARGV[1])
 if redis.call('HGET', KEYS[1], 'state') ~= RUNNING then
-  local prefix = prefix_of(KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[4], ARGV[1])
   expire_with_idem(prefix, KEYS[1], ARGV[2])
   point_reuse(prefix, KEYS[1], ARGV[1], ARGV[2])
 end
 touch(KEYS[2], KEYS[3], ARGV[1])
+announce(prefix, ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 `
 
 /** KEYS: record, index, running. ARGV: id. 1 when the record was there. */
 export const DELETE_LUA = `${PRELUDE}
-drop_pointers(prefix_of(KEYS[1], ARGV[1]), KEYS[1], ARGV[1])
+local prefix = prefix_of(KEYS[1], ARGV[1])
+drop_pointers(prefix, KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
-return redis.call('DEL', KEYS[1])
+local removed = redis.call('DEL', KEYS[1])
+if removed == 1 then announce(prefix, ARGV[1]) end
+return removed
 `
 
 /**
@@ -194,7 +210,9 @@ for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[1], id)
   if redis.call('HGET', key, 'state') == RUNNING then
     redis.call('HSET', key, unpack(ARGV, 3))
+    bump(key)
     expire_with_idem(ARGV[1], key, ARGV[2])
+    announce(ARGV[1], id)
     failed[#failed + 1] = redis.call('HGETALL', key)
   end
 end

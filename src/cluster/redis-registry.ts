@@ -18,6 +18,7 @@ import {
   UPDATE_LUA,
 } from './redis-registry-lua.ts'
 import { toRegistryFullError } from '../registry/registry-full.ts'
+import { createChangeNotifier, type ChangeNotifier } from '../registry/change-notifier.ts'
 
 const createScript = createLuaScript(CREATE_LUA)
 const getScript = createLuaScript(GET_LUA)
@@ -44,6 +45,11 @@ export interface RedisRegistryOptions {
   leaseMs: number
   /** Called with the id of a record evicted by the bound, so its blobs can be removed too. */
   onEvict?: (id: string) => void
+  /**
+   * A connection for subscriptions only (it may carry other channels too): with it the registry
+   * offers `waitForChange`, woken by the message every change publishes on `<prefix>changes`.
+   */
+  subscriber?: Redis
 }
 
 /** A query whose lease could not be renewed, and its state now (`null`: deleted). */
@@ -65,6 +71,8 @@ export interface RedisRegistry extends Registry {
    * renewing it); atomic per record, so a query that finished meanwhile is left alone.
    */
   failExpired(message: string, now: number): Promise<QueryRecord[]>
+  /** Stops listening for changes (before the subscriber connection closes). */
+  close(): Promise<void>
 }
 
 export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistry {
@@ -116,6 +124,10 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
     return entries
   }
 
+  const changes = options.subscriber
+    ? subscribeToChanges(options.subscriber, `${prefix}changes`)
+    : undefined
+
   async function readRecord(id: string): Promise<QueryRecord | null> {
     const fields = (await getScript.run(
       redis,
@@ -150,8 +162,16 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
 
     get: readRecord,
 
+    ...(changes && {
+      waitForChange: (id: string, afterVersion: number, timeoutMs: number, signal?: AbortSignal) =>
+        changes.notifier.waitForChange(id, afterVersion, timeoutMs, readRecord, signal),
+    }),
+
+    close: async () => changes?.close(),
+
     async update(id, patch) {
-      const { id: _ignored, ...rest } = patch as Partial<QueryRecord>
+      // The version is the registry's own count of changes (the script adds one).
+      const { id: _ignored, version: _counted, ...rest } = patch as Partial<QueryRecord>
       const fields = (await updateScript.run(
         redis,
         [keys.record(id), keys.index, keys.seq, keys.running],
@@ -251,6 +271,40 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
         ],
       )) as string[][]
       return failed.map(fromFields)
+    },
+  }
+}
+
+/**
+ * One subscription per instance to the changes every script announces, fanned out to the waiters
+ * here. ioredis subscribes again after a reconnect, but what was published meanwhile is lost, so
+ * once that subscription is confirmed every waiter reads its record again: a missed message can
+ * delay an answer, never hold it past its time limit.
+ */
+function subscribeToChanges(subscriber: Redis, channel: string) {
+  let subscribed: Promise<void> = Promise.resolve()
+  const notifier: ChangeNotifier = createChangeNotifier({ ready: () => subscribed })
+  const onMessage = (from: string, id: string) => {
+    if (from === channel) notifier.notify(id)
+  }
+  const subscribe = () => {
+    subscribed = subscriber.subscribe(channel).then(
+      () => {},
+      () => {},
+    )
+    return subscribed
+  }
+  // 'ready' comes before ioredis's own resubscribe is sent; this one is answered after it.
+  const onReady = () => void subscribe().then(() => notifier.notifyAll())
+  subscriber.on('message', onMessage)
+  subscriber.on('ready', onReady)
+  subscribe()
+  return {
+    notifier,
+    async close() {
+      subscriber.off('message', onMessage)
+      subscriber.off('ready', onReady)
+      await subscriber.unsubscribe(channel).catch(() => {})
     },
   }
 }

@@ -87,4 +87,14 @@ export interface QueryRecord {
   createdAt: number
   updatedAt: number
   finishedAt?: number
+  /**
+   * Counts the record's changes: absent (0) when created, one more on every update, set by the
+   * registry alone. Waiters and event ids compare it, so it is monotonic whatever the clocks say.
+   */
+  version?: number
+}
+
+/** The change count of a record (0 for one never updated, or written before it was kept). */
+export function versionOf(record: QueryRecord): number {
+  return record.version ?? 0
 }

@@ -16,6 +16,8 @@ export interface QueryObjectApi {
   read(): Promise<QueryRecord | null>
   update(patch: Partial<Omit<QueryRecord, 'id'>>): Promise<QueryRecord | null>
   remove(): Promise<boolean>
+  /** The record once its version is past `afterVersion` (`null`: deleted), or after `timeoutMs`. */
+  waitForChange(afterVersion: number, timeoutMs: number): Promise<QueryRecord | null>
   start(record: QueryRecord, query: UpstreamQuery, credentials: Credentials): Promise<void>
   abort(reason: string): Promise<boolean>
   /**
@@ -132,6 +134,26 @@ export function createDurableObjectRegistry(options: DurableObjectRegistryOption
       // Progress stays in the record; the index hears of the end (state, counts, time).
       if (next && next.state !== 'RUNNING') await index(next)
       return next
+    },
+    async waitForChange(id, afterVersion, timeoutMs, signal) {
+      // An RPC cannot be cancelled: an abort answers here at once, and the object's own wait
+      // ends with its time limit (callers keep that short).
+      if (signal?.aborted) return objects(id).read()
+      const waiting = objects(id).waitForChange(afterVersion, timeoutMs)
+      if (!signal) return waiting
+      let onAbort!: () => void
+      const aborted = new Promise<'aborted'>((resolve) => {
+        onAbort = () => resolve('aborted')
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+      try {
+        const outcome = await Promise.race([waiting, aborted])
+        if (outcome !== 'aborted') return outcome
+        waiting.catch(() => {})
+        return await objects(id).read()
+      } finally {
+        signal.removeEventListener('abort', onAbort)
+      }
     },
     async delete(id) {
       const record = await objects(id).read()

@@ -5,7 +5,8 @@
  */
 import { LRUCache } from 'lru-cache'
 import { toRegistryFullError } from './registry-full.ts'
-import type { QueryRecord } from '../domain/query.ts'
+import { createChangeNotifier } from './change-notifier.ts'
+import { versionOf, type QueryRecord } from '../domain/query.ts'
 import { collectListPage, compareNewestFirst, toListKey, toSummary } from './list-page.ts'
 import type { Registry } from './types.ts'
 
@@ -25,6 +26,8 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
   /** owner + Idempotency-Key → query id, for the records that carry a key. */
   const byIdempotencyKey = new Map<string, string>()
   const toIndexKey = (owner: string, key: string) => `${owner}\n${key}`
+  // Every write below wakes the record's waiters: the change notification is this process's own.
+  const changes = createChangeNotifier()
   /** owner → ids of their records, for the query list. */
   const byOwner = new Map<string, Set<string>>()
   /** reuse key → id of the SUCCESSFUL record that finished last with it. */
@@ -64,6 +67,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       if (!record || record.state === 'RUNNING') continue
       records.delete(id)
       forget(record)
+      changes.notify(id)
       options.onEvict?.(record)
       return
     }
@@ -81,6 +85,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       const frozen = toFrozenCopy(record)
       records.set(record.id, frozen)
       remember(frozen)
+      if (previous) changes.notify(record.id)
     },
     async get(id) {
       return records.get(id) ?? null
@@ -92,16 +97,27 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       const record = records.get(id, { updateAgeOnGet: false })
       // A finished record is final, as in every registry: a query is never FAILED and SUCCESSFUL.
       if (!record || record.state !== 'RUNNING') return null
-      const next = toFrozenCopy({ ...record, ...patch, id })
+      const next = toFrozenCopy({ ...record, ...patch, id, version: versionOf(record) + 1 })
       records.set(id, next, { noUpdateTTL: true })
       rememberReusable(next)
+      changes.notify(id)
       return next
     },
     async delete(id) {
       const record = records.peek(id)
       if (record) forget(record)
-      return records.delete(id)
+      const deleted = records.delete(id)
+      if (deleted) changes.notify(id)
+      return deleted
     },
+    waitForChange: (id, afterVersion, timeoutMs, signal) =>
+      changes.waitForChange(
+        id,
+        afterVersion,
+        timeoutMs,
+        async (key) => records.peek(key) ?? null,
+        signal,
+      ),
     async list() {
       return [...records.values()]
     },

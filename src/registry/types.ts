@@ -59,6 +59,20 @@ export interface Registry {
    */
   findByIdempotencyKey(owner: string, key: string): Promise<QueryRecord | null>
   /**
+   * The change notification of one record: resolves with the record as soon as its version is no
+   * longer `afterVersion` (an update, a delete: `null`), or with the record as it is when
+   * `timeoutMs` has passed or `signal` aborts. It reads the record before it waits, so a change
+   * made in between is never lost; waiting is an event from the registry, never a poll. Callers
+   * loop on it (wait for completion, live events, following a running result). A registry without
+   * one cannot be waited on: callers answer at once.
+   */
+  waitForChange?(
+    id: string,
+    afterVersion: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<QueryRecord | null>
+  /**
    * A page of the query list, newest first, read through an index (per owner, and one of all
    * queries for admins), never by reading every record.
    */

@@ -192,6 +192,10 @@ describe.each(DIALECTS)('answers for Accept: %s match the document', (accept) =>
     await deps.settle()
     const done = await call('GET', `/${id}/status`, { accept })
     expect(done.json?.data).toMatchObject({ status: 'SUCCESSFUL' })
+    const waited = await call('GET', `/${id}/status?wait=5`, { accept })
+    expect(waited.json?.data).toMatchObject({ status: 'SUCCESSFUL' })
+    // A finished query's stream is its final event, then the end.
+    expect((await call('GET', `/${id}/events`, { accept })).status).toBe(200)
 
     const metadata = await call('GET', `/${id}/metadata`, { accept })
     expect(metadata.json?.data).toEqual([

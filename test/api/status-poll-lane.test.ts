@@ -161,4 +161,16 @@ describe('status-poll lane', () => {
     expect(res.status).toBe(403)
     expect(withLane.counts.gets).toBe(before + 1)
   })
+
+  it('leaves a poll with Prefer: wait to the router, which waits and says so', async () => {
+    const path = `/${toId(2)}/status`
+    await poll(withLane.app, path, { Authorization: ANALYST })
+    const before = withLane.counts.gets
+    const start = performance.now()
+    const res = await poll(withLane.app, path, { Authorization: ANALYST, Prefer: 'wait=1' })
+    expect(res.headers.get('preference-applied')).toBe('wait=1')
+    expect(((await res.json()) as { data: { status: string } }).data.status).toBe('RUNNING')
+    expect(performance.now() - start).toBeGreaterThanOrEqual(900)
+    expect(withLane.counts.gets).toBe(before + 1)
+  })
 })

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis'
 import { createRedisRegistry, type RedisRegistryOptions } from '../../src/cluster/redis-registry.ts'
 import { startRedisServer, type RedisServer } from '../support/redis-server.ts'
 import { describeRegistryContract, makeRecord } from '../registry/contract.ts'
+import { describeChangeContract } from '../registry/change-contract.ts'
 
 let server: RedisServer
 let redis: Redis
@@ -138,6 +139,7 @@ describe('createRedisRegistry', () => {
         error: 'instance gone',
         updatedAt: 7,
         finishedAt: 7,
+        version: 1,
       },
     ])
     expect(await registry.get('orphan')).toEqual(failed[0])
@@ -159,5 +161,32 @@ describe('createRedisRegistry', () => {
     })
     expect(await one.registry.update('shared', { state: 'SUCCESSFUL' })).toBeNull()
     expect(await one.registry.get('shared')).toMatchObject({ state: 'FAILED', error: 'x' })
+  })
+})
+
+// Two instances: one writes, the other waits, woken through its own subscription.
+describeChangeContract('redis, across two instances', async () => {
+  const { registry: writer, prefix } = makeRegistry()
+  const watcher = sameNamespace(prefix, { subscriber: server.connect() })
+  return { writer, watcher }
+})
+
+describe('createRedisRegistry change notification', () => {
+  it('reads again after a resubscribe, so a message lost while disconnected only delays an answer', async () => {
+    const { registry: writer, prefix } = makeRegistry()
+    const subscriber = server.connect()
+    const watcher = sameNamespace(prefix, { subscriber })
+    await writer.create(makeRecord('lost'))
+    const start = performance.now()
+    const waiting = watcher.waitForChange!('lost', 0, 20_000)
+    await sleep(50)
+    // The change is published while the subscription's connection is away: its message is lost.
+    const closed = new Promise((resolve) => subscriber.once('close', resolve))
+    subscriber.disconnect(true)
+    await closed
+    await writer.update('lost', { rows: 9 })
+    expect(await waiting).toMatchObject({ rows: 9, version: 1 })
+    expect(performance.now() - start).toBeLessThan(10_000)
+    await watcher.close()
   })
 })

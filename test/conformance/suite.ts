@@ -16,6 +16,7 @@ import {
 } from '../support/fake-kylin.ts'
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
 import { addLinksCases } from './links-cases.ts'
+import { addWatchCases } from './watch-cases.ts'
 import { addWebhooksCases } from './webhooks-cases.ts'
 import { addFollowCases } from './follow-cases.ts'
 import { DataType, tableFromIPC, util } from 'apache-arrow'
@@ -105,6 +106,7 @@ const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
   addLinksCases,
   addWebhooksCases,
   addFollowCases,
+  addWatchCases,
 ]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {

@@ -47,6 +47,8 @@ function createObjects() {
         return structuredClone(next)
       },
       remove: async () => own.delete('record'),
+      // Never answers on its own: the abort below must.
+      waitForChange: () => new Promise<QueryRecord | null>(() => {}),
       start: async () => {},
       abort: async () => false,
       follow: async () => null,
@@ -138,5 +140,18 @@ describe('registry/durable-object', () => {
     expect((await registry.listPage({ owner: 'ANALYST', limit: 10 })).queries).toEqual([
       expect.objectContaining({ id: 'b', state: 'FAILED' }),
     ])
+  })
+
+  it("answers a wait at once when the caller's signal aborts, with the record as it is", async () => {
+    const { objects } = createObjects()
+    const registry = createDurableObjectRegistry({
+      objects,
+      store: createMemoryStore({ maxBytes: 1024 }),
+    })
+    await registry.create(record('w', 'ANALYST'))
+    const controller = new AbortController()
+    const waiting = registry.waitForChange!('w', 0, 60_000, controller.signal)
+    controller.abort()
+    expect(await waiting).toMatchObject({ id: 'w', state: 'RUNNING' })
   })
 })

@@ -40,6 +40,10 @@ export async function startRoundRobin(backends: string[]): Promise<RoundRobin> {
         })
       },
     )
+    // A client that goes away mid-answer (an event stream closed) takes the backend's request along.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy()
+    })
     upstream.on('error', () => {
       if (!res.headersSent) res.writeHead(502)
       res.end()

@@ -50,6 +50,8 @@ export function toWorkerOptions(
     modulesRoot: dirname(scriptPath),
     modulesRules: WASM_MODULE_RULES,
     compatibilityDate: '2026-04-20',
+    // As wrangler.toml: a client that goes away aborts its request's signal.
+    compatibilityFlags: ['enable_request_signal'],
     cf: false,
     host: '127.0.0.1',
     port: 0,

@@ -81,6 +81,7 @@ export async function startNodeCluster(
     recordTtlMs: config.resultRetainMs + 2 * retentionSweepMs + 60_000,
     leaseMs: settings.leaseMs,
     onEvict: options.onEvict,
+    subscriber,
   })
   const instance = createClusterInstance({
     redis,
@@ -140,6 +141,7 @@ export async function startNodeCluster(
       sweeper.stop()
       for (const runner of runners) await runner.close()
       await instance.limiter.close()
+      await registry.close()
       await Promise.all([closeRedis(redis), closeRedis(subscriber)])
     },
   }

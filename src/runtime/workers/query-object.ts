@@ -8,7 +8,7 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import { toRecordKey, toResultKey } from '../../domain/query-id.ts'
-import type { QueryRecord, UpstreamQuery } from '../../domain/query.ts'
+import { versionOf, type QueryRecord, type UpstreamQuery } from '../../domain/query.ts'
 import type { ListPage, ListPosition, ListQuery, QuerySummary } from '../../registry/types.ts'
 import { createDurableObjectRegistry, type QueryObjectApi } from '../../registry/durable-object.ts'
 import { createListIndex } from '../../registry/list-index.ts'
@@ -25,6 +25,10 @@ import { createStorageDeliveries, hasPendingDeliveries } from './webhook-storage
 /** Time past the upstream timeout before the alarm calls a silent query lost (≤ 1 minute). */
 const toAlarmGraceMs = (upstreamTimeoutMs: number) => Math.min(60_000, upstreamTimeoutMs)
 
+/** Pending `waitForChange` calls one object holds at most, and the longest one waits. */
+const MAX_WAITERS = 1024
+const MAX_WAIT_MS = 60_000
+
 export const RUNNER_LOST =
   'The gateway lost this query before it finished (its Durable Object was restarted); no result was kept. Please submit it again.'
 
@@ -32,11 +36,41 @@ export class QueryObject extends DurableObject<WorkerEnv> {
   /** Set while this instance runs the query; gone if the object was evicted or restarted. */
   private runner: QueryRunner | undefined
   private runningId: string | undefined
+  /** Callers of `waitForChange` still waiting, woken by every change of the record. */
+  private readonly waiters = new Set<() => void>()
   /** Made on first use; `null` when webhooks are off. */
   private webhooks: { dispatcher: WebhookDispatcher; pending: PendingDeliveries } | null | undefined
 
   async create(record: QueryRecord): Promise<void> {
     await this.ctx.storage.put('record', record)
+    this.wakeWaiters()
+  }
+
+  /**
+   * The change notification of this query: answers the record as soon as its version is no longer
+   * `afterVersion` (`null` once deleted), or as it is after `timeoutMs` (at most a minute). Every
+   * change of the record passes through this object, so nothing is polled: a change wakes it.
+   */
+  async waitForChange(afterVersion: number, timeoutMs: number): Promise<QueryRecord | null> {
+    const record = await this.read()
+    if (!record || versionOf(record) !== afterVersion) return record
+    if (this.waiters.size >= MAX_WAITERS) {
+      throw new Error(`This query already has ${MAX_WAITERS} waiters.`)
+    }
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer)
+        this.waiters.delete(wake)
+        resolve()
+      }
+      const timer = setTimeout(wake, Math.min(Math.max(0, timeoutMs), MAX_WAIT_MS))
+      this.waiters.add(wake)
+    })
+    return this.read()
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of [...this.waiters]) wake()
   }
 
   async read(): Promise<QueryRecord | null> {
@@ -48,8 +82,9 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     // A finished record is final, as the Registry contract says: a late progress update or a
     // stop racing the end must not change it.
     if (!record || record.state !== 'RUNNING') return null
-    const next: QueryRecord = { ...record, ...patch, id: record.id }
+    const next: QueryRecord = { ...record, ...patch, id: record.id, version: versionOf(record) + 1 }
     await this.ctx.storage.put('record', next)
+    this.wakeWaiters()
     return next
   }
 
@@ -60,6 +95,7 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     }
     // A webhook still to be sent (the event of this very end, perhaps) outlives the record.
     await this.ctx.storage.delete(['record', 'pointer', 'watchdog'])
+    this.wakeWaiters()
     if (await hasPendingDeliveries(this.ctx.storage)) await this.scheduleAlarm()
     else {
       await this.ctx.storage.deleteAlarm()
