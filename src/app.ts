@@ -55,6 +55,12 @@ export interface GatewayOptions {
    * `exportResult`, in this thread, by default.
    */
   exporter?: Exporter
+  /**
+   * Whether `?follow=1` streams a RUNNING result before it is whole (default true). Workers turn it
+   * off: workerd ends a response whose body errors as if it were whole (workerd#6818), so there a
+   * follower waits for the end and gets the whole download with its Content-Length.
+   */
+  followLive?: boolean
 }
 
 export function createGateway(deps: AppDeps, options: GatewayOptions = {}): GatewayApp {
@@ -192,6 +198,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
       webhooks: deps.config.webhooks,
       links: signer && links && { signer, maxTtlSeconds: links.maxTtlSeconds },
       publicUrl: deps.config.publicUrl,
+      followLive: options.followLive ?? true,
     }),
   )
 

@@ -21,7 +21,7 @@ import { sendConvertedDownload } from './converted-download.ts'
 import { sendDownload } from './download.ts'
 import { toLinkOrder } from './link-request.ts'
 import type { SignedLinks } from './signed-link.ts'
-import { sendFollowedDownload, toFollowFlag } from './followed-download.ts'
+import { checkFollowable, sendFollowedDownload, toFollowFlag } from './followed-download.ts'
 import {
   ENCODING_LIST,
   FORMAT_LIST,
@@ -70,6 +70,12 @@ export interface AsyncQueryRoutesOptions {
   links?: { signer: SignedLinks; maxTtlSeconds: number }
   /** Where clients reach the gateway; each request's own origin when absent. */
   publicUrl?: string
+  /**
+   * Whether `?follow=1` streams a RUNNING result before it is whole (default). Where the HTTP layer
+   * ends an errored body as if it were whole (workerd#6818), a follower instead waits for the end
+   * and gets the whole download, Content-Length and all, so a cut-off file never looks complete.
+   */
+  followLive?: boolean
 }
 
 /** `/{id}/status` → `/:id/status`, so a handler's `c.req.param()` knows the declared names. */
@@ -271,7 +277,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
    * The stored file as written, or, when the query string asks for another format, encoding or
    * header choice, that form made from it on the fly; a RUNNING query's bytes as they are written.
    */
-  const sendResult = (
+  const sendResult = async (
     c: Context<AppEnv>,
     record: QueryRecord,
     dialect: Dialect['name'],
@@ -287,11 +293,35 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       fileName: `${fileName}.${extension}`,
     }
     if (record.state === 'RUNNING') {
+      if (options.followLive === false) {
+        checkFollowable(c, isSameForm(form, stored))
+        return sendResult(c, await awaitSuccessful(c, record), dialect, fileName)
+      }
       return sendFollowedDownload(c, record, queries.follow, isSameForm(form, stored), download)
     }
     return isSameForm(form, stored)
       ? sendDownload(c, store, record, download)
       : sendConvertedDownload(c, store, record, form, download, options.exporter)
+  }
+
+  /**
+   * A followed RUNNING query once it has ended, where followers wait for the end: SUCCESSFUL, or
+   * the 404 a download of anything else answers.
+   */
+  const awaitSuccessful = async (c: Context<AppEnv>, record: QueryRecord) => {
+    const signal = c.req.raw.signal
+    const release = watch.hold(record.id, { maxMs: options.maxEventStreamMs, signal })
+    try {
+      await watch.untilFinished(record, options.maxEventStreamMs, signal)
+    } finally {
+      release()
+    }
+    return queries.findSuccessful(
+      c.get('identity'),
+      record.id,
+      { message: 'DENIED_DOWNLOAD', data: null },
+      projectOf(c),
+    )
   }
 
   serve({ ...routes.createLink, middleware: limitBody }, async (c) => {

@@ -25,6 +25,16 @@ export function toFollowFlag(text: string | undefined): boolean {
 }
 
 /**
+ * A RUNNING query is followed whole and in the form written at submit: a range or a conversion
+ * can be served only once the file is whole, so either answers 400.
+ */
+export function checkFollowable(c: Context<AppEnv>, sameForm: boolean): void {
+  if (!sameForm || c.req.header('range') !== undefined) {
+    throw new BadRequestError({ id: 'FOLLOW_WHOLE_ONLY' }, { errorCode: ILLEGAL_PARAMETERS })
+  }
+}
+
+/**
  * Sends the bytes of a RUNNING query. `sameForm`: the download asks for the form written at
  * submit (a conversion or a range can be served only once the file is whole).
  */
@@ -35,9 +45,7 @@ export async function sendFollowedDownload(
   sameForm: boolean,
   options: DownloadOptions,
 ): Promise<Response> {
-  if (!sameForm || c.req.header('range') !== undefined) {
-    throw new BadRequestError({ id: 'FOLLOW_WHOLE_ONLY' }, { errorCode: ILLEGAL_PARAMETERS })
-  }
+  checkFollowable(c, sameForm)
   const headers: Record<string, string> = {
     'Content-Type': options.contentType,
     'Content-Disposition': toContentDisposition(options.fileName),

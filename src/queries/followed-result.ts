@@ -1,17 +1,18 @@
 /**
  * Following a RUNNING query (`?follow=1`): its bytes as they are written where it runs here (the
- * runner's live results), else its stored file once it ends, the registry re-read every
- * `pollMs`. Either stream closes only on a whole result and errors on any other end. Portable.
+ * runner's live results), else its stored file once it ends, woken by the registry's change
+ * notification (re-read every `pollMs` where there is none). Either stream closes only on a whole
+ * result and errors on any other end. Portable.
  */
 import type { AppDeps } from '../deps.ts'
 import { GatewayError } from '../errors.ts'
 import { toResultKey } from '../domain/query-id.ts'
-import type { QueryRecord } from '../domain/query.ts'
+import { versionOf, type QueryRecord } from '../domain/query.ts'
 import type { Registry } from '../registry/types.ts'
 import { FOLLOW_LIMITS, FOLLOWERS_FULL, FollowAbortedError } from './live-results.ts'
 import type { QueryRunner } from './runner.ts'
 
-/** How often a follower whose query runs elsewhere re-reads its record. */
+/** How often a follower whose query runs elsewhere re-reads its record, where it cannot wait. */
 export const FOLLOW_POLL_MS = 500
 
 export interface FollowingOptions {
@@ -103,18 +104,34 @@ function readStoredAfterEnd(
   )
 }
 
-/** The record once it is no longer RUNNING (`null`: deleted), read every `pollMs`. */
+/** The longest one wait on the registry's change notification lasts (a Durable Object's cap). */
+const WAIT_SLICE_MS = 60_000
+
+/**
+ * The record once it is no longer RUNNING (`null`: deleted): woken by the registry's change
+ * notification where it has one, else (or while it cannot wait) re-read every `pollMs`.
+ */
 async function awaitEnd(
   registry: Registry,
   id: string,
   pollMs: number,
   signal: AbortSignal,
 ): Promise<QueryRecord | null> {
-  for (;;) {
-    const record = await registry.get(id)
-    if (!record || record.state !== 'RUNNING') return record
+  let record = await registry.get(id)
+  while (record?.state === 'RUNNING') {
+    if (signal.aborted) throw new FollowAbortedError()
+    if (registry.waitForChange) {
+      try {
+        record = await registry.waitForChange(id, versionOf(record), WAIT_SLICE_MS, signal)
+        continue
+      } catch {
+        // A registry that cannot wait now (Redis reconnecting) is read again after a pause.
+      }
+    }
     await sleep(pollMs, signal)
+    record = await registry.get(id)
   }
+  return record
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -49,10 +49,10 @@ export interface ConformanceTarget {
   /** Whether the gateway gzips downloads itself (Workers leave it to the platform's edge). */
   gzips: boolean
   /**
-   * The runtime ends a response cleanly even when its body stream errors, so a client cannot
-   * tell a cut-off body from a whole one (workerd: cloudflare/workerd#6818).
+   * `false` where `?follow=1` on a RUNNING query answers only once the query has ended, with the
+   * whole download (Workers: workerd ends an errored body as if whole, cloudflare/workerd#6818).
    */
-  endsErroredBodiesCleanly?: boolean
+  followsLive?: boolean
   stop(): Promise<void>
 }
 

@@ -36,7 +36,7 @@ describeConformance('workerd with STORE=s3', async () => {
     url,
     kylin,
     gzips: false,
-    endsErroredBodiesCleanly: true,
+    followsLive: false,
     pathScheme: `s3://${s3.bucket}/workers/`,
     async stop() {
       await mf.dispose()

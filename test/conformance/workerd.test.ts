@@ -30,7 +30,7 @@ describeConformance('workerd', async () => {
     url,
     kylin,
     gzips: false,
-    endsErroredBodiesCleanly: true,
+    followsLive: false,
     pathScheme: 'r2://kylin-async-results/',
     async stop() {
       await mf.dispose()

@@ -45,6 +45,39 @@ describe('queries/followed-result', () => {
     expect(await text).toBe('a,b\nc,d\n')
   })
 
+  it("is woken by the registry's change notification, not by its re-read interval", async () => {
+    const registry = createMemoryRegistry({ maxRecords: 10 })
+    const store = createMemoryStore({ maxBytes: 1024 * 1024 })
+    await registry.create(RECORD)
+    // Re-reading once a minute: only the change notification can answer within the test.
+    const follow = createFollowing(
+      { registry, store },
+      { follow: async () => null },
+      { pollMs: 60_000 },
+    )
+    const text = new Response(await follow(RECORD)).text()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await store.put(toResultKey(ID), toStream('a,b\n'))
+    await registry.update(ID, { state: 'SUCCESSFUL', rows: 1, bytes: 4, finishedAt: 2 })
+    expect(await text).toBe('a,b\n')
+  })
+
+  it('re-reads the record where the registry cannot wait', async () => {
+    const memory = createMemoryRegistry({ maxRecords: 10 })
+    await memory.create(RECORD)
+    const { waitForChange: _unused, ...registry } = memory
+    const store = createMemoryStore({ maxBytes: 1024 * 1024 })
+    const follow = createFollowing(
+      { registry, store },
+      { follow: async () => null },
+      { pollMs: 10 },
+    )
+    const text = new Response(await follow(RECORD)).text()
+    await store.put(toResultKey(ID), toStream('c,d\n'))
+    await memory.update(ID, { state: 'SUCCESSFUL', rows: 1, bytes: 4, finishedAt: 2 })
+    expect(await text).toBe('c,d\n')
+  })
+
   it('errors once the query fails or is deleted, never ending as if whole', async () => {
     const failing = await setUp()
     const failed = new Response(await failing.follow(RECORD)).text()
