@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis'
 import { createLuaScript } from './redis-client.ts'
 import type { QueryRecord, QueryState } from '../domain/query.ts'
 import type { QuerySummary, Registry } from '../registry/types.ts'
-import { collectListPage, fromListKey, type ListEntry } from '../registry/list-page.ts'
+import { collectListPage, fromListKey, toSummary, type ListEntry } from '../registry/list-page.ts'
 import {
   CREATE_LUA,
   DELETE_LUA,
@@ -18,6 +18,7 @@ import {
   UPDATE_LUA,
 } from './redis-registry-lua.ts'
 import { toRegistryFullError } from '../registry/registry-full.ts'
+import { isReusableBy } from '../registry/reusable.ts'
 import { createChangeNotifier, type ChangeNotifier } from '../registry/change-notifier.ts'
 
 const createScript = createLuaScript(CREATE_LUA)
@@ -234,12 +235,7 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       const id = await redis.get(keys.reuse(reuseKey))
       if (id === null) return null
       const record = await readRecord(id)
-      return record &&
-        record.owner === owner &&
-        record.state === 'SUCCESSFUL' &&
-        record.reuseKey === reuseKey
-        ? record
-        : null
+      return isReusableBy(record, owner, reuseKey) ? record : null
     },
 
     holds: (id) => held.has(id),
@@ -328,7 +324,7 @@ function toSummaryFromFields(values: (string | null)[]): QuerySummary | null {
     value === null ? undefined : (JSON.parse(value) as unknown),
   )
   if (id === undefined || owner === undefined) return null
-  return {
+  return toSummary({
     id,
     owner,
     project,
@@ -336,8 +332,8 @@ function toSummaryFromFields(values: (string | null)[]): QuerySummary | null {
     rows,
     bytes,
     createdAt,
-    ...(finishedAt !== undefined ? { finishedAt } : {}),
-  } as QuerySummary
+    finishedAt,
+  } as QuerySummary)
 }
 
 /** field, JSON value, field, JSON value, … for HSET; undefined fields are left out. */

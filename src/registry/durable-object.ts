@@ -9,6 +9,7 @@ import type { Credentials } from '../domain/caller.ts'
 import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
 import type { ListPage, ListPosition, ListQuery, QuerySummary, Registry } from './types.ts'
 import { toSummary } from './list-page.ts'
+import { isReusableBy } from './reusable.ts'
 
 /** The RPC methods of a query's Durable Object (src/runtime/workers/query-object.ts). */
 export interface QueryObjectApi {
@@ -169,12 +170,7 @@ export function createDurableObjectRegistry(options: DurableObjectRegistryOption
       if (id === null) return null
       const record = await objects(id).read()
       // The pointer outlives a record its object dropped on its own: check it still matches.
-      return record &&
-        record.owner === owner &&
-        record.state === 'SUCCESSFUL' &&
-        record.reuseKey === reuseKey
-        ? record
-        : null
+      return isReusableBy(record, owner, reuseKey) ? record : null
     },
     async findByIdempotencyKey(owner, key) {
       const id = await objects(toIdempotencyObjectName(owner, key)).pointer()

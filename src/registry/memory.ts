@@ -8,6 +8,7 @@ import { toRegistryFullError } from './registry-full.ts'
 import { createChangeNotifier } from './change-notifier.ts'
 import { versionOf, type QueryRecord } from '../domain/query.ts'
 import { collectListPage, compareNewestFirst, toListKey, toSummary } from './list-page.ts'
+import { isReusableBy } from './reusable.ts'
 import type { Registry } from './types.ts'
 
 export interface MemoryRegistryOptions {
@@ -149,7 +150,7 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
     async findReusable(owner, reuseKey) {
       const id = byReuseKey.get(reuseKey)
       const record = id === undefined ? undefined : records.get(id)
-      return record && record.owner === owner && record.state === 'SUCCESSFUL' ? record : null
+      return record && isReusableBy(record, owner, reuseKey) ? record : null
     },
   }
 }
