@@ -144,10 +144,12 @@ export function addFollowCases(context: ConformanceContext): void {
       if (!live()) {
         const { answers } = await startWaitingFollowers(id, 'result_download')
         upstream.release()
+        const followed = await answers
+        expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
         const download = await api(`/${id}/result_download`)
         const whole = await download.text()
         expect(whole).toBe(EXPECTED_CSV)
-        for (const res of await answers) {
+        for (const res of followed) {
           expect(res.status).toBe(200)
           expect(res.headers.get('content-length')).toBe(String(whole.length))
           expect(res.headers.get('etag')).toBe(download.headers.get('etag'))
