@@ -71,7 +71,7 @@ const portable = files.filter((f) => !isNodeOnly(f.name) && !isWorkerOnly(f.name
 const LAYERS = [
   ['runtime'],
   ['app.ts'],
-  ['api', 'cluster'],
+  ['api', 'cluster', 'console'],
   ['queries'],
   ['identity', 'export'],
   ['deps.ts'],
