@@ -126,7 +126,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.route('/', createApiDocsRoutes({ assets: options.docsAssets }))
-  app.route('/', createConsoleRoutes())
+  app.route('/', createConsoleRoutes({ links: Boolean(signer) }))
 
   const readiness = createReadinessCheck({
     upstreamUrl: deps.config.upstreamUrl,

@@ -71,7 +71,8 @@ const portable = files.filter((f) => !isNodeOnly(f.name) && !isWorkerOnly(f.name
 const LAYERS = [
   ['runtime'],
   ['app.ts'],
-  ['api', 'cluster', 'console'],
+  ['console'],
+  ['api', 'cluster'],
   ['queries'],
   ['identity', 'export'],
   ['deps.ts'],

@@ -2,7 +2,13 @@
  * The console's one HTML page: static markup, every text filled in by the script in the browser's
  * language, every URL relative (so it also works behind a proxy's path prefix). Portable.
  */
-export const CONSOLE_PAGE = `<!doctype html>
+export interface ConsolePageOptions {
+  /** Whether the gateway makes signed links (LINK_SECRET set): downloads then go by link. */
+  links: boolean
+}
+
+export function toConsolePage(options: ConsolePageOptions): string {
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -13,7 +19,7 @@ export const CONSOLE_PAGE = `<!doctype html>
 <link rel="stylesheet" href="console/app.css">
 <script type="module" src="console/app.js"></script>
 </head>
-<body>
+<body data-links="${options.links ? 'on' : 'off'}">
 <header class="bar">
   <h1 data-text="title">Kylin async query console</h1>
   <span id="who" class="who"></span>
@@ -69,3 +75,4 @@ export const CONSOLE_PAGE = `<!doctype html>
 </body>
 </html>
 `
+}

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../api/app-env.ts'
-import { CONSOLE_PAGE } from './console-page.ts'
+import { toConsolePage } from './console-page.ts'
 import { CONSOLE_SCRIPT } from './console-script.ts'
 import { CONSOLE_STYLES } from './console-styles.ts'
 
@@ -38,14 +38,20 @@ export const CONSOLE_SECURITY_HEADERS = {
   'Cache-Control': 'no-cache',
 }
 
-export function createConsoleRoutes() {
+export interface ConsoleOptions {
+  /** Signed links are on (LINK_SECRET): the page downloads by link instead of by fetch. */
+  links: boolean
+}
+
+export function createConsoleRoutes(options: ConsoleOptions) {
   const app = new Hono<AppEnv>()
+  const page = toConsolePage({ links: options.links })
   const send = (body: string, type: string) =>
     new Response(body, {
       status: 200,
       headers: { ...CONSOLE_SECURITY_HEADERS, 'Content-Type': type },
     })
-  app.get(CONSOLE_PATH, () => send(CONSOLE_PAGE, 'text/html; charset=utf-8'))
+  app.get(CONSOLE_PATH, () => send(page, 'text/html; charset=utf-8'))
   app.get(`${CONSOLE_PATH}/app.js`, () => send(CONSOLE_SCRIPT, 'text/javascript; charset=utf-8'))
   app.get(`${CONSOLE_PATH}/app.css`, () => send(CONSOLE_STYLES, 'text/css; charset=utf-8'))
   return app

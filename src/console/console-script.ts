@@ -122,7 +122,7 @@ async function signIn(event) {
     infos: new Map(),
     limits: new Map(),
     formats: new Map(),
-    linksOff: false,
+    linksOff: document.body.dataset.links !== 'on',
     timer: 0,
     ticker: 0,
     listing: false,
