@@ -11,14 +11,15 @@ const PREVIEW_ROWS = 100
 
 /** The first `count` whole lines of a body, read no further than needed. */
 async function readLines(body: ReadableStream<Uint8Array>, count: number): Promise<string[]> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader()
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
   const lines: string[] = []
   let buffer = ''
   try {
     while (lines.length < count) {
       const { done, value } = await reader.read()
       if (done) break
-      buffer += value
+      buffer += decoder.decode(value, { stream: true })
       for (let end = buffer.indexOf('\n'); end >= 0; end = buffer.indexOf('\n')) {
         lines.push(buffer.slice(0, end))
         buffer = buffer.slice(end + 1)
