@@ -24,6 +24,11 @@ const ANALYST = `Basic ${Buffer.from('ANALYST:ANALYST').toString('base64')}`
 const SQL =
   "SELECT i AS n, '<img src=x onerror=alert(1)>&\"' || i AS label FROM range(600000) t(i) ORDER BY i"
 
+// The query the README's picture shows.
+const PICTURE_SQL =
+  'SELECT lstg_format_name, SUM(price) AS gmv, COUNT(*) AS orders\n' +
+  'FROM kylin_sales GROUP BY lstg_format_name ORDER BY gmv DESC'
+
 let kylin: KylinEmulator
 let gateway: NodeGateway
 let linkGateway: NodeGateway
@@ -189,12 +194,6 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     expect(await page.locator('#preview-table img').count()).toBe(0)
     expect(previewed).toHaveLength(1)
 
-    // Screenshots at a desktop's and a phone's width, with a finished query and its preview.
-    await expectFits(page, 1280)
-    await writeFile(SCREENSHOT, await page.screenshot({ fullPage: false }))
-    await expectFits(page, 390)
-    await page.setViewportSize({ width: 1280, height: 900 })
-
     // Downloads: the very bytes the API serves, in several formats.
     for (const format of ['csv', 'json', 'parquet']) {
       await done.locator('.format').selectOption(format)
@@ -208,6 +207,19 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
       const saved = await readFile((await download.path())!)
       expect(saved.equals(await apiDownload(id, format)), format).toBe(true)
     }
+
+    // Screenshots at a desktop's and a phone's width, with a finished query and its preview.
+    await page.locator('#sql').fill(PICTURE_SQL)
+    await page.locator('#submit').click()
+    await expect.poll(() => page.locator('li.query').count()).toBe(2)
+    const pictured = page.locator('li.query').first()
+    await expect.poll(() => pictured.getAttribute('data-status')).toBe('SUCCESSFUL')
+    await pictured.locator('.preview').click()
+    await expect.poll(() => page.locator('#preview-table tbody tr').count()).toBe(5)
+    await expectFits(page, 1280)
+    await writeFile(SCREENSHOT, await page.screenshot({ fullPage: true }))
+    await expectFits(page, 390)
+    await page.setViewportSize({ width: 1280, height: 900 })
 
     // Nothing of the session is kept anywhere but the page's memory.
     expect(
