@@ -1,6 +1,9 @@
 /**
  * The console's one HTML page: static markup, every text filled in by the script in the browser's
  * language, every URL relative (so it also works behind a proxy's path prefix). Portable.
+ * A static page with a module script rather than hono/jsx: all that changes on the page comes
+ * from API answers in the browser, so server-side rendering would only render constants, and a
+ * script file of its own keeps the policy at `script-src 'self'` with no nonce or hash to manage.
  */
 export interface ConsolePageOptions {
   /** Whether the gateway makes signed links (LINK_SECRET set): downloads then go by link. */
