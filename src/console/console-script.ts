@@ -237,6 +237,7 @@ function toQuery(raw) {
     id,
     status: String(raw.status),
     project: String(raw.project || ''),
+    owner: String(raw.owner || ''),
     submittedAt: Number(raw.submitted_at) || 0,
     finishedAt: raw.finished_at === null ? null : Number(raw.finished_at) || null,
     rows: Number(raw.rows) || 0,
@@ -400,7 +401,10 @@ function render(s) {
     nodes.push(card.li)
   }
   for (const id of [...s.cards.keys()]) if (!seen.has(id)) s.cards.delete(id)
-  for (const id of [...s.formats.keys()]) if (!seen.has(id)) s.formats.delete(id)
+  // Everything kept per query is kept only while the list shows it.
+  for (const kept of [s.formats, s.infos, s.streamTries]) {
+    for (const id of [...kept.keys()]) if (!seen.has(id)) kept.delete(id)
+  }
   const list = $('query-list')
   const current = [...list.children]
   if (current.length !== nodes.length || current.some((node, i) => node !== nodes[i])) {
@@ -463,6 +467,8 @@ function buildCard(s, query) {
     el('div', { className: 'query-head' }, [
       el('span', { className: 'status status-' + query.status, text: text(query.status) }),
       el('span', { className: 'project', text: query.project }),
+      // An admin's list holds everyone's queries: say whose each one is.
+      query.owner && query.owner.toUpperCase() !== s.user.toUpperCase() ? el('span', { className: 'owner', text: query.owner }) : null,
       el('span', { className: 'query-id', text: query.id }),
     ]),
     facts, progress, parts.info, actions, parts.error,

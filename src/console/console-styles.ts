@@ -52,6 +52,7 @@ button:disabled { opacity: 0.5; cursor: default; }
 .query { border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; display: grid; gap: 6px; min-width: 0; }
 .query-head { display: flex; flex-wrap: wrap; gap: 4px 10px; align-items: baseline; min-width: 0; }
 .query-id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; overflow-wrap: anywhere; }
+.owner { font-size: 13px; color: var(--muted); }
 .status { font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px; background: var(--ground); }
 .status-SUCCESSFUL { color: var(--ok); }
 .status-FAILED, .status-MISSING { color: var(--bad); }

@@ -237,6 +237,13 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     expect(await page.content()).not.toContain(id)
     await page.locator('#sign-out').click()
 
+    // An admin's list holds everyone's queries, each marked with its owner.
+    await signIn(page, 'ADMIN', 'KYLIN')
+    const listed = page.locator(`li.query[data-id="${id}"]`)
+    await listed.waitFor()
+    expect(await listed.locator('.owner').innerText()).toBe('ANALYST')
+    await page.locator('#sign-out').click()
+
     // Back as the first user: delete, and the query is gone from the page and the API.
     await signIn(page, 'ANALYST', 'ANALYST')
     await page.locator(`li.query[data-id="${id}"] .delete`).click()
