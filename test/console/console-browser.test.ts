@@ -257,7 +257,7 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     await context.close()
   }, 120_000)
 
-  it('stops a running query, refuses a wrong password, and speaks Chinese to a Chinese browser', async () => {
+  it('stops a running query, shows a failure as text, refuses a wrong password, and speaks Chinese to a Chinese browser', async () => {
     const context = await browser.newContext({ locale: 'zh-CN' })
     const { page, problems } = await openConsole(context)
     expect(await page.locator('#sign-in-button').innerText()).toBe('登录')
@@ -284,7 +284,53 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     await expect.poll(() => stopped.getAttribute('data-status'), { timeout: 20_000 }).toBe('FAILED')
     await expect.poll(() => stopped.locator('.info').innerText()).not.toBe('')
     expect(await stopped.locator('.status').innerText()).toBe('失败')
+
+    // Kylin's message of a failed query, markup and all, is shown as text.
+    await page.locator('#sql').fill('SELECT * FROM "<img src=x>"')
+    await page.locator('#submit').click()
+    await expect.poll(() => page.locator('li.query').count()).toBe(2)
+    const failed = page.locator('li.query').first()
+    await expect.poll(() => failed.getAttribute('data-status')).toBe('FAILED')
+    await expect.poll(() => failed.locator('.info').innerText()).toContain('<img src=x>')
+    expect(await page.locator('#query-list img').count()).toBe(0)
     expect(problems.filter((p) => !p.includes('401'))).toEqual([])
+    await context.close()
+  }, 60_000)
+
+  it('never shows an answer for the previous user that arrives after someone else signs in', async () => {
+    const submitted = await fetch(`${gateway.url}${API}`, {
+      method: 'POST',
+      headers: { Authorization: ANALYST, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sql: 'SELECT 1 AS one', project: 'learn_kylin' }),
+    })
+    const id = ((await submitted.json()) as { data: { queryID: string } }).data.queryID
+    const context = await browser.newContext({ locale: 'en-US' })
+    const { page, problems } = await openConsole(context)
+    // The first user's list is held on its way until the second user is signed in.
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let heldList = false
+    await context.route(
+      (url) => url.pathname === API && url.searchParams.get('limit') === '50',
+      async (route) => {
+        if (route.request().headers().authorization === ANALYST) {
+          heldList = true
+          await held
+        }
+        await route.continue().catch(() => {})
+      },
+    )
+    await signIn(page, 'ANALYST', 'ANALYST')
+    await expect.poll(() => heldList).toBe(true)
+    await page.locator('#sign-out').click()
+    await signIn(page, 'MODELER', 'MODELER')
+    await page.locator('#list-empty').waitFor({ state: 'visible' })
+    release()
+    await page.waitForTimeout(500)
+    expect(await page.locator('li.query').count()).toBe(0)
+    expect(await page.content()).not.toContain(id)
+    expect(await page.locator('#who').innerText()).toContain('MODELER')
+    expect(problems).toEqual([])
     await context.close()
   }, 60_000)
 
