@@ -349,16 +349,20 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     await signIn(page, 'ANALYST', 'ANALYST')
     const card = page.locator(`li.query[data-id="${id}"][data-status="SUCCESSFUL"]`)
     await card.waitFor({ timeout: 20_000 })
-    await card.locator('.format').selectOption('ndjson')
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      card.locator('.download').click(),
-    ])
-    const saved = await readFile((await download.path())!)
-    expect(saved.equals(await apiDownload(id, 'ndjson', linkGateway))).toBe(true)
-    // The browser fetched the signed link itself: a plain navigation, without the credentials.
-    expect(download.url()).toContain(`${linkGateway.url}${API}/link/${id}/`)
-    expect(download.url()).toContain('format=ndjson')
+    for (const format of ['ndjson', 'xlsx', 'arrow']) {
+      await card.locator('.format').selectOption(format)
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        card.locator('.download').click(),
+      ])
+      const saved = await readFile((await download.path())!)
+      expect(saved.equals(await apiDownload(id, format, linkGateway)), format).toBe(true)
+      // The browser fetched the signed link itself: a plain navigation, without the credentials.
+      expect(download.url()).toContain(`${linkGateway.url}${API}/link/${id}/`)
+      expect(download.url()).toContain(`format=${format}`)
+      // An Arrow IPC stream is named .arrows.
+      expect(download.suggestedFilename()).toMatch(new RegExp(`\\.${format}s?$`))
+    }
     expect(problems).toEqual([])
     await context.close()
   }, 60_000)
