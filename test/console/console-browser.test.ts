@@ -19,6 +19,9 @@ const hasBrowser = existsSync(CHROMIUM) || Boolean(process.env.CI)
 const SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'console.png')
 const API = '/kylin/api/async_query'
 const ANALYST = `Basic ${Buffer.from('ANALYST:ANALYST').toString('base64')}`
+// Long enough for a loaded machine; a query's state reaches the page by its event stream or
+// the list poll (every 2 s).
+const WAIT = { timeout: 20_000 }
 
 // Long enough to be seen RUNNING, with markup and quotes in a column that must show as text.
 const SQL =
@@ -103,7 +106,7 @@ async function signIn(page: Page, user: string, password: string) {
   await page.locator('#password').fill(password)
   await page.locator('#sign-in-button').click()
   await page.locator('#workspace').waitFor({ state: 'visible' })
-  await expect.poll(() => page.locator('#project option').count()).toBeGreaterThan(0)
+  await expect.poll(() => page.locator('#project option').count(), WAIT).toBeGreaterThan(0)
 }
 
 async function apiDownload(id: string, format: string, target = gateway): Promise<Buffer> {
@@ -176,7 +179,7 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     )
     expect(seen).toEqual(['RUNNING', 'bars', 'SUCCESSFUL'])
     const done = page.locator(`li.query[data-id="${id}"]`)
-    await expect.poll(() => done.getAttribute('data-status')).toBe('SUCCESSFUL')
+    await expect.poll(() => done.getAttribute('data-status'), WAIT).toBe('SUCCESSFUL')
     expect(await done.locator('.facts').innerText()).toContain('600,000')
     expect(await done.locator('.status').innerText()).toBe('SUCCESSFUL')
 
@@ -186,7 +189,7 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
       if (request.url().includes(`/${id}/result`)) previewed.push(request.url())
     })
     await done.locator('.preview').click()
-    await expect.poll(() => page.locator('#preview-table tbody tr').count()).toBe(100)
+    await expect.poll(() => page.locator('#preview-table tbody tr').count(), WAIT).toBe(100)
     expect(await page.locator('#preview-table thead th').allTextContents()).toEqual(['N', 'LABEL'])
     expect(await page.locator('#preview-table tbody tr').first().innerText()).toBe(
       '0\t<img src=x onerror=alert(1)>&"0',
@@ -211,11 +214,11 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     // Screenshots at a desktop's and a phone's width, with a finished query and its preview.
     await page.locator('#sql').fill(PICTURE_SQL)
     await page.locator('#submit').click()
-    await expect.poll(() => page.locator('li.query').count()).toBe(2)
+    await expect.poll(() => page.locator('li.query').count(), WAIT).toBe(2)
     const pictured = page.locator('li.query').first()
-    await expect.poll(() => pictured.getAttribute('data-status')).toBe('SUCCESSFUL')
+    await expect.poll(() => pictured.getAttribute('data-status'), WAIT).toBe('SUCCESSFUL')
     await pictured.locator('.preview').click()
-    await expect.poll(() => page.locator('#preview-table tbody tr').count()).toBe(5)
+    await expect.poll(() => page.locator('#preview-table tbody tr').count(), WAIT).toBe(5)
     await expectFits(page, 1280)
     await writeFile(SCREENSHOT, await page.screenshot({ fullPage: true }))
     await expectFits(page, 390)
@@ -247,7 +250,7 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     // Back as the first user: delete, and the query is gone from the page and the API.
     await signIn(page, 'ANALYST', 'ANALYST')
     await page.locator(`li.query[data-id="${id}"] .delete`).click()
-    await expect.poll(() => page.locator(`li.query[data-id="${id}"]`).count()).toBe(0)
+    await expect.poll(() => page.locator(`li.query[data-id="${id}"]`).count(), WAIT).toBe(0)
     const status = await fetch(`${gateway.url}${API}/${id}/status`, {
       headers: { Authorization: ANALYST },
     })
@@ -265,7 +268,7 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     await page.locator('#user').fill('ANALYST')
     await page.locator('#password').fill('wrong')
     await page.locator('#sign-in-button').click()
-    await expect.poll(() => page.locator('#sign-in-error').innerText()).not.toBe('')
+    await expect.poll(() => page.locator('#sign-in-error').innerText(), WAIT).not.toBe('')
     expect(await page.locator('#workspace').isHidden()).toBe(true)
 
     await signIn(page, 'ANALYST', 'ANALYST')
@@ -278,20 +281,20 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
     // Its counts move while it runs (live events, then the list).
     const counted = async () =>
       Number((await card.locator('.progress span').first().innerText()).replace(/\D/g, ''))
-    await expect.poll(counted, { timeout: 20_000 }).toBeGreaterThan(0)
+    await expect.poll(counted, WAIT).toBeGreaterThan(0)
     await card.locator('.stop').click()
     const stopped = page.locator(`li.query[data-id="${id}"]`)
-    await expect.poll(() => stopped.getAttribute('data-status'), { timeout: 20_000 }).toBe('FAILED')
-    await expect.poll(() => stopped.locator('.info').innerText()).not.toBe('')
+    await expect.poll(() => stopped.getAttribute('data-status'), WAIT).toBe('FAILED')
+    await expect.poll(() => stopped.locator('.info').innerText(), WAIT).not.toBe('')
     expect(await stopped.locator('.status').innerText()).toBe('失败')
 
     // Kylin's message of a failed query, markup and all, is shown as text.
     await page.locator('#sql').fill('SELECT * FROM "<img src=x>"')
     await page.locator('#submit').click()
-    await expect.poll(() => page.locator('li.query').count()).toBe(2)
+    await expect.poll(() => page.locator('li.query').count(), WAIT).toBe(2)
     const failed = page.locator('li.query').first()
-    await expect.poll(() => failed.getAttribute('data-status')).toBe('FAILED')
-    await expect.poll(() => failed.locator('.info').innerText()).toContain('<img src=x>')
+    await expect.poll(() => failed.getAttribute('data-status'), WAIT).toBe('FAILED')
+    await expect.poll(() => failed.locator('.info').innerText(), WAIT).toContain('<img src=x>')
     expect(await page.locator('#query-list img').count()).toBe(0)
     expect(problems.filter((p) => !p.includes('401'))).toEqual([])
     await context.close()
@@ -321,7 +324,7 @@ describe.skipIf(!hasBrowser)('the console in Chromium', () => {
       },
     )
     await signIn(page, 'ANALYST', 'ANALYST')
-    await expect.poll(() => heldList).toBe(true)
+    await expect.poll(() => heldList, WAIT).toBe(true)
     await page.locator('#sign-out').click()
     await signIn(page, 'MODELER', 'MODELER')
     await page.locator('#list-empty').waitFor({ state: 'visible' })

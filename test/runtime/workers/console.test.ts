@@ -17,6 +17,9 @@ import { buildWorker, toWorkerOptions } from '../../support/worker-build.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const hasBrowser = existsSync(CHROMIUM) || Boolean(process.env.CI)
+// Long enough for a loaded machine; a query's state reaches the page by its event stream or
+// the list poll (every 2 s).
+const WAIT = { timeout: 20_000 }
 
 let mf: Miniflare
 let kylin: FakeKylin
@@ -93,7 +96,7 @@ describe('/console on Workers', () => {
           .poll(() => card.getAttribute('data-status'), { timeout: 20_000 })
           .toBe('SUCCESSFUL')
         await card.locator('.preview').click()
-        await expect.poll(() => page.locator('#preview-table tbody tr').count()).toBe(100)
+        await expect.poll(() => page.locator('#preview-table tbody tr').count(), WAIT).toBe(100)
         expect(problems).toEqual([])
       } finally {
         await browser.close()
