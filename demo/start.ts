@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: the Kylin emulator and the gateway in one process, the gateway pointed at the
- * emulator, then the curl commands to try. Ctrl-C stops both. Node only; runs from source (tsx).
+ * emulator, then the console's address and the curl commands to try. Ctrl-C stops both. Node
+ * only; runs from source (tsx).
  */
 import { parseConfig } from '../src/config/config.ts'
 import { ConfigError } from '../src/errors.ts'
@@ -61,6 +62,7 @@ process.stdout.write(
   [
     `Kylin emulator  ${kylin.url}  (DuckDB; learn_kylin: ${LEARN_KYLIN_ROWS.KYLIN_SALES.toLocaleString('en')} sales; ssb: ${lineorders.toLocaleString('en')} line orders, scale ${settings.ssbScale})`,
     `Gateway         ${gateway.url}  → ${kylin.url}`,
+    `Console         ${gateway.url}/console  (open it in a browser, sign in as ANALYST:ANALYST)`,
     `Users           ADMIN:KYLIN (admin), MODELER:MODELER, ANALYST:ANALYST`,
     `Ready in ${((performance.now() - started) / 1000).toFixed(1)} s. Try it (Ctrl-C stops both):`,
     '',

@@ -6,6 +6,7 @@ import { Hono } from 'hono'
 import { createAsyncQueryRoutes } from './api/async-query.ts'
 import { ASYNC_QUERY_PATH } from './api/async-query-routes.ts'
 import { createApiDocsRoutes, type DocsAssetSource } from './api/docs.ts'
+import { createConsoleRoutes } from './console/console-routes.ts'
 import { createLinkDownloadRoutes } from './api/link-download.ts'
 import { createSignedLinks, hideLinkSignature } from './api/signed-link.ts'
 import { toDialect } from './api/dialect.ts'
@@ -131,6 +132,7 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   app.route('/', createApiDocsRoutes({ assets: options.docsAssets }))
+  app.route('/', createConsoleRoutes({ links: Boolean(signer) }))
 
   const readiness = createReadinessCheck({
     upstreamUrl: deps.config.upstreamUrl,

@@ -71,6 +71,7 @@ const portable = files.filter((f) => !isNodeOnly(f.name) && !isWorkerOnly(f.name
 const LAYERS = [
   ['runtime'],
   ['app.ts'],
+  ['console'],
   ['api', 'cluster'],
   ['queries'],
   ['identity', 'export'],

@@ -17,6 +17,10 @@ const UNDOCUMENTED = [
   'GET /docs',
   'GET /docs/init.js',
   'GET /docs/assets/:file',
+  // The web console: a page for people and its two files, like /docs not part of the API.
+  'GET /console',
+  'GET /console/app.js',
+  'GET /console/app.css',
 ]
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']

@@ -255,6 +255,16 @@ describe('the commands the demo prints', () => {
   })
 })
 
+describe('the console', () => {
+  it('is printed with its address, which serves the page', async () => {
+    const url = /^Console\s+(\S+)/m.exec(stdout)?.[1]
+    expect(url).toBe(`${gatewayUrl}/console`)
+    const res = await fetch(url!)
+    expect(res.status).toBe(200)
+    expect(await res.text()).toContain('src="console/app.js"')
+  })
+})
+
 describe('Ctrl-C', () => {
   it('stops the gateway and the emulator, and the demo says it stopped', async () => {
     // 'close' waits for every process holding the demo's output, npm's children included.
