@@ -16,6 +16,7 @@ import {
   GET_LUA,
   RENEW_LUA,
   UPDATE_LUA,
+  UPDATE_SHADOW_LUA,
 } from './redis-registry-lua.ts'
 import { toRegistryFullError } from '../registry/registry-full.ts'
 import { createChangeNotifier, type ChangeNotifier } from '../registry/change-notifier.ts'
@@ -23,6 +24,7 @@ import { createChangeNotifier, type ChangeNotifier } from '../registry/change-no
 const createScript = createLuaScript(CREATE_LUA)
 const getScript = createLuaScript(GET_LUA)
 const updateScript = createLuaScript(UPDATE_LUA)
+const updateShadowScript = createLuaScript(UPDATE_SHADOW_LUA)
 const deleteScript = createLuaScript(DELETE_LUA)
 const renewScript = createLuaScript(RENEW_LUA)
 const failExpiredScript = createLuaScript(FAIL_EXPIRED_LUA)
@@ -181,6 +183,15 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       const record = fromFields(fields)
       if (record.state !== 'RUNNING') held.delete(id)
       return record
+    },
+
+    async updateShadow(id, shadow) {
+      const fields = (await updateShadowScript.run(
+        redis,
+        [keys.record(id)],
+        [id, JSON.stringify(shadow)],
+      )) as string[] | null
+      return fields ? fromFields(fields) : null
     },
 
     async delete(id) {

@@ -16,6 +16,9 @@ import { findReusableResult, toReuseKey } from './result-reuse.ts'
 import type { ListPage, ListPosition } from '../registry/types.ts'
 import type { QueryRunner } from './runner.ts'
 import { createFollowing, type FollowingOptions } from './followed-result.ts'
+import { isShadowSampled, SHADOW_PENDING } from '../shadow/shadow-runner.ts'
+import { sha256Hex } from '../sha256.ts'
+import { normaliseSqlWhitespace } from './sql-whitespace.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
 
 /** When to try again after a 429 or 503, in seconds. */
@@ -202,6 +205,8 @@ export function createQueryService(
         )
         if (earlier) return { record: earlier, reused: true }
       }
+      // Drawn at submit, so the status says from the start that a shadow run will follow.
+      const shadow = deps.config.shadow && isShadowSampled(deps.config.shadow.sample)
       const now = deps.now()
       const record: QueryRecord = {
         id: deps.newId(),
@@ -216,6 +221,13 @@ export function createQueryService(
         reuseKey,
         ...(idempotency ? { idempotency } : {}),
         ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
+        ...(shadow
+          ? {
+              shadow: SHADOW_PENDING,
+              // For the mismatch report: which SQL, without keeping the SQL.
+              sqlDigest: await sha256Hex(normaliseSqlWhitespace(input.query.sql)),
+            }
+          : {}),
       }
       await deps.registry.create(record).catch((error: unknown) => {
         throw toNotRecordedError('registry', error)

@@ -8,7 +8,12 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import { toRecordKey, toResultKey } from '../../domain/query-id.ts'
-import { versionOf, type QueryRecord, type UpstreamQuery } from '../../domain/query.ts'
+import {
+  versionOf,
+  type QueryRecord,
+  type ShadowVerdict,
+  type UpstreamQuery,
+} from '../../domain/query.ts'
 import type { ListPage, ListPosition, ListQuery, QuerySummary } from '../../registry/types.ts'
 import { createDurableObjectRegistry, type QueryObjectApi } from '../../registry/durable-object.ts'
 import { createListIndex } from '../../registry/list-index.ts'
@@ -83,6 +88,15 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     // stop racing the end must not change it.
     if (!record || record.state !== 'RUNNING') return null
     const next: QueryRecord = { ...record, ...patch, id: record.id, version: versionOf(record) + 1 }
+    await this.ctx.storage.put('record', next)
+    this.wakeWaiters()
+    return next
+  }
+
+  async updateShadow(shadow: ShadowVerdict): Promise<QueryRecord | null> {
+    const record = await this.read()
+    if (!record) return null
+    const next: QueryRecord = { ...record, shadow, version: versionOf(record) + 1 }
     await this.ctx.storage.put('record', next)
     this.wakeWaiters()
     return next
