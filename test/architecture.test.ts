@@ -73,6 +73,7 @@ const LAYERS = [
   ['app.ts'],
   ['api', 'cluster'],
   ['queries'],
+  ['shadow'],
   ['identity', 'export'],
   ['deps.ts'],
   ['ops', 'registry', 'webhooks'],

@@ -17,6 +17,7 @@ import type { ListPage, ListPosition } from '../registry/types.ts'
 import type { QueryRunner } from './runner.ts'
 import { createFollowing, type FollowingOptions } from './followed-result.ts'
 import { isShadowSampled, SHADOW_PENDING } from '../shadow/shadow-runner.ts'
+import { collectShadowReport, type ShadowReport } from '../shadow/shadow-report.ts'
 import { sha256Hex } from '../sha256.ts'
 import { normaliseSqlWhitespace } from './sql-whitespace.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
@@ -110,6 +111,8 @@ export interface QueryService {
   stop(record: QueryRecord, reason: string): Promise<boolean>
   /** From now on submits answer 503: the gateway is shutting down. */
   drain(): void
+  /** Admins: the shadow runs ended in the last `hours` and their mismatches. */
+  shadowReport(identity: UserIdentity, hours: number): Promise<ShadowReport>
   /** Removes one query, its result and its record; a running one is stopped. */
   remove(record: QueryRecord): Promise<void>
   /**
@@ -262,6 +265,10 @@ export function createQueryService(
     follow,
     remove,
     stop: (record, reason) => runner.abort(record.id, reason),
+    async shadowReport(identity, hours) {
+      if (!identity.isAdmin) throw new ForbiddenError({ id: 'DENIED_SHADOW_REPORT' })
+      return collectShadowReport(deps.registry, deps.now() - hours * 3_600_000)
+    },
     drain() {
       draining = true
     },

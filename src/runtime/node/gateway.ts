@@ -21,6 +21,7 @@ import { messageOf } from '../../store/streams.ts'
 import type { BlobStore } from '../../store/types.ts'
 import { toOneLine } from '../../upstream/kylin-error.ts'
 import { createKylinClient } from '../../upstream/client.ts'
+import { createShadowRunner } from '../../shadow/shadow-runner.ts'
 import { createNodeDocsAssets, findSwaggerUiDist } from './docs-assets.ts'
 import { preferKylinCsvKernel } from '../../export/kylin-csv/kernel-choice.ts'
 import { createExportThreads } from './export-thread/export-threads.ts'
@@ -229,6 +230,14 @@ export async function startNodeGateway(
     hashText: (text) => hash('sha256', text, 'hex'),
     metrics: prometheus.metrics,
     ...(webhooks ? { webhooks: webhooks.dispatcher } : {}),
+  }
+  if (config.shadow) {
+    // Per instance: its own limit and queue; the verdict goes into the shared record.
+    deps.shadow = createShadowRunner({
+      ...deps,
+      shadowKylin: createKylinClient({ baseUrl: config.shadow.url, fetch: upstream.kylinFetch }),
+      settings: config.shadow,
+    })
   }
   const exporter = exportThreads ? createThreadedExporter(exportThreads) : undefined
   const gateway = createGateway(deps, {

@@ -18,6 +18,8 @@ import type { ListPage, ListPosition, ListQuery, QuerySummary } from '../../regi
 import { createDurableObjectRegistry, type QueryObjectApi } from '../../registry/durable-object.ts'
 import { createListIndex } from '../../registry/list-index.ts'
 import { createQueryRunner, type QueryRunner } from '../../queries/runner.ts'
+import { createShadowRunner, type ShadowRunner } from '../../shadow/shadow-runner.ts'
+import type { Registry } from '../../registry/types.ts'
 import type { FollowResult } from '../../queries/live-results.ts'
 import { writeRecordFile } from '../../registry/record-file.ts'
 import type { Credentials } from '../../domain/caller.ts'
@@ -162,6 +164,7 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     const webhooks = this.webhookDispatcher()
     const runner = createQueryRunner(
       {
+        ...(this.shadowRunner(parts, registry) ?? {}),
         config: parts.config,
         store: parts.store,
         registry,
@@ -190,6 +193,30 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     )
     await this.scheduleAlarm()
     await runner.start(record, query, credentials)
+  }
+
+  /**
+   * The shadow run of this object's query, after its primary run, kept alive by `waitUntil`: at
+   * most one here (one query an object), so SHADOW_MAX_CONCURRENT is not shared across objects.
+   */
+  private shadowRunner(
+    parts: WorkerParts,
+    registry: Registry,
+  ): { shadow: ShadowRunner } | undefined {
+    if (!parts.config.shadow || !parts.shadowKylin) return undefined
+    return {
+      shadow: createShadowRunner({
+        config: parts.config,
+        store: parts.store,
+        registry,
+        logger: parts.logger,
+        defer: (task) => this.ctx.waitUntil(task()),
+        now: Date.now,
+        createHash: createDigestHash,
+        shadowKylin: parts.shadowKylin,
+        settings: parts.config.shadow,
+      }),
+    }
   }
 
   /**
