@@ -21,6 +21,20 @@ export const SHADOW_SETTINGS = {
     default: '1',
     help: 'The share of queries shadowed, 0 to 1 (0.1: one in ten, drawn at submit)',
   },
+  SHADOW_PROJECTS: {
+    flag: 'shadow-projects',
+    schema: z
+      .string()
+      .transform((text) =>
+        text
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
+      )
+      .pipe(z.array(z.string().max(256)).max(1000)),
+    default: '',
+    help: 'Comma-separated projects whose queries are shadowed (the ones moving to the new cluster); empty: every project',
+  },
   SHADOW_MAX_CONCURRENT: {
     flag: 'shadow-max-concurrent',
     schema: integer(1, 100),
@@ -39,6 +53,8 @@ export interface ShadowSettings {
   /** Without a trailing slash. */
   url: string
   sample: number
+  /** Only these projects' queries; empty: every project's. */
+  projects: string[]
   maxConcurrent: number
   maxQueued: number
 }
@@ -50,6 +66,7 @@ export function toShadowSettings(
   return {
     url: values.KYLIN_SHADOW_URL,
     sample: values.SHADOW_SAMPLE,
+    projects: values.SHADOW_PROJECTS,
     maxConcurrent: values.SHADOW_MAX_CONCURRENT,
     maxQueued: values.SHADOW_MAX_QUEUED,
   }

@@ -209,7 +209,7 @@ export function createQueryService(
         if (earlier) return { record: earlier, reused: true }
       }
       // Drawn at submit, so the status says from the start that a shadow run will follow.
-      const shadow = deps.config.shadow && isShadowSampled(deps.config.shadow.sample)
+      const shadow = deps.config.shadow && isShadowSampled(deps.config.shadow, input.query.project)
       const now = deps.now()
       const record: QueryRecord = {
         id: deps.newId(),

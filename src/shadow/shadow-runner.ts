@@ -239,7 +239,15 @@ function toShadowFailure(error: unknown): string {
   return toCappedMessage(toRedactedUrl(toOneLine(stripStackFrames(text)).trim()))
 }
 
-/** Whether a submit is shadowed, drawn with `random` (0: never, 1: always). */
-export function isShadowSampled(sample: number, random: () => number = Math.random): boolean {
-  return sample >= 1 || (sample > 0 && random() < sample)
+/**
+ * Whether a submit to `project` is shadowed: a project the settings name (or any, when they name
+ * none), drawn with `random` (sample 0: never, 1: always).
+ */
+export function isShadowSampled(
+  settings: Pick<ShadowSettings, 'sample' | 'projects'>,
+  project: string,
+  random: () => number = Math.random,
+): boolean {
+  if (settings.projects.length > 0 && !settings.projects.includes(project)) return false
+  return settings.sample >= 1 || (settings.sample > 0 && random() < settings.sample)
 }

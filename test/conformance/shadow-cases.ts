@@ -27,6 +27,8 @@ export function startShadowUpstream(): Promise<ShadowUpstream> {
       settings: {
         KYLIN_SHADOW_URL: kylin.url,
         SHADOW_SAMPLE: '1',
+        // Only the cases' own project: every other case's queries stay unshadowed.
+        SHADOW_PROJECTS: SHADOW_PROJECT,
         SHADOW_MAX_CONCURRENT: '4',
         SHADOW_MAX_QUEUED: '1000',
       },
@@ -41,6 +43,9 @@ export async function stopShadowUpstream(): Promise<void> {
   started = undefined
   await kylin.close()
 }
+
+/** The project the cases submit to, the one project the targets shadow. */
+const SHADOW_PROJECT = 'shadow_conformance'
 
 type Row = (string | null)[]
 
@@ -157,7 +162,10 @@ export function addShadowCases(context: ConformanceContext): void {
       marker,
       (res) => sendRows(res, [ROWS[2]!, ROWS[0]!, ROWS[1]!]),
       async () => {
-        const id = await submit({ sql: `select id, name from t_${marker}` })
+        const id = await submit({
+          project: SHADOW_PROJECT,
+          sql: `select id, name from t_${marker}`,
+        })
         expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
         const shadow = await waitForShadow(id)
         const metadata = (await (await api(`/${id}/metadata`)).json()) as Record<string, unknown>
@@ -178,7 +186,15 @@ export function addShadowCases(context: ConformanceContext): void {
     )
     expect(asked).toHaveLength(1)
     expect(asked[0]!.headers.authorization).toBe(BASIC.ANALYST)
-    expect(JSON.parse(asked[0]!.body!)).toMatchObject({ project: 'learn_kylin' })
+    expect(JSON.parse(asked[0]!.body!)).toMatchObject({ project: SHADOW_PROJECT })
+  })
+
+  it('shadow: a project SHADOW_PROJECTS does not name is not shadowed', async () => {
+    const id = await submit({ sql: 'select * from kylin_sales' })
+    expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
+    expect(await statusOf(id)).not.toHaveProperty('shadow')
+    const metadata = (await (await api(`/${id}/metadata`)).json()) as Record<string, unknown>
+    expect(metadata).not.toHaveProperty('shadow')
   })
 
   it('shadow: a result that differs in one row is a mismatch, listed by the admin report', async () => {
@@ -187,7 +203,10 @@ export function addShadowCases(context: ConformanceContext): void {
       marker,
       (res) => sendRows(res, [ROWS[0]!, ['2', 'beta'], ROWS[2]!]),
       async () => {
-        const id = await submit({ sql: `select id, name from t_${marker}` })
+        const id = await submit({
+          project: SHADOW_PROJECT,
+          sql: `select id, name from t_${marker}`,
+        })
         const shadow = await waitForShadow(id)
         expect(shadow).toMatchObject({
           status: 'SUCCESSFUL',
@@ -214,7 +233,7 @@ export function addShadowCases(context: ConformanceContext): void {
     const entry = report.data.mismatches.find((m) => m.query_id === id)
     expect(entry).toEqual({
       query_id: id,
-      project: 'learn_kylin',
+      project: SHADOW_PROJECT,
       user: 'ANALYST',
       sql_digest: expect.stringMatching(/^[0-9a-f]{64}$/),
       primary_rows: 3,
@@ -234,9 +253,13 @@ export function addShadowCases(context: ConformanceContext): void {
       (res) => sendRows(res, [ROWS[1]!, ROWS[0]!, ROWS[2]!]),
       async () => {
         const unordered = await submit({
+          project: SHADOW_PROJECT,
           sql: `select id, name from (select * from t_${marker} order by id) x`,
         })
-        const ordered = await submit({ sql: `select id, name from t_${marker} order by name` })
+        const ordered = await submit({
+          project: SHADOW_PROJECT,
+          sql: `select id, name from t_${marker} order by name`,
+        })
         expect(await waitForShadow(unordered)).toMatchObject({ match: true })
         const shadow = await waitForShadow(ordered)
         expect(shadow).toMatchObject({ status: 'SUCCESSFUL', match: false, rows: 3 })
@@ -252,7 +275,10 @@ export function addShadowCases(context: ConformanceContext): void {
       (res) =>
         sendKylinFailure(res, `Table T_${marker.toUpperCase()} not found in the new cluster`),
       async () => {
-        const id = await submit({ sql: `select id, name from t_${marker}` })
+        const id = await submit({
+          project: SHADOW_PROJECT,
+          sql: `select id, name from t_${marker}`,
+        })
         expect((await waitForEnd(id)).status).toBe('SUCCESSFUL')
         const shadow = await waitForShadow(id)
         expect(shadow).toMatchObject({
@@ -279,7 +305,10 @@ export function addShadowCases(context: ConformanceContext): void {
         sendRows(res, ROWS)
       },
       async () => {
-        const id = await submit({ sql: `select id, name from t_${marker}` })
+        const id = await submit({
+          project: SHADOW_PROJECT,
+          sql: `select id, name from t_${marker}`,
+        })
         const status = await waitForEnd(id)
         expect(status.status).toBe('SUCCESSFUL')
         const during = await statusOf(id)
