@@ -52,7 +52,7 @@ describe('row hashes', () => {
     const [a, b, c, d, e] = [['ab', 'c'], ['a', 'bc'], ['ab', 'd'], ['ab', 'c', null], ['abc']].map(
       (row) => hashes([row]),
     )
-    const all = [a, b, c, d, e].map((h) => h.join(':'))
+    const all = [a, b, c, d, e].map((h) => h!.join(':'))
     expect(new Set(all).size).toBe(5)
   })
 
