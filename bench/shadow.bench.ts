@@ -54,7 +54,7 @@ interface Leg {
  * One export: submit → poll every 20 ms until SUCCESSFUL → drain /result_download with node:http;
  * with shadowing, then poll until the shadow's verdict; then DELETE (not timed).
  */
-async function runOnce(gateway: Gateway, shadowed: boolean) {
+async function runOnce(gateway: Gateway, shadowed: boolean, csvNewlines: number) {
   const url = gateway.ready
   const started = performance.now()
   const { queryID: id } = await callGatewayJson<{ queryID: string }>(url, '', {
@@ -73,7 +73,9 @@ async function runOnce(gateway: Gateway, shadowed: boolean) {
     headers: { Authorization: AUTH, 'Accept-Encoding': 'identity' },
   })
   if (drained.status !== 200) throw new Error(`download: ${drained.status}`)
-  if (drained.newlines !== ROWS) throw new Error(`downloaded ${drained.newlines} rows, not ${ROWS}`)
+  if (drained.newlines !== csvNewlines) {
+    throw new Error(`downloaded ${drained.newlines} line ends, expected ${csvNewlines}`)
+  }
   const totalS = seconds(started)
   let verdictS: number | null = null
   if (shadowed) {
@@ -98,6 +100,7 @@ async function measureLeg(
   upstreamUrl: string,
   workDir: string,
   settings: string[],
+  csvNewlines: number,
 ): Promise<Leg> {
   const dataDir = mkdtempSync(join(workDir, `${name}-`))
   // A fresh process per leg: VmHWM is a lifetime peak.
@@ -110,7 +113,7 @@ async function measureLeg(
     const verdicts: number[] = []
     for (let run = 1; run <= RUNS; run++) {
       await renewPool()
-      const r = await runOnce(gateway, shadowed).catch((error: unknown) => {
+      const r = await runOnce(gateway, shadowed, csvNewlines).catch((error: unknown) => {
         throw new Error(`${describeError(error)}\n${gateway.stderrTail().trim()}`)
       })
       ready.push(r.readyS)
@@ -144,13 +147,19 @@ async function main() {
   const upstream = await startUpstream()
   const legs: Leg[] = []
   try {
-    await prepare(upstream.ready, ROWS)
-    legs.push(await measureLeg('none', upstream.ready, workDir, []))
+    const { csvNewlines } = await prepare(upstream.ready, ROWS)
+    legs.push(await measureLeg('none', upstream.ready, workDir, [], csvNewlines))
     legs.push(
-      await measureLeg('shadow', upstream.ready, workDir, [
-        // The same stand-in as the new cluster: the answers match, the work is all there.
-        ...['--shadow-url', upstream.ready, '--shadow-sample', '1'],
-      ]),
+      await measureLeg(
+        'shadow',
+        upstream.ready,
+        workDir,
+        [
+          // The same stand-in as the new cluster: the answers match, the work is all there.
+          ...['--shadow-url', upstream.ready, '--shadow-sample', '1'],
+        ],
+        csvNewlines,
+      ),
     )
   } finally {
     await pool.destroy()
