@@ -89,18 +89,29 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
     }
   }
 
-  async function record(ended: QueryRecord, verdict: ShadowVerdict): Promise<void> {
+  /** Writes the verdict; `false` when the query was deleted meanwhile (nothing to tell then). */
+  async function record(ended: QueryRecord, verdict: ShadowVerdict): Promise<boolean> {
     const updated = await deps.registry.updateShadow?.(ended.id, verdict)
-    if (!updated) return
+    if (!updated) return false
     await writeRecordFile(deps, updated)
     // A delete that ran meanwhile may have removed the record file before this write.
-    if (!(await deps.registry.get(ended.id))) await deps.store.delete(toRecordKey(ended.id))
+    if (!(await deps.registry.get(ended.id))) {
+      await deps.store.delete(toRecordKey(ended.id))
+      return false
+    }
+    return true
   }
 
   async function skip(ended: QueryRecord, message: string): Promise<void> {
+    const verdict: ShadowVerdict = {
+      ...SHADOW_PENDING,
+      status: 'SKIPPED',
+      message,
+      finishedAt: deps.now(),
+    }
+    if (!(await record(ended, verdict))) return
     metrics.countShadowVerdict('skipped')
     deps.logger.info({ queryId: ended.id, project: ended.project }, 'shadow run skipped')
-    await record(ended, { ...SHADOW_PENDING, status: 'SKIPPED', message, finishedAt: deps.now() })
   }
 
   async function run(job: ShadowJob): Promise<void> {
@@ -109,11 +120,12 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
     const ordered = hasTopLevelOrderBy(query.sql)
     let verdict: ShadowVerdict
     let shadowReader: RowHashReader | undefined
+    let primary: RowHashReader | null = null
     try {
       const signal = AbortSignal.timeout(deps.config.upstreamTimeoutMs)
       const body = await deps.shadowKylin.query(query, credentials, signal)
       shadowReader = createRowHashReader(body, (sink) => createKylinJsonSource(sink))
-      const primary = await openPrimary(ended)
+      primary = await openPrimary(ended)
       const comparison = await compareResults({
         primary: primary ?? emptyReader(),
         primaryColumns: ended.metadata ?? { names: [], types: [] },
@@ -133,7 +145,8 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
         finishedAt: deps.now(),
       }
     } catch (error) {
-      await shadowReader?.cancel(error)
+      // Neither body is left open: a stored file's handle, the shadow's connection.
+      await Promise.all([shadowReader?.cancel(error), primary?.cancel(error)])
       const message = toShadowFailure(error)
       const bothFailed = ended.state === 'FAILED'
       verdict = {
@@ -150,6 +163,8 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
         finishedAt: deps.now(),
       }
     }
+    // A query deleted meanwhile gets no verdict, and counts for nothing.
+    if (!(await record(ended, verdict))) return
     metrics.countShadowVerdict(verdict.match ? 'match' : 'mismatch')
     if (!verdict.match) {
       // Counts only: never the rows, the SQL or the message (Kylin's quote the SQL).
@@ -165,7 +180,6 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
         'shadow mismatch',
       )
     }
-    await record(ended, verdict)
   }
 
   /** The stored primary result read back as row hashes; `null` when the primary failed. */
