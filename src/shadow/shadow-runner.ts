@@ -33,6 +33,11 @@ import { createRowHashReader, type RowHashReader } from './row-hashes.ts'
  * record was sampled at submit (`record.shadow`); it returns at once.
  */
 export interface ShadowRunner extends ShadowHandOff {
+  /**
+   * Shutdown: stops the shadow runs going on here (each ends FAILED with `reason`) and skips the
+   * waiting ones, so that no shadow holds a shutdown up.
+   */
+  abortAll(reason: string): void
   /** Shadow runs going on here, and waiting for a slot. */
   readonly active: number
   readonly queued: number
@@ -68,6 +73,9 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
   const metrics = deps.metrics ?? NO_METRICS
   const queue: ShadowJob[] = []
   let active = 0
+  const running = new Set<AbortController>()
+  /** Set by `abortAll`: later hand-offs are skipped with it. */
+  let closedReason: string | undefined
 
   function pump(): void {
     while (active < settings.maxConcurrent && queue.length > 0) {
@@ -121,8 +129,13 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
     let verdict: ShadowVerdict
     let shadowReader: RowHashReader | undefined
     let primary: RowHashReader | null = null
+    const stop = new AbortController()
+    running.add(stop)
     try {
-      const signal = AbortSignal.timeout(deps.config.upstreamTimeoutMs)
+      const signal = AbortSignal.any([
+        stop.signal,
+        AbortSignal.timeout(deps.config.upstreamTimeoutMs),
+      ])
       const body = await deps.shadowKylin.query(query, credentials, signal)
       shadowReader = createRowHashReader(body, (sink) => createKylinJsonSource(sink))
       primary = await openPrimary(ended)
@@ -147,26 +160,34 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
     } catch (error) {
       // Neither body is left open: a stored file's handle, the shadow's connection.
       await Promise.all([shadowReader?.cancel(error), primary?.cancel(error)])
-      const message = toShadowFailure(error)
+      const reason: unknown = stop.signal.reason
+      const stopped = stop.signal.aborted && reason instanceof Error
+      const message = stopped ? reason.message : toShadowFailure(error)
       const bothFailed = ended.state === 'FAILED'
       verdict = {
         status: 'FAILED',
         // Both runs failing is the same answer: the new cluster refuses what the old one did.
-        match: bothFailed,
+        // Stopped by a shutdown: no answer of the new cluster, so no verdict either way.
+        match: stopped ? null : bothFailed,
         rows: null,
         primaryRows: bothFailed ? null : ended.rows,
         sha256: null,
-        firstDifference: bothFailed
-          ? null
-          : `the shadow run failed where the primary answered ${ended.rows} rows`,
+        firstDifference:
+          stopped || bothFailed
+            ? null
+            : `the shadow run failed where the primary answered ${ended.rows} rows`,
         message,
         finishedAt: deps.now(),
       }
+    } finally {
+      running.delete(stop)
     }
     // A query deleted meanwhile gets no verdict, and counts for nothing.
     if (!(await record(ended, verdict))) return
-    metrics.countShadowVerdict(verdict.match ? 'match' : 'mismatch')
-    if (!verdict.match) {
+    metrics.countShadowVerdict(
+      verdict.match === null ? 'skipped' : verdict.match ? 'match' : 'mismatch',
+    )
+    if (verdict.match === false) {
       // Counts only: never the rows, the SQL or the message (Kylin's quote the SQL).
       deps.logger.warn(
         {
@@ -210,6 +231,11 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
   return {
     afterPrimary(ended, query, credentials) {
       if (!ended.shadow) return
+      if (closedReason !== undefined) {
+        const reason = closedReason
+        deps.defer(() => skip(ended, reason).catch(() => {}))
+        return
+      }
       if (ended.state === 'SUCCESSFUL' && formatOf(ended.options) !== 'csv') {
         deps.defer(() =>
           skip(
@@ -230,6 +256,11 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
       }
       queue.push({ ended, query, credentials })
       pump()
+    },
+    abortAll(reason) {
+      closedReason = reason
+      for (const job of queue.splice(0)) deps.defer(() => skip(job.ended, reason).catch(() => {}))
+      for (const stop of running) stop.abort(new Error(reason))
     },
     get active() {
       return active

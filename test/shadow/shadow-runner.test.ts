@@ -3,6 +3,9 @@
  * none, the concurrency limit and its bounded queue (past it: SKIPPED), the counters in /metrics
  * and the one log line per mismatch (never rows or SQL).
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/config.ts'
@@ -167,5 +170,34 @@ describe('shadow runs on Node', () => {
     expect(all).not.toContain('kylin_sales')
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
     expect(metrics).toContain('kylin_gateway_shadow_verdicts_total{outcome="mismatch"} 1')
+  })
+
+  it('never holds a shutdown up: a running shadow ends FAILED without a verdict, kept on disk', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'shadow-shutdown-'))
+    try {
+      const gateway = await startGateway({ STORE: 'fs', DATA_DIR: dataDir })
+      // Never answers: only the shutdown ends this shadow run.
+      shadow.setQueryHandler(() => new Promise<void>(() => {}))
+      const id = await submit(gateway, 'select * from kylin_sales')
+      const ended = await waitFor(gateway, id, (d) => d.status !== 'RUNNING')
+      expect(ended).toMatchObject({ status: 'SUCCESSFUL', shadow: { status: 'RUNNING' } })
+      const started = performance.now()
+      await gateway.close()
+      gateways.splice(gateways.indexOf(gateway), 1)
+      expect(performance.now() - started).toBeLessThan(5000)
+      const kept = JSON.parse(await readFile(join(dataDir, `${id}.json`), 'utf8')) as {
+        state: string
+        shadow: Record<string, unknown>
+      }
+      expect(kept.state).toBe('SUCCESSFUL')
+      expect(kept.shadow).toMatchObject({
+        status: 'FAILED',
+        match: null,
+        firstDifference: null,
+      })
+      expect(kept.shadow.message).toContain('shut down before the shadow run ended')
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 })
