@@ -15,8 +15,16 @@ import type { QueryRecord, UpstreamQuery } from './domain/query.ts'
 
 /** Where a query sampled for a shadow run goes once its primary run has ended (shadow/). */
 export interface ShadowHandOff {
-  /** Returns at once: the shadow runs later, on its own limit, never delaying the query. */
-  afterPrimary(ended: QueryRecord, query: UpstreamQuery, credentials: Credentials): void
+  /**
+   * Returns at once: the shadow runs later, on its own limit, never delaying the query. A query
+   * `stopped` (by its user, a delete or a shutdown) is not shadowed: its verdict says so.
+   */
+  afterPrimary(
+    ended: QueryRecord,
+    query: UpstreamQuery,
+    credentials: Credentials,
+    stopped?: boolean,
+  ): void
 }
 
 export interface AppDeps {

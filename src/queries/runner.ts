@@ -204,8 +204,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           .catch(() => {})
         metrics.countFinishedQuery('FAILED')
         await notify(failed)
-        // Not after a stop or a shutdown: those are ours, not an answer of the old cluster.
-        if (!controller.signal.aborted) deps.shadow?.afterPrimary(failed, query, credentials)
+        // A stop or a shutdown is ours, not an answer of the old cluster: nothing to compare.
+        deps.shadow?.afterPrimary(failed, query, credentials, controller.signal.aborted)
       } else {
         await removeFilesIfDeleted(deps, id).catch(() => {})
         await notifyDeleted(message)

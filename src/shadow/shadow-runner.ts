@@ -229,10 +229,12 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
   }
 
   return {
-    afterPrimary(ended, query, credentials) {
+    afterPrimary(ended, query, credentials, stopped) {
       if (!ended.shadow) return
-      if (closedReason !== undefined) {
-        const reason = closedReason
+      if (closedReason !== undefined || stopped) {
+        const reason =
+          closedReason ??
+          'Skipped: the query was stopped before it ended, so there is no answer to compare.'
         deps.defer(() => skip(ended, reason).catch(() => {}))
         return
       }

@@ -22,6 +22,7 @@ beforeAll(async () => {
 
 afterEach(() => {
   shadow.setQueryHandler(null)
+  primary.setQueryHandler(null)
 })
 
 afterAll(async () => {
@@ -170,6 +171,27 @@ describe('shadow runs on Node', () => {
     expect(all).not.toContain('kylin_sales')
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text()
     expect(metrics).toContain('kylin_gateway_shadow_verdicts_total{outcome="mismatch"} 1')
+  })
+
+  it('shadows no stopped query: its verdict says it was skipped', async () => {
+    const gateway = await startGateway({})
+    const before = shadowQueries()
+    primary.setQueryHandler(() => new Promise<void>(() => {}))
+    const id = await submit(gateway, 'select * from kylin_sales')
+    expect((await statusOf(gateway, id)).shadow).toMatchObject({ status: 'RUNNING' })
+    const stop = await fetch(`${gateway.url}/kylin/api/async_query/stop/${id}`, {
+      method: 'DELETE',
+      headers: { Authorization: BASIC.ANALYST },
+    })
+    expect(stop.status).toBe(200)
+    const ended = await waitFor(
+      gateway,
+      id,
+      (d) => d.status !== 'RUNNING' && d.shadow?.status !== 'RUNNING',
+    )
+    expect(ended).toMatchObject({ status: 'FAILED', shadow: { status: 'SKIPPED', match: null } })
+    expect(ended.shadow!.message).toContain('stopped')
+    expect(shadowQueries()).toBe(before)
   })
 
   it('never holds a shutdown up: a running shadow ends FAILED without a verdict, kept on disk', async () => {
