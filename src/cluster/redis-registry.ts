@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { createLuaScript } from './redis-client.ts'
-import type { QueryRecord, QueryState } from '../domain/query.ts'
+import type { QueryRecord, QueryState, ShadowVerdict } from '../domain/query.ts'
 import type { QuerySummary, Registry } from '../registry/types.ts'
 import { collectListPage, fromListKey, type ListEntry } from '../registry/list-page.ts'
 import {
@@ -61,6 +61,7 @@ export interface LostLease {
 }
 
 export interface RedisRegistry extends Registry {
+  updateShadow(id: string, shadow: ShadowVerdict): Promise<QueryRecord | null>
   /**
    * Renews the lease of every RUNNING record this registry object created (this instance's
    * queries, queued or running); answers, and forgets, those that hold none any more.
