@@ -10,6 +10,22 @@ import type { Registry } from './registry/types.ts'
 import type { BlobStore } from './store/types.ts'
 import type { KylinClient } from './upstream/types.ts'
 import type { WebhookNotifier } from './webhooks/types.ts'
+import type { Credentials } from './domain/caller.ts'
+import type { QueryRecord, UpstreamQuery } from './domain/query.ts'
+
+/** Where a query sampled for a shadow run goes once its primary run has ended (shadow/). */
+export interface ShadowHandOff {
+  /**
+   * Returns at once: the shadow runs later, on its own limit, never delaying the query. A query
+   * `stopped` (by its user, a delete or a shutdown) is not shadowed: its verdict says so.
+   */
+  afterPrimary(
+    ended: QueryRecord,
+    query: UpstreamQuery,
+    credentials: Credentials,
+    stopped?: boolean,
+  ): void
+}
 
 export interface AppDeps {
   config: Config
@@ -40,4 +56,6 @@ export interface AppDeps {
    * Durable Object storage); callback URLs are refused at submit when absent or webhooks are off.
    */
   webhooks?: WebhookNotifier
+  /** Shadow runs (KYLIN_SHADOW_URL); absent: none, even for records sampled at submit. */
+  shadow?: ShadowHandOff
 }

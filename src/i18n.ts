@@ -131,6 +131,10 @@ const CATALOG = {
     en: 'Access denied. Only admin users can list the queries of another user',
     cn: '拒绝访问。仅管理员可以列出其他用户的查询',
   },
+  DENIED_SHADOW_REPORT: {
+    en: 'Access denied. Only admin users can read the shadow report',
+    cn: '拒绝访问。仅管理员可以查看影子运行报告',
+  },
   LIST_CURSOR_INVALID: {
     en: 'The cursor is not one this list gave out. Send the next_cursor of the previous page as it was, or leave it out to start from the newest query.',
     cn: '该 cursor 不是本列表给出的。请原样发送上一页的 next_cursor，或不带它从最新的查询开始。',

@@ -74,6 +74,7 @@ const LAYERS = [
   ['console'],
   ['api', 'cluster'],
   ['queries'],
+  ['shadow'],
   ['identity', 'export'],
   ['deps.ts'],
   ['ops', 'registry', 'webhooks'],

@@ -19,7 +19,12 @@ import {
   schemaRef,
   toParameterSchema,
 } from './openapi-components.ts'
-import { idempotencyKeySchema, listQuerySchema, olderThanSchema } from './schemas.ts'
+import {
+  idempotencyKeySchema,
+  listQuerySchema,
+  olderThanSchema,
+  shadowReportQuerySchema,
+} from './schemas.ts'
 
 /** Where app.ts mounts the router; the paths declared here are relative to it. */
 export const ASYNC_QUERY_PATH = '/kylin/api/async_query'
@@ -122,6 +127,29 @@ const deleteAll = createRoute({
   ],
   responses: {
     '200': jsonAnswer('Deleted', 'DeletedEnvelope'),
+    ...errors({
+      '400': 'BadRequest',
+      '401': 'Unauthorized',
+      '403': 'Forbidden',
+      '502': 'UpstreamUnavailable',
+    }),
+  },
+})
+
+const shadowReport = createRoute({
+  method: 'get',
+  path: '/shadow_report',
+  tags,
+  operationId: 'getShadowReport',
+  summary: 'Mismatches of shadow runs (admins)',
+  description:
+    'With KYLIN_SHADOW_URL set, sampled queries run again on the new cluster and their results ' +
+    'are compared. This lists the shadow runs that ended in the last `hours` whose answer ' +
+    'differed (or that failed where the primary answered), newest first: query id, project, ' +
+    'user, a SHA-256 of the SQL, both row counts and the first difference. Never a row or the SQL.',
+  request: { query: shadowReportQuerySchema },
+  responses: {
+    '200': jsonAnswer('The report', 'ShadowReportEnvelope'),
     ...errors({
       '400': 'BadRequest',
       '401': 'Unauthorized',
@@ -355,6 +383,7 @@ export const ASYNC_QUERY_ROUTES = {
   submit,
   list,
   deleteAll,
+  shadowReport,
   status,
   events,
   metadata,

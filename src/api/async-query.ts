@@ -34,7 +34,7 @@ import {
 } from './result-form.ts'
 import { toResultType } from './result-type.ts'
 import { sendEnvelope, sendEnvelopeText, toEnvelope } from './envelope.ts'
-import { STATUS_DENIAL, toIntegrity, toStatusBody } from './status-answer.ts'
+import { STATUS_DENIAL, toIntegrity, toShadowAnswer, toStatusBody } from './status-answer.ts'
 import { toStatusWait } from './status-wait.ts'
 import { createStatusEventStream, EVENT_STREAM_HEADERS, toLastEventId } from './status-events.ts'
 import { translate } from '../i18n.ts'
@@ -42,6 +42,7 @@ import {
   LIST_LIMIT,
   listQuerySchema,
   olderThanPattern,
+  shadowReportQuerySchema,
   submitSchema,
   type SubmitBody,
 } from './schemas.ts'
@@ -171,6 +172,30 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     })
   })
 
+  serve(routes.shadowReport, async (c) => {
+    const parsed = shadowReportQuerySchema.safeParse(c.req.query())
+    if (!parsed.success) throw toValidationError(parsed.error, 'query')
+    const hours = parsed.data.hours ?? 24
+    const report = await queries.shadowReport(c.get('identity'), hours)
+    return sendEnvelope(c, c.get('dialect'), {
+      since: new Date(report.since).toISOString(),
+      compared: report.compared,
+      matched: report.matched,
+      mismatches: report.mismatches.map((m) => ({
+        query_id: m.id,
+        project: m.project,
+        user: m.owner,
+        sql_digest: m.sqlDigest,
+        primary_rows: m.primaryRows,
+        shadow_rows: m.shadowRows,
+        shadow_status: m.shadowStatus,
+        first_difference: m.firstDifference,
+        finished_at: new Date(m.finishedAt).toISOString(),
+      })),
+      truncated: report.truncated,
+    })
+  })
+
   // The lane in status-poll-lane.ts answers most polls before the router; the rest come here.
   serve(routes.status, async (c) => {
     const id = c.req.param('id')
@@ -229,6 +254,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     const envelope = {
       ...toEnvelope([metadata.names, metadata.types]),
       ...toIntegrity(record),
+      ...(record.shadow ? { shadow: toShadowAnswer(record.shadow) } : {}),
     }
     return sendEnvelopeText(c, c.get('dialect'), JSON.stringify(envelope))
   })

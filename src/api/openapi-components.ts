@@ -22,6 +22,7 @@ import {
   v4RefusedFormatSchema,
   v4StatusAnswerSchema,
   v4SubmitAnswerSchema,
+  shadowReportAnswerSchema,
 } from './responses.ts'
 import { linkRequestSchema, submitSchema } from './schemas.ts'
 
@@ -55,6 +56,7 @@ const NAMED_SCHEMAS = {
   StopEnvelope: stopEnvelopeSchema,
   LinkRequest: linkRequestSchema,
   LinkEnvelope: toEnvelopeSchema(linkAnswerSchema),
+  ShadowReportEnvelope: toEnvelopeSchema(shadowReportAnswerSchema),
   ErrorEnvelope: errorEnvelopeSchema,
 } satisfies Record<string, z.ZodType>
 

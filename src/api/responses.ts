@@ -93,12 +93,46 @@ const integrity = {
     }),
 }
 
+/** The verdict of a shadow run (KYLIN_SHADOW_URL), present only on a query sampled for one. */
+export const shadowAnswerSchema = z
+  .strictObject({
+    status: z.enum(['RUNNING', 'SUCCESSFUL', 'FAILED', 'SKIPPED']).meta({
+      description:
+        'RUNNING until the shadow run ends (it starts once the query has ended); SKIPPED when its queue was full or the result is not csv',
+    }),
+    match: z.boolean().nullable().meta({
+      description:
+        'Whether the new cluster gave the same answer: columns, row count and rows (in order only under a top-level ORDER BY); null until known',
+    }),
+    rows: byteCount.nullable().meta({ description: 'Rows the shadow answered' }),
+    primary_rows: byteCount.nullable().meta({ description: 'Rows of the primary result compared' }),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable()
+      .meta({ description: "SHA-256 of the shadow's columns, row count and row hashes" }),
+    first_difference: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          'Where the answers first differ, in words (a row number when compared in order); never a row',
+        examples: ['row 3 differs (compared in order: the SQL has a top-level ORDER BY)'],
+      }),
+    message: z
+      .string()
+      .optional()
+      .meta({ description: "FAILED: the shadow run's message; SKIPPED: why it did not run" }),
+  })
+  .meta({ description: 'The shadow run of this query (only when shadowed)' })
+
 export const legacyStatusAnswerSchema = z.strictObject({
   queryID: queryId,
   status: queryStatusSchema,
   info,
   ...progress,
   ...integrity,
+  shadow: shadowAnswerSchema.optional(),
 })
 
 export const v4StatusAnswerSchema = z.strictObject({
@@ -107,6 +141,7 @@ export const v4StatusAnswerSchema = z.strictObject({
   info,
   ...progress,
   ...integrity,
+  shadow: shadowAnswerSchema.optional(),
 })
 
 export const metadataAnswerSchema = z.tuple([z.array(z.string()), z.array(z.string())]).meta({
@@ -169,6 +204,33 @@ export const v4ListAnswerSchema = z.strictObject({
   next_cursor: nextCursor,
 })
 
+/** The shadow report (admins): the shadow runs of a window and their mismatches, never a row. */
+export const shadowReportAnswerSchema = z.strictObject({
+  since: z.string().meta({
+    description: 'Start of the window, ISO 8601 in UTC',
+    examples: ['2026-01-01T00:00:00.000Z'],
+  }),
+  compared: byteCount.meta({ description: 'Shadow runs that ended in the window with a verdict' }),
+  matched: byteCount.meta({ description: 'Of those, the ones whose answers matched' }),
+  mismatches: z.array(
+    z.strictObject({
+      query_id: queryId,
+      project: z.string(),
+      user: z.string().meta({ description: 'Who submitted it' }),
+      sql_digest: z
+        .string()
+        .nullable()
+        .meta({ description: 'SHA-256 of the SQL, whitespace normalised (never the SQL)' }),
+      primary_rows: byteCount.nullable(),
+      shadow_rows: byteCount.nullable(),
+      shadow_status: z.string().meta({ examples: ['SUCCESSFUL', 'FAILED'] }),
+      first_difference: z.string().nullable(),
+      finished_at: z.string().meta({ description: 'When the verdict was recorded, ISO 8601' }),
+    }),
+  ),
+  truncated: z.boolean().meta({ description: 'More mismatches than the 1,000 newest listed' }),
+})
+
 export const linkAnswerSchema = z.strictObject({
   url: z.string().meta({
     description:
@@ -198,6 +260,7 @@ export const metadataEnvelopeSchema = z.strictObject({
   rows: byteCount.meta({ description: 'Rows of the result', examples: [1200] }),
   bytes: byteCount.meta({ description: 'Bytes of the stored file', examples: [48213] }),
   sha256: integrity.sha256,
+  shadow: shadowAnswerSchema.optional(),
 })
 
 /** Kylin 5's stop answers `data: ""` and says what happens in `msg`. */

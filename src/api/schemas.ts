@@ -173,6 +173,17 @@ export const olderThanSchema = z
     examples: ['2026-01-01 00:00:00'],
   })
 
+/** The shadow report's window: `hours` back from now, 24 by default, at most 90 days. */
+export const shadowReportQuerySchema = z.object({
+  hours: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number of hours')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be 1 or more').max(2160, 'must be at most 2160 (90 days)'))
+    .optional()
+    .meta({ description: 'How many hours back, 1 to 2160 (default 24)', examples: ['24'] }),
+})
+
 /** A submit's `Idempotency-Key` header: visible ASCII, so it can be logged and compared safely. */
 export const idempotencyKeySchema = z
   .string()

@@ -3,7 +3,7 @@
  * replaces it on every change, so a poll of an unchanged record reuses the JSON built for it.
  * Portable.
  */
-import type { QueryRecord } from '../domain/query.ts'
+import type { QueryRecord, ShadowVerdict } from '../domain/query.ts'
 import { translate, type Language } from '../i18n.ts'
 import type { Denial } from '../queries/query-service.ts'
 import type { Dialect } from './dialect.ts'
@@ -72,7 +72,24 @@ function toStatusData(
   } else {
     Object.assign(data, { status: 'FAILED', info: record.error ?? '' })
   }
+  if (record?.shadow) data.shadow = toShadowAnswer(record.shadow)
   return data
+}
+
+/**
+ * The verdict of a query's shadow run as answered beside Kylin's fields (status, metadata): no
+ * row of the shadow's result, only counts, a hash and where the answers differ.
+ */
+export function toShadowAnswer(shadow: ShadowVerdict): Record<string, unknown> {
+  return {
+    status: shadow.status,
+    match: shadow.match,
+    rows: shadow.rows,
+    primary_rows: shadow.primaryRows,
+    sha256: shadow.sha256,
+    first_difference: shadow.firstDifference,
+    ...(shadow.message !== undefined ? { message: shadow.message } : {}),
+  }
 }
 
 /** Rows, bytes and SHA-256 (hex) of a finished result; the hash is absent where none was kept. */

@@ -11,6 +11,10 @@ import type { QueryRecord } from '../domain/query.ts'
 export const INSTANCE_LOST_MESSAGE =
   'The gateway instance running this query stopped before it finished; no result was kept. Please submit it again.'
 
+/** A shadow run is never taken over by another instance: the lost query's says so. */
+export const SHADOW_INSTANCE_LOST_MESSAGE =
+  'Skipped: the gateway instance running this query stopped before it ended; shadow runs are not taken over by another instance.'
+
 export interface DeadInstanceSweeperOptions extends Pick<AppDeps, 'store' | 'logger' | 'now'> {
   registry: RedisRegistry
   intervalMs: number
@@ -29,9 +33,18 @@ export function startDeadInstanceSweeper(options: DeadInstanceSweeperOptions): D
 
   async function sweep(): Promise<number> {
     const failed = await registry.failExpired(INSTANCE_LOST_MESSAGE, options.now())
-    for (const record of failed) {
+    for (const found of failed) {
       // A partial result the dead instance left is no result; the record file tells the truth.
-      await store.delete(toResultKey(record.id))
+      await store.delete(toResultKey(found.id))
+      const record =
+        found.shadow?.status === 'RUNNING'
+          ? ((await registry.updateShadow(found.id, {
+              ...found.shadow,
+              status: 'SKIPPED',
+              message: SHADOW_INSTANCE_LOST_MESSAGE,
+              finishedAt: options.now(),
+            })) ?? found)
+          : found
       await writeRecordFile({ store }, record)
       if (!(await registry.get(record.id))) await store.delete(toRecordKey(record.id))
       logger.warn({ queryId: record.id }, 'query of a stopped instance ended FAILED')

@@ -168,6 +168,19 @@ announce(prefix, ARGV[1])
 return redis.call('HGETALL', KEYS[1])
 `
 
+/**
+ * KEYS: record. ARGV: id, shadow (JSON). Sets the shadow verdict whatever the state (the shadow
+ * runs after the query ended) and changes nothing else; the record keeps its TTL. Answers the
+ * record's fields, or nil when it is gone.
+ */
+export const UPDATE_SHADOW_LUA = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HSET', KEYS[1], 'shadow', ARGV[2])
+bump(KEYS[1])
+announce(prefix_of(KEYS[1], ARGV[1]), ARGV[1])
+return redis.call('HGETALL', KEYS[1])
+`
+
 /** KEYS: record, index, running. ARGV: id. 1 when the record was there. */
 export const DELETE_LUA = `${PRELUDE}
 local prefix = prefix_of(KEYS[1], ARGV[1])

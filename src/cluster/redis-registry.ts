@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { createLuaScript } from './redis-client.ts'
-import type { QueryRecord, QueryState } from '../domain/query.ts'
+import type { QueryRecord, QueryState, ShadowVerdict } from '../domain/query.ts'
 import type { QuerySummary, Registry } from '../registry/types.ts'
 import { collectListPage, fromListKey, toSummary, type ListEntry } from '../registry/list-page.ts'
 import {
@@ -16,6 +16,7 @@ import {
   GET_LUA,
   RENEW_LUA,
   UPDATE_LUA,
+  UPDATE_SHADOW_LUA,
 } from './redis-registry-lua.ts'
 import { toRegistryFullError } from '../registry/registry-full.ts'
 import { isReusableBy } from '../registry/reusable.ts'
@@ -24,6 +25,7 @@ import { createChangeNotifier, type ChangeNotifier } from '../registry/change-no
 const createScript = createLuaScript(CREATE_LUA)
 const getScript = createLuaScript(GET_LUA)
 const updateScript = createLuaScript(UPDATE_LUA)
+const updateShadowScript = createLuaScript(UPDATE_SHADOW_LUA)
 const deleteScript = createLuaScript(DELETE_LUA)
 const renewScript = createLuaScript(RENEW_LUA)
 const failExpiredScript = createLuaScript(FAIL_EXPIRED_LUA)
@@ -60,6 +62,7 @@ export interface LostLease {
 }
 
 export interface RedisRegistry extends Registry {
+  updateShadow(id: string, shadow: ShadowVerdict): Promise<QueryRecord | null>
   /**
    * Renews the lease of every RUNNING record this registry object created (this instance's
    * queries, queued or running); answers, and forgets, those that hold none any more.
@@ -182,6 +185,15 @@ export function createRedisRegistry(options: RedisRegistryOptions): RedisRegistr
       const record = fromFields(fields)
       if (record.state !== 'RUNNING') held.delete(id)
       return record
+    },
+
+    async updateShadow(id, shadow) {
+      const fields = (await updateShadowScript.run(
+        redis,
+        [keys.record(id)],
+        [id, JSON.stringify(shadow)],
+      )) as string[] | null
+      return fields ? fromFields(fields) : null
     },
 
     async delete(id) {

@@ -7,6 +7,7 @@ import { toRedactedUrl } from '../redact-url.ts'
 import { toRedisSettings, type RedisSettings } from './cluster-settings.ts'
 import { toLinkSettings, type LinkSettings } from './link-settings.ts'
 import { flagOf, SECRET_SETTINGS, SETTINGS, settingsSchema } from './settings.ts'
+import { toShadowSettings, type ShadowSettings } from './shadow-settings.ts'
 import { toS3Settings, type S3Settings } from './store-settings.ts'
 import { toWebhookSettings, type WebhookSettings } from './webhook-settings.ts'
 
@@ -51,6 +52,8 @@ export interface Config {
   redis?: RedisSettings
   /** Present when WEBHOOK_SECRET and WEBHOOK_ALLOWED_HOSTS are both set: webhooks are on. */
   webhooks?: WebhookSettings
+  /** Present when KYLIN_SHADOW_URL is set: sampled queries run again there and are compared. */
+  shadow?: ShadowSettings
 }
 
 /**
@@ -128,5 +131,6 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     registry: c.REGISTRY,
     ...(c.REGISTRY === 'redis' ? { redis: toRedisSettings(c) } : {}),
     ...(toWebhookSettings(c) ? { webhooks: toWebhookSettings(c) } : {}),
+    ...(toShadowSettings(c) ? { shadow: toShadowSettings(c) } : {}),
   }
 }

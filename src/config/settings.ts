@@ -9,6 +9,7 @@ import { QUERY_SETTINGS } from './query-settings.ts'
 import { REQUEST_SETTINGS } from './request-settings.ts'
 import { SERVER_SETTINGS } from './server-settings.ts'
 import { STORE_SETTINGS } from './store-settings.ts'
+import { SHADOW_SETTINGS } from './shadow-settings.ts'
 import { WEBHOOK_SETTINGS } from './webhook-settings.ts'
 
 export const SETTINGS = {
@@ -19,6 +20,7 @@ export const SETTINGS = {
   ...LINK_SETTINGS,
   ...CLUSTER_SETTINGS,
   ...WEBHOOK_SETTINGS,
+  ...SHADOW_SETTINGS,
 } as const
 
 export type SettingName = keyof typeof SETTINGS

@@ -58,6 +58,30 @@ export interface ColumnMetadata {
   scales?: (number | null)[]
 }
 
+/** Where the second run of a query on the new cluster is (see shadow/): its own states. */
+export type ShadowStatus = 'RUNNING' | 'SUCCESSFUL' | 'FAILED' | 'SKIPPED'
+
+/**
+ * The verdict of a shadow run: the query run again on `KYLIN_SHADOW_URL` once the primary run
+ * ended, its result compared by hash with the primary's. Nothing of the shadow's result is kept.
+ */
+export interface ShadowVerdict {
+  status: ShadowStatus
+  /** Whether both runs gave the same answer; `null` until known (RUNNING, SKIPPED). */
+  match: boolean | null
+  /** Rows the shadow answered (`null` until it answered). */
+  rows: number | null
+  /** Rows of the primary result compared against (`null` when the primary failed). */
+  primaryRows: number | null
+  /** SHA-256 (hex) of the shadow's columns and rows as compared (see shadow/row-digest.ts). */
+  sha256: string | null
+  /** Where the two answers first differ, in words; `null` when they match or are not compared. */
+  firstDifference: string | null
+  /** FAILED: the shadow run's own message; SKIPPED: why it did not run. */
+  message?: string
+  finishedAt?: number
+}
+
 export interface QueryRecord {
   id: string
   /** Username of the submitter, as the upstream reported it. */
@@ -80,6 +104,10 @@ export interface QueryRecord {
    * output options): a later submit with `reuse_max_age` finds this result by it. Not the SQL.
    */
   reuseKey?: string
+  /** The shadow run of a sampled query (KYLIN_SHADOW_URL); absent: not shadowed. */
+  shadow?: ShadowVerdict
+  /** SHA-256 (hex) of the SQL, whitespace normalised: kept for shadowed queries only (report). */
+  sqlDigest?: string
   /** SHA-256 (hex) of the stored CSV, computed on the way through. */
   sha256?: string
   /** Whether the upstream answered with a partial result. */

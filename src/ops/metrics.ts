@@ -21,7 +21,11 @@ export interface GatewayMetrics {
   /** Every identity look-up; misses are the ones that asked the upstream. Hits = the rest. */
   countIdentityLookup(): void
   countIdentityMiss(): void
+  /** A shadow run's verdict (shadow/shadow-runner.ts): same answer, another, or not run. */
+  countShadowVerdict(outcome: ShadowOutcome): void
 }
+
+export type ShadowOutcome = 'match' | 'mismatch' | 'skipped'
 
 const nothing = () => {}
 
@@ -34,6 +38,7 @@ export const NO_METRICS: GatewayMetrics = Object.freeze({
   countDownloadBytes: nothing,
   countIdentityLookup: nothing,
   countIdentityMiss: nothing,
+  countShadowVerdict: nothing,
 })
 
 const TIMEOUT_CODES = new Set([

@@ -16,6 +16,10 @@ import { findReusableResult, toReuseKey } from './result-reuse.ts'
 import type { ListPage, ListPosition } from '../registry/types.ts'
 import type { QueryRunner } from './runner.ts'
 import { createFollowing, type FollowingOptions } from './followed-result.ts'
+import { isShadowSampled, SHADOW_PENDING } from '../shadow/shadow-runner.ts'
+import { collectShadowReport, type ShadowReport } from '../shadow/shadow-report.ts'
+import { sha256Hex } from '../sha256.ts'
+import { normaliseSqlWhitespace } from './sql-whitespace.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
 
 /** When to try again after a 429 or 503, in seconds. */
@@ -107,6 +111,8 @@ export interface QueryService {
   stop(record: QueryRecord, reason: string): Promise<boolean>
   /** From now on submits answer 503: the gateway is shutting down. */
   drain(): void
+  /** Admins: the shadow runs ended in the last `hours` and their mismatches. */
+  shadowReport(identity: UserIdentity, hours: number): Promise<ShadowReport>
   /** Removes one query, its result and its record; a running one is stopped. */
   remove(record: QueryRecord): Promise<void>
   /**
@@ -202,6 +208,8 @@ export function createQueryService(
         )
         if (earlier) return { record: earlier, reused: true }
       }
+      // Drawn at submit, so the status says from the start that a shadow run will follow.
+      const shadow = deps.config.shadow && isShadowSampled(deps.config.shadow, input.query.project)
       const now = deps.now()
       const record: QueryRecord = {
         id: deps.newId(),
@@ -216,6 +224,13 @@ export function createQueryService(
         reuseKey,
         ...(idempotency ? { idempotency } : {}),
         ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
+        ...(shadow
+          ? {
+              shadow: SHADOW_PENDING,
+              // For the mismatch report: which SQL, without keeping the SQL.
+              sqlDigest: await sha256Hex(normaliseSqlWhitespace(input.query.sql)),
+            }
+          : {}),
       }
       await deps.registry.create(record).catch((error: unknown) => {
         throw toNotRecordedError('registry', error)
@@ -250,6 +265,10 @@ export function createQueryService(
     follow,
     remove,
     stop: (record, reason) => runner.abort(record.id, reason),
+    async shadowReport(identity, hours) {
+      if (!identity.isAdmin) throw new ForbiddenError({ id: 'DENIED_SHADOW_REPORT' })
+      return collectShadowReport(deps.registry, deps.now() - hours * 3_600_000)
+    },
     drain() {
       draining = true
     },

@@ -60,6 +60,7 @@ export type RunnerDeps = Pick<
   | 'createHash'
   | 'metrics'
   | 'webhooks'
+  | 'shadow'
 > & {
   /** Runs the export: on threads of its own on Node; `exportResult`, in this thread, when absent. */
   exporter?: Exporter
@@ -166,6 +167,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           await notify(done)
           await writeRecordFile(deps, done)
           if (!(await removeFilesIfDeleted(deps, id))) return
+          // After the result is kept and recorded: the shadow reads it back, never delays it.
+          deps.shadow?.afterPrimary(done, query, credentials)
           // Followers end cleanly only now: the result is recorded and still there.
           live.end()
           metrics.countExport(summary.rows, stored.size)
@@ -201,6 +204,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           .catch(() => {})
         metrics.countFinishedQuery('FAILED')
         await notify(failed)
+        // A stop or a shutdown is ours, not an answer of the old cluster: nothing to compare.
+        deps.shadow?.afterPrimary(failed, query, credentials, controller.signal.aborted)
       } else {
         await removeFilesIfDeleted(deps, id).catch(() => {})
         await notifyDeleted(message)

@@ -6,7 +6,7 @@
 import { toRecordKey } from '../domain/query-id.ts'
 import type { BlobStore } from '../store/types.ts'
 import type { Credentials } from '../domain/caller.ts'
-import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
+import type { QueryRecord, ShadowVerdict, UpstreamQuery } from '../domain/query.ts'
 import type { ListPage, ListPosition, ListQuery, QuerySummary, Registry } from './types.ts'
 import { toSummary } from './list-page.ts'
 import { isReusableBy } from './reusable.ts'
@@ -16,6 +16,8 @@ export interface QueryObjectApi {
   create(record: QueryRecord): Promise<void>
   read(): Promise<QueryRecord | null>
   update(patch: Partial<Omit<QueryRecord, 'id'>>): Promise<QueryRecord | null>
+  /** Sets the shadow verdict whatever the record's state; `null` when there is no record. */
+  updateShadow(shadow: ShadowVerdict): Promise<QueryRecord | null>
   remove(): Promise<boolean>
   /** The record once its version is past `afterVersion` (`null`: deleted), or after `timeoutMs`. */
   waitForChange(afterVersion: number, timeoutMs: number): Promise<QueryRecord | null>
@@ -136,6 +138,7 @@ export function createDurableObjectRegistry(options: DurableObjectRegistryOption
       if (next && next.state !== 'RUNNING') await index(next)
       return next
     },
+    updateShadow: (id, shadow) => objects(id).updateShadow(shadow),
     async waitForChange(id, afterVersion, timeoutMs, signal) {
       // An RPC cannot be cancelled: an abort answers here at once, and the object's own wait
       // ends with its time limit (callers keep that short).

@@ -104,6 +104,14 @@ export function createMemoryRegistry(options: MemoryRegistryOptions): Registry {
       changes.notify(id)
       return next
     },
+    async updateShadow(id, shadow) {
+      const record = records.get(id, { updateAgeOnGet: false })
+      if (!record) return null
+      const next = toFrozenCopy({ ...record, shadow, version: versionOf(record) + 1 })
+      records.set(id, next, { noUpdateTTL: true })
+      changes.notify(id)
+      return next
+    },
     async delete(id) {
       const record = records.peek(id)
       if (record) forget(record)

@@ -11,6 +11,19 @@ import type { QueryRecord } from '../domain/query.ts'
 export const RESTART_MESSAGE =
   'The gateway restarted before the query finished; no result was kept. Please submit it again.'
 
+/** A shadow run is not resumed: its verdict says it was lost, with no match either way. */
+export const SHADOW_LOST_MESSAGE =
+  'The gateway restarted before the shadow run ended; it is not run again, so there is no verdict.'
+
+/** The record with a shadow run it lost (RUNNING) ended FAILED, without a verdict. */
+function withLostShadow(record: QueryRecord, now: number): QueryRecord {
+  if (record.shadow?.status !== 'RUNNING') return record
+  return {
+    ...record,
+    shadow: { ...record.shadow, status: 'FAILED', message: SHADOW_LOST_MESSAGE, finishedAt: now },
+  }
+}
+
 export interface RebuildSummary {
   /** SUCCESSFUL and FAILED queries restored as they were. */
   restored: number
@@ -41,7 +54,8 @@ export async function rebuildRegistry(deps: {
   }
   // Oldest first, so if there are more than the registry holds, the newest stay.
   records.sort((a, b) => a.createdAt - b.createdAt)
-  for (const record of records) {
+  for (const found of records) {
+    const record = withLostShadow(found, deps.now())
     if (record.state === 'RUNNING') {
       await deps.store.delete(toResultKey(record.id))
       const now = deps.now()
@@ -67,6 +81,7 @@ export async function rebuildRegistry(deps: {
         continue
       }
     }
+    if (record !== found) await writeRecordFile(deps, record)
     await deps.registry.create(record)
     summary.restored++
   }

@@ -2,7 +2,7 @@
  * The Registry contract every registry (memory, Redis, Durable Objects) keeps.
  * Portable: every method async so remote registries fit the same shape.
  */
-import type { QueryRecord, QueryState } from '../domain/query.ts'
+import type { QueryRecord, QueryState, ShadowVerdict } from '../domain/query.ts'
 
 /** What the query list shows of a record: never its options, and records keep no SQL. */
 export type QuerySummary = Pick<
@@ -50,6 +50,12 @@ export interface Registry {
    * (a finished record never changes, so a query cannot end both FAILED and SUCCESSFUL).
    */
   update(id: string, patch: Partial<Omit<QueryRecord, 'id'>>): Promise<QueryRecord | null>
+  /**
+   * Sets the shadow verdict of a record whatever its state (the shadow runs after the query
+   * ended, and changes nothing else); a change like any other: the version rises, waiters wake.
+   * `null` when the record is gone. Absent: shadow verdicts cannot be kept.
+   */
+  updateShadow?(id: string, shadow: ShadowVerdict): Promise<QueryRecord | null>
   /** Removes a record; `false` when it was not there. */
   delete(id: string): Promise<boolean>
   list(): Promise<QueryRecord[]>

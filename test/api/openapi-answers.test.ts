@@ -323,6 +323,14 @@ describe.each(DIALECTS)('answers for Accept: %s match the document', (accept) =>
     expect((await call('GET', '', { accept, auth: null })).status).toBe(401)
   })
 
+  it('the shadow report (admins), and its refusals', async () => {
+    const report = await call('GET', '/shadow_report?hours=1', { accept, auth: ADMIN })
+    expect(report.status).toBe(200)
+    expect(report.json?.data).toMatchObject({ compared: 0, matched: 0, mismatches: [] })
+    expect((await call('GET', '/shadow_report', { accept })).status).toBe(403)
+    expect((await call('GET', '/shadow_report?hours=0', { accept, auth: ADMIN })).status).toBe(400)
+  })
+
   it('signed links: made, downloaded in every format with no credentials, refused', async () => {
     deps.setQueryHandler(async () => toStream(SALES))
     /** The link's path below BASE, which `call` puts back in front. */

@@ -71,3 +71,56 @@ describe('toStatusBody', () => {
     })
   })
 })
+
+describe('the shadow verdict in the status answer', () => {
+  it('rides beside the fields of every dialect, in the documented shape, and changes with it', async () => {
+    const { legacyStatusAnswerSchema, v4StatusAnswerSchema } =
+      await import('../../src/api/responses.ts')
+    const registry = createMemoryRegistry({ maxRecords: 10 })
+    await registry.create({
+      ...RUNNING,
+      shadow: {
+        status: 'RUNNING',
+        match: null,
+        rows: null,
+        primaryRows: null,
+        sha256: null,
+        firstDifference: null,
+      },
+    })
+    const done = (await registry.update(ID, { state: 'SUCCESSFUL', rows: 2, bytes: 8 }))!
+    const running = JSON.parse(toStatusBody(ID, done, legacy, 'en').text).data
+    expect(running.shadow).toEqual({
+      status: 'RUNNING',
+      match: null,
+      rows: null,
+      primary_rows: null,
+      sha256: null,
+      first_difference: null,
+    })
+    const judged = (await registry.updateShadow!(ID, {
+      status: 'FAILED',
+      match: false,
+      rows: null,
+      primaryRows: 2,
+      sha256: null,
+      firstDifference: 'the shadow run failed where the primary answered 2 rows',
+      message: 'Table not found',
+      finishedAt: 5,
+    }))!
+    const legacyData = JSON.parse(toStatusBody(ID, judged, legacy, 'en').text).data
+    const v4Data = JSON.parse(toStatusBody(ID, judged, v4, 'en').text).data
+    expect(legacyData.shadow).toEqual({
+      status: 'FAILED',
+      match: false,
+      rows: null,
+      primary_rows: 2,
+      sha256: null,
+      first_difference: 'the shadow run failed where the primary answered 2 rows',
+      message: 'Table not found',
+    })
+    expect(legacyStatusAnswerSchema.safeParse(legacyData).success).toBe(true)
+    expect(v4StatusAnswerSchema.safeParse(v4Data).success).toBe(true)
+    expect(legacyStatusAnswerSchema.safeParse(running).success).toBe(true)
+  })
+})

@@ -12,9 +12,11 @@ import { startS3Proxy } from '../support/s3-proxy.ts'
 import { S3RVER_CREDENTIALS, startS3TestServer } from '../support/s3-server.ts'
 import { describeConformance } from './suite.ts'
 import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
+import { startShadowUpstream, stopShadowUpstream } from './shadow-cases.ts'
 
 describeConformance('node cluster (redis + s3)', async () => {
   const webhooks = await startConformanceReceivers()
+  const shadow = await startShadowUpstream()
   const [kylin, redis, s3] = await Promise.all([
     startFakeKylin(),
     startRedisServer(),
@@ -40,6 +42,7 @@ describeConformance('node cluster (redis + s3)', async () => {
     LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
     PUBLIC_URL: balancer.url,
     ...webhooks.settings,
+    ...shadow.settings,
   })
   const gateways = await Promise.all([startNodeGateway(config), startNodeGateway(config)])
   backends.push(...gateways.map((g) => g.url))
@@ -56,6 +59,7 @@ describeConformance('node cluster (redis + s3)', async () => {
       await redis.stop()
       await kylin.close()
       await stopConformanceReceivers()
+      await stopShadowUpstream()
     },
   }
 })

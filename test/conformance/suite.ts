@@ -24,6 +24,7 @@ import { parquetReadObjects } from 'hyparquet'
 import iconv from 'iconv-lite'
 import { addListreuseCases } from './listreuse-cases.ts'
 import { addConsoleCases } from './console-cases.ts'
+import { addShadowCases } from './shadow-cases.ts'
 import * as XLSX from 'xlsx'
 
 /**
@@ -109,6 +110,7 @@ const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
   addFollowCases,
   addWatchCases,
   addConsoleCases,
+  addShadowCases,
 ]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {

@@ -118,6 +118,28 @@ export function describeRegistryContract(name: string, make: MakeRegistry) {
       expect(await registry.get('done')).toEqual(failed)
     })
 
+    it('sets a shadow verdict on a finished record, and nothing else', async () => {
+      const { registry } = await make(10)
+      if (!registry.updateShadow) return
+      await registry.create(makeRecord('shadowed'))
+      const done = await registry.update('shadowed', { state: 'SUCCESSFUL', rows: 3 })
+      const verdict = {
+        status: 'SUCCESSFUL' as const,
+        match: false,
+        rows: 4,
+        primaryRows: 3,
+        sha256: 'ab'.repeat(32),
+        firstDifference: 'row counts differ: primary 3 rows, shadow 4',
+      }
+      const updated = await registry.updateShadow('shadowed', verdict)
+      expect(updated).toMatchObject({ state: 'SUCCESSFUL', rows: 3, shadow: verdict })
+      expect(updated!.version ?? 0).toBeGreaterThan(done!.version ?? 0)
+      expect(await registry.get('shadowed')).toEqual(updated)
+      // Still final: the verdict opens no door to other changes.
+      expect(await registry.update('shadowed', { rows: 9 })).toBeNull()
+      expect(await registry.updateShadow('missing', verdict)).toBeNull()
+    })
+
     it('lets exactly one of racing final updates win', async () => {
       const { registry } = await make(10)
       await registry.create(makeRecord('race'))

@@ -46,6 +46,13 @@ function createObjects() {
         own.set('record', next)
         return structuredClone(next)
       },
+      updateShadow: async (shadow) => {
+        const record = await read()
+        if (!record) return null
+        const next = { ...record, shadow }
+        own.set('record', next)
+        return structuredClone(next)
+      },
       remove: async () => own.delete('record'),
       // Never answers on its own: the abort below must.
       waitForChange: () => new Promise<QueryRecord | null>(() => {}),

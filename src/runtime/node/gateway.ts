@@ -21,6 +21,7 @@ import { messageOf } from '../../store/streams.ts'
 import type { BlobStore } from '../../store/types.ts'
 import { toOneLine } from '../../upstream/kylin-error.ts'
 import { createKylinClient } from '../../upstream/client.ts'
+import { createShadowRunner } from '../../shadow/shadow-runner.ts'
 import { createNodeDocsAssets, findSwaggerUiDist } from './docs-assets.ts'
 import { preferKylinCsvKernel } from '../../export/kylin-csv/kernel-choice.ts'
 import { createExportThreads } from './export-thread/export-threads.ts'
@@ -33,6 +34,9 @@ import { startNodeWebhooks, type NodeWebhookOptions } from './webhooks.ts'
 
 export const SHUTDOWN_MESSAGE =
   'The gateway shut down before the query finished; no result was kept. Please submit it again.'
+
+const SHADOW_SHUTDOWN_MESSAGE =
+  'The gateway shut down before the shadow run ended; it is not run again, so there is no verdict.'
 
 /** package.json's version; the file sits two levels up from both src/runtime and dist/runtime. */
 export const GATEWAY_VERSION: string = (
@@ -230,6 +234,15 @@ export async function startNodeGateway(
     metrics: prometheus.metrics,
     ...(webhooks ? { webhooks: webhooks.dispatcher } : {}),
   }
+  const shadowRunner = config.shadow
+    ? createShadowRunner({
+        ...deps,
+        shadowKylin: createKylinClient({ baseUrl: config.shadow.url, fetch: upstream.kylinFetch }),
+        settings: config.shadow,
+      })
+    : undefined
+  // Per instance: its own limit and queue; the verdict goes into the shared record.
+  if (shadowRunner) deps.shadow = shadowRunner
   const exporter = exportThreads ? createThreadedExporter(exportThreads) : undefined
   const gateway = createGateway(deps, {
     docsAssets: swaggerUiDist ? createNodeDocsAssets(swaggerUiDist) : undefined,
@@ -309,6 +322,8 @@ export async function startNodeGateway(
       }
       // What did not finish in the grace period ends FAILED (recorded beside its blob), not lost.
       await gateway.stopAll(SHUTDOWN_MESSAGE)
+      // A stopped query hands no shadow on; those still running or waiting end now.
+      shadowRunner?.abortAll(SHADOW_SHUTDOWN_MESSAGE)
       await Promise.allSettled([...background])
       // After the queries: a query stopped above has queued its event, kept for the next start.
       await webhooks?.close()

@@ -91,6 +91,13 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     help: 'Bytes of result downloads sent to clients (after gzip)',
     registers,
   })
+  const shadowVerdicts = new Counter({
+    name: 'kylin_gateway_shadow_verdicts_total',
+    help: 'Shadow runs (KYLIN_SHADOW_URL) by outcome: match, mismatch (another answer, or one run failed), skipped',
+    labelNames: ['outcome'],
+    registers,
+  })
+  for (const outcome of ['match', 'mismatch', 'skipped']) shadowVerdicts.inc({ outcome }, 0)
   new Counter({
     name: 'kylin_gateway_identity_cache_hits_total',
     help: 'Identity look-ups answered from the cache',
@@ -121,6 +128,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     countDownloadBytes: (bytes) => downloadBytes.inc(bytes),
     countIdentityLookup: () => void identityLookups++,
     countIdentityMiss: () => void identityMisses++,
+    countShadowVerdict: (outcome) => shadowVerdicts.inc({ outcome }),
   }
   return {
     metrics,

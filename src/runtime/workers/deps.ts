@@ -34,6 +34,8 @@ export interface WorkerParts {
   config: Config
   store: BlobStore
   kylin: KylinClient
+  /** The new cluster's client when KYLIN_SHADOW_URL is set (shadow runs). */
+  shadowKylin?: KylinClient
   logger: Logger
   objects: QueryObjectDirectory
   /** A stub is bound to the request that made it: ask for one per use. */
@@ -78,6 +80,14 @@ export function createWorkerParts(env: WorkerEnv): WorkerParts {
       baseUrl: config.upstreamUrl,
       fetch: (input, init) => fetch(input, init),
     }),
+    ...(config.shadow
+      ? {
+          shadowKylin: createKylinClient({
+            baseUrl: config.shadow.url,
+            fetch: (input, init) => fetch(input, init),
+          }),
+        }
+      : {}),
     logger: createConsoleLogger(config.logLevel, { service: 'kylin-async-gateway' }),
     objects: (id) => env.QUERIES.get(env.QUERIES.idFromName(id)) as unknown as QueryObjectApi,
     limiter: () =>

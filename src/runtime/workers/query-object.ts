@@ -8,11 +8,18 @@
  */
 import { DurableObject } from 'cloudflare:workers'
 import { toRecordKey, toResultKey } from '../../domain/query-id.ts'
-import { versionOf, type QueryRecord, type UpstreamQuery } from '../../domain/query.ts'
+import {
+  versionOf,
+  type QueryRecord,
+  type ShadowVerdict,
+  type UpstreamQuery,
+} from '../../domain/query.ts'
 import type { ListPage, ListPosition, ListQuery, QuerySummary } from '../../registry/types.ts'
 import { createDurableObjectRegistry, type QueryObjectApi } from '../../registry/durable-object.ts'
 import { createListIndex } from '../../registry/list-index.ts'
 import { createQueryRunner, type QueryRunner } from '../../queries/runner.ts'
+import { createShadowRunner, type ShadowRunner } from '../../shadow/shadow-runner.ts'
+import type { Registry } from '../../registry/types.ts'
 import type { FollowResult } from '../../queries/live-results.ts'
 import { writeRecordFile } from '../../registry/record-file.ts'
 import type { Credentials } from '../../domain/caller.ts'
@@ -88,6 +95,15 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     return next
   }
 
+  async updateShadow(shadow: ShadowVerdict): Promise<QueryRecord | null> {
+    const record = await this.read()
+    if (!record) return null
+    const next: QueryRecord = { ...record, shadow, version: versionOf(record) + 1 }
+    await this.ctx.storage.put('record', next)
+    this.wakeWaiters()
+    return next
+  }
+
   async remove(): Promise<boolean> {
     const record = await this.read()
     if (record && this.runningId === record.id) {
@@ -148,6 +164,7 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     const webhooks = this.webhookDispatcher()
     const runner = createQueryRunner(
       {
+        ...(this.shadowRunner(parts, registry) ?? {}),
         config: parts.config,
         store: parts.store,
         registry,
@@ -176,6 +193,30 @@ export class QueryObject extends DurableObject<WorkerEnv> {
     )
     await this.scheduleAlarm()
     await runner.start(record, query, credentials)
+  }
+
+  /**
+   * The shadow run of this object's query, after its primary run, kept alive by `waitUntil`: at
+   * most one here (one query an object), so SHADOW_MAX_CONCURRENT is not shared across objects.
+   */
+  private shadowRunner(
+    parts: WorkerParts,
+    registry: Registry,
+  ): { shadow: ShadowRunner } | undefined {
+    if (!parts.config.shadow || !parts.shadowKylin) return undefined
+    return {
+      shadow: createShadowRunner({
+        config: parts.config,
+        store: parts.store,
+        registry,
+        logger: parts.logger,
+        defer: (task) => this.ctx.waitUntil(task()),
+        now: Date.now,
+        createHash: createDigestHash,
+        shadowKylin: parts.shadowKylin,
+        settings: parts.config.shadow,
+      }),
+    }
   }
 
   /**
