@@ -2,7 +2,8 @@
  * createApp(deps): the one Hono app every runtime and every test builds. Portable.
  * /kylin/api/async_query/* is served here; every other /kylin/* request passes through.
  */
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { createAsyncQueryRoutes } from './api/async-query.ts'
 import { ASYNC_QUERY_PATH } from './api/async-query-routes.ts'
 import { createApiDocsRoutes, type DocsAssetSource } from './api/docs.ts'
@@ -13,11 +14,19 @@ import { toRequestId } from './api/request-id.ts'
 import { createStatusPollLane } from './api/status-poll-lane.ts'
 import { toLanguage } from './i18n.ts'
 import type { AppEnv } from './api/app-env.ts'
-import { createIdentityResolver, toCredentials } from './identity/identity-resolver.ts'
+import {
+  createIdentityResolver,
+  toCredentials,
+  type IdentityResolver,
+} from './identity/identity-resolver.ts'
 import type { AppDeps } from './deps.ts'
 import { GatewayError, NotFoundError, toErrorResponse } from './errors.ts'
 import { createLimiter } from './queries/limiter.ts'
 import { createPassthrough } from './ops/passthrough.ts'
+import { findRequestProject } from './ops/request-project.ts'
+import { isQueryId } from './domain/query-id.ts'
+import { createKylinClient } from './upstream/client.ts'
+import { toUpstreamRouter, type Upstream, type UpstreamRouter } from './upstream/upstream-router.ts'
 import { createQueryService } from './queries/query-service.ts'
 import { createQueryWatch } from './queries/query-watch.ts'
 import { createReadinessCheck } from './ops/readiness.ts'
@@ -57,24 +66,61 @@ export interface GatewayOptions {
   exporter?: Exporter
 }
 
-export function createGateway(deps: AppDeps, options: GatewayOptions = {}): GatewayApp {
+/** The router of `deps`, or one built from the settings with the runtime's client factory. */
+export function toAppUpstreams(deps: AppDeps): UpstreamRouter {
+  return (
+    deps.upstreams ??
+    toUpstreamRouter(
+      deps.config.upstreams,
+      deps.kylin,
+      deps.kylinClientFor ?? ((baseUrl) => createKylinClient({ baseUrl, fetch: deps.fetch })),
+    )
+  )
+}
+
+export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): GatewayApp {
+  const upstreams = toAppUpstreams(appDeps)
+  const deps: AppDeps = { ...appDeps, upstreams }
   const limiter = createLimiter(deps.config.maxConcurrentQueries, deps.config.maxConcurrentPerUser)
   const runner =
     options.runner ?? createQueryRunner({ ...deps, exporter: options.exporter }, limiter)
   const queries = createQueryService(deps, runner)
-  const identities = createIdentityResolver({
-    kylin: deps.kylin,
-    ttlMs: deps.config.authCacheTtlMs,
-    createHash: deps.createHash,
-    hashText: deps.hashText,
-    metrics: deps.metrics,
-  })
+  // One identity cache per upstream: a user is who the upstream that runs the query says.
+  const resolvers = new Map<string, IdentityResolver>(
+    upstreams.all.map((upstream) => [
+      upstream.name,
+      createIdentityResolver({
+        kylin: upstream.kylin,
+        ttlMs: deps.config.authCacheTtlMs,
+        createHash: deps.createHash,
+        hashText: deps.hashText,
+        metrics: deps.metrics,
+        upstream: upstream.name,
+      }),
+    ]),
+  )
+  const identitiesOf = (upstream: Upstream) => resolvers.get(upstream.name)!
+  const identities = identitiesOf(upstreams.default)
   const links = deps.config.links
   const signer = links && createSignedLinks({ keys: links.credentials, now: deps.now })
-  const passthrough = createPassthrough({
-    upstreamUrl: deps.config.upstreamUrl,
-    fetch: deps.fetch,
-    logger: deps.logger,
+  const passthroughs = new Map(
+    upstreams.all.map((upstream) => [
+      upstream.name,
+      createPassthrough({ upstreamUrl: upstream.url, fetch: deps.fetch, logger: deps.logger }),
+    ]),
+  )
+  const passthrough = async (request: Request) => {
+    if (!upstreams.routed) return passthroughs.get(upstreams.default.name)!(request)
+    // The project's Kylin: a sync query, or any request naming its project, goes there.
+    const { project, body } = await findRequestProject(request)
+    return passthroughs.get(upstreams.forProject(project).name)!(request, body)
+  }
+  // A submit's body is read before the route reads it (to route its credentials), as bounded.
+  const limitSubmitBody = bodyLimit({
+    maxSize: deps.config.maxBodyBytes,
+    onError: () => {
+      throw new GatewayError(413, { id: 'BODY_TOO_LARGE', args: [deps.config.maxBodyBytes] })
+    },
   })
 
   const app = new Hono<AppEnv>()
@@ -127,7 +173,8 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   app.route('/', createApiDocsRoutes({ assets: options.docsAssets }))
 
   const readiness = createReadinessCheck({
-    upstreamUrl: deps.config.upstreamUrl,
+    upstreamUrl: upstreams.default.url,
+    upstreams: upstreams.all,
     fetch: deps.fetch,
     store: deps.store,
     now: deps.now,
@@ -140,7 +187,14 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   const dispatch = app.fetch
   // Status polls, by far the most frequent request, skip the router where they can (at debug the
   // router serves them too, since it writes the access log).
-  const answerPoll = accessLog ? undefined : createStatusPollLane({ identities, queries })
+  const answerPoll = accessLog
+    ? undefined
+    : createStatusPollLane({
+        identities,
+        queries,
+        // Routed: the poll's credentials are checked with the upstream its record names.
+        ...(upstreams.routed ? { identitiesOf: identitiesOfRecordNow } : {}),
+      })
   app.fetch = (request, ...rest) => {
     const polled = answerPoll?.(request)
     if (polled) return polled
@@ -197,18 +251,72 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
 
   app.all('/kylin/*', (c) => passthrough(c.req.raw))
 
-  function authenticate(c: import('hono').Context<AppEnv>, next: () => Promise<void>) {
+  function authenticate(c: Context<AppEnv>, next: () => Promise<void>) {
+    if (upstreams.routed) return authenticateRouted(c, next)
+    return authenticateWith(identities, c, next)
+  }
+
+  function authenticateWith(
+    resolver: IdentityResolver,
+    c: Context<AppEnv>,
+    next: () => Promise<void>,
+  ) {
     const credentials = toCredentials(c.req.raw.headers)
     c.set('credentials', credentials)
-    const known = identities.peek(credentials)
+    const known = resolver.peek(credentials)
     if (known) {
       c.set('identity', known)
       return next()
     }
-    return identities.resolve(credentials).then((identity) => {
+    return resolver.resolve(credentials).then((identity) => {
       c.set('identity', identity)
       return next()
     })
+  }
+
+  async function authenticateRouted(c: Context<AppEnv>, next: () => Promise<void>) {
+    const upstream = await toRequestUpstream(c)
+    return authenticateWith(identitiesOf(upstream), c, next)
+  }
+
+  /**
+   * Whose credentials an async-query request carries: those of the upstream that runs its query.
+   * A submit's body project; a query's own record; else `?project=`; else the default.
+   */
+  async function toRequestUpstream(c: Context<AppEnv>): Promise<Upstream> {
+    const path = c.req.path
+    if (c.req.method === 'POST' && path.replace(/\/+$/, '') === ASYNC_QUERY_PATH) {
+      return upstreams.forProject(await readSubmitProject(c))
+    }
+    const id = path.slice(ASYNC_QUERY_PATH.length + 1).split('/')[0] ?? ''
+    if (isQueryId(id)) {
+      const record = await deps.registry.get(id)
+      if (record) return toRecordUpstream(record)
+    }
+    return upstreams.forProject(c.req.query('project'))
+  }
+
+  function toRecordUpstream(record: { upstream?: string; project: string }): Upstream {
+    return upstreams.byName(record.upstream) ?? upstreams.forProject(record.project)
+  }
+
+  /** The identities of the upstream a record held in this process names; else `undefined`. */
+  function identitiesOfRecordNow(id: string): IdentityResolver | undefined {
+    const record = deps.registry.peek?.(id)
+    return record ? identitiesOf(toRecordUpstream(record)) : undefined
+  }
+
+  /** The submit body's `project`, read through the route's own bound; the route reads it again. */
+  async function readSubmitProject(c: Context<AppEnv>): Promise<string | undefined> {
+    await limitSubmitBody(c, async () => {})
+    try {
+      const body: unknown = JSON.parse(await c.req.raw.clone().text())
+      const project = (body as { project?: unknown } | null)?.project
+      return typeof project === 'string' ? project : undefined
+    } catch {
+      // Not JSON: the route answers that, after the default upstream knows the caller.
+      return undefined
+    }
   }
 
   return {

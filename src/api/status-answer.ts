@@ -72,6 +72,8 @@ function toStatusData(
   } else {
     Object.assign(data, { status: 'FAILED', info: record.error ?? '' })
   }
+  // Which Kylin made it: a name (its host), never a URL with user or password.
+  if (record?.upstream) data.upstream = record.upstream
   return data
 }
 

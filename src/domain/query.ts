@@ -80,6 +80,11 @@ export interface QueryRecord {
    * output options): a later submit with `reuse_max_age` finds this result by it. Not the SQL.
    */
   reuseKey?: string
+  /**
+   * The name of the upstream that runs (ran) the query (KYLIN_UPSTREAMS: its host, never a URL
+   * with user or password); absent on records written before routing.
+   */
+  upstream?: string
   /** SHA-256 (hex) of the stored CSV, computed on the way through. */
   sha256?: string
   /** Whether the upstream answered with a partial result. */

@@ -11,9 +11,12 @@ export type UpstreamErrorKind = 'timeout' | 'network' | 'status' | 'invalid_answ
 
 export interface GatewayMetrics {
   countFinishedQuery(state: 'SUCCESSFUL' | 'FAILED'): void
-  /** Time from sending an upstream call to its answer's headers (or its failure). */
-  observeUpstreamCall(call: UpstreamCall, seconds: number): void
-  countUpstreamError(call: UpstreamCall, kind: UpstreamErrorKind): void
+  /**
+   * Time from sending an upstream call to its answer's headers (or its failure). `upstream` is
+   * the upstream's name (KYLIN_UPSTREAMS: its host), one of a bounded set; absent: the only one.
+   */
+  observeUpstreamCall(call: UpstreamCall, seconds: number, upstream?: string): void
+  countUpstreamError(call: UpstreamCall, kind: UpstreamErrorKind, upstream?: string): void
   /** A result kept in the store. */
   countExport(rows: number, bytes: number): void
   /** Bytes of result downloads sent to clients (after gzip, where it applies). */

@@ -117,7 +117,7 @@ export interface QueryService {
 }
 
 export function createQueryService(
-  deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId' | 'config'>,
+  deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId' | 'config' | 'upstreams'>,
   runner: QueryRunner,
   followOptions?: FollowingOptions,
 ): QueryService {
@@ -214,6 +214,10 @@ export function createQueryService(
         createdAt: now,
         updatedAt: now,
         reuseKey,
+        // Which Kylin runs it, by name: the status tells it, and the runner calls that one.
+        ...(deps.upstreams?.routed
+          ? { upstream: deps.upstreams.forProject(input.query.project).name }
+          : {}),
         ...(idempotency ? { idempotency } : {}),
         ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
       }

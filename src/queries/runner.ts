@@ -18,6 +18,7 @@ import {
   type Exporter,
 } from '../export/export-result.ts'
 import type { Credentials } from '../domain/caller.ts'
+import type { KylinClient } from '../upstream/types.ts'
 import {
   createLiveResults,
   FollowAbortedError,
@@ -60,6 +61,7 @@ export type RunnerDeps = Pick<
   | 'createHash'
   | 'metrics'
   | 'webhooks'
+  | 'upstreams'
 > & {
   /** Runs the export: on threads of its own on Node; `exportResult`, in this thread, when absent. */
   exporter?: Exporter
@@ -81,6 +83,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
     let timeout: AbortSignal | undefined
     running.set(id, controller)
     const log = deps.logger.child({ queryId: id })
+    // The upstream chosen at submit (a record of before routing: its project's), by name only.
+    const upstream = toRecordUpstream(deps, record, query)
     const started = deps.now()
     // One webhook per query, for the record it ended with (or, deleted, the reason it ended).
     let notified = false
@@ -102,9 +106,9 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           const called = performance.now()
           let body: ReadableStream<Uint8Array>
           try {
-            body = await deps.kylin.query(query, credentials, signal)
+            body = await upstream.kylin.query(query, credentials, signal)
           } finally {
-            metrics.observeUpstreamCall('query', (performance.now() - called) / 1000)
+            metrics.observeUpstreamCall('query', (performance.now() - called) / 1000, upstream.name)
           }
           let lastProgress = deps.now()
           const exported = (deps.exporter ?? exportResult)(body, {
@@ -211,7 +215,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
         : controller.signal.aborted
           ? null
           : toUpstreamErrorKind(error)
-      if (kind) metrics.countUpstreamError('query', kind)
+      if (kind) metrics.countUpstreamError('query', kind, upstream.name)
       // Kylin's messages quote the SQL ("while executing SQL: …"), and SQL stays out of info logs.
       log.info({ ms: finishedAt - started }, 'query failed')
       log.debug({ error: message }, 'query failure')
@@ -271,4 +275,18 @@ function toFailureMessage(
       ? error.message
       : `The query failed in the gateway: ${error instanceof Error ? error.message : String(error)}`
   return toCappedMessage(toRedactedUrl(toOneLine(stripStackFrames(text)).trim()))
+}
+
+/**
+ * The upstream that runs a record's query: the one it names, else its project's (a record written
+ * before routing, or naming an upstream since removed), else the one client the runtime gave.
+ */
+export function toRecordUpstream(
+  deps: Pick<AppDeps, 'kylin' | 'upstreams'>,
+  record: QueryRecord,
+  query: UpstreamQuery,
+): { name: string | undefined; kylin: KylinClient } {
+  const router = deps.upstreams
+  if (!router) return { name: undefined, kylin: deps.kylin }
+  return router.byName(record.upstream) ?? router.forProject(query.project)
 }
