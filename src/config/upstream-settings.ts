@@ -6,19 +6,9 @@ import { z } from 'zod'
 import { ConfigError } from '../errors.ts'
 import { toRedactedUrl } from '../redact-url.ts'
 import { upstreamUrl } from './values.ts'
+import type { UpstreamRoutes, UpstreamTarget } from '../domain/upstream-routes.ts'
 
-/** One upstream Kylin: a short name for logs, metrics and records (its host), and its base URL. */
-export interface UpstreamTarget {
-  name: string
-  url: string
-}
-
-export interface UpstreamRoutes {
-  /** Every upstream, the default first; names are unique. */
-  targets: UpstreamTarget[]
-  /** Project, lower-cased → the name of its upstream; a project not listed goes to the default. */
-  projects: Record<string, string>
-}
+export type { UpstreamRoutes, UpstreamTarget }
 
 /** More would make the metrics' `upstream` label and /readyz unbounded in practice. */
 export const MAX_UPSTREAMS = 16

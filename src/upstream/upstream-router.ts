@@ -2,7 +2,7 @@
  * Which upstream Kylin serves a project: the routes of KYLIN_UPSTREAMS, each with its client.
  * Portable. Built once per app; the runtime says how to build a client for a base URL.
  */
-import type { UpstreamRoutes } from '../config/upstream-settings.ts'
+import type { UpstreamRoutes } from '../domain/upstream-routes.ts'
 import type { KylinClient } from './types.ts'
 
 export interface Upstream {
