@@ -11,10 +11,12 @@ import { startRoundRobin } from '../support/round-robin.ts'
 import { startS3Proxy } from '../support/s3-proxy.ts'
 import { S3RVER_CREDENTIALS, startS3TestServer } from '../support/s3-server.ts'
 import { describeConformance } from './suite.ts'
+import { startRoutingUpstreams, stopRoutingUpstreams } from './routing-upstreams.ts'
 import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 
 describeConformance('node cluster (redis + s3)', async () => {
   const webhooks = await startConformanceReceivers()
+  const routing = await startRoutingUpstreams()
   const [kylin, redis, s3] = await Promise.all([
     startFakeKylin(),
     startRedisServer(),
@@ -40,6 +42,7 @@ describeConformance('node cluster (redis + s3)', async () => {
     LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
     PUBLIC_URL: balancer.url,
     ...webhooks.settings,
+    ...routing.settings,
   })
   const gateways = await Promise.all([startNodeGateway(config), startNodeGateway(config)])
   backends.push(...gateways.map((g) => g.url))
@@ -56,6 +59,7 @@ describeConformance('node cluster (redis + s3)', async () => {
       await redis.stop()
       await kylin.close()
       await stopConformanceReceivers()
+      await stopRoutingUpstreams()
     },
   }
 })

@@ -5,11 +5,13 @@ import { join } from 'node:path'
 import { parseConfig } from '../../src/config/config.ts'
 import { startNodeGateway } from '../../src/runtime/node/gateway.ts'
 import { startFakeKylin } from '../support/fake-kylin.ts'
+import { startRoutingUpstreams, stopRoutingUpstreams } from './routing-upstreams.ts'
 import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 
 /** Starts a fake Kylin and a Node gateway in front of it, with `settings` on top of the test's own. */
 export async function startNodeTarget(settings: Record<string, string> = {}) {
   const webhooks = await startConformanceReceivers()
+  const routing = await startRoutingUpstreams()
   const kylin = await startFakeKylin()
   const dataDir = await mkdtemp(join(tmpdir(), 'conformance-node-'))
   const gateway = await startNodeGateway(
@@ -21,6 +23,7 @@ export async function startNodeTarget(settings: Record<string, string> = {}) {
       LOG_LEVEL: 'silent',
       LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
       ...webhooks.settings,
+      ...routing.settings,
       ...settings,
     }),
   )
@@ -34,6 +37,7 @@ export async function startNodeTarget(settings: Record<string, string> = {}) {
       await kylin.close()
       await rm(dataDir, { recursive: true, force: true })
       await stopConformanceReceivers()
+      await stopRoutingUpstreams()
     },
   }
 }

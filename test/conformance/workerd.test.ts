@@ -9,10 +9,12 @@ import { Miniflare } from 'miniflare'
 import { startFakeKylin } from '../support/fake-kylin.ts'
 import { buildWorker, toWorkerOptions } from '../support/worker-build.ts'
 import { describeConformance } from './suite.ts'
+import { startRoutingUpstreams, stopRoutingUpstreams } from './routing-upstreams.ts'
 import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 
 describeConformance('workerd', async () => {
   const webhooks = await startConformanceReceivers()
+  const routing = await startRoutingUpstreams()
   const kylin = await startFakeKylin()
   const outdir = await mkdtemp(join(tmpdir(), 'conformance-worker-'))
   const scriptPath = await buildWorker(outdir)
@@ -23,6 +25,7 @@ describeConformance('workerd', async () => {
       LOG_LEVEL: 'warn',
       LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
       ...webhooks.settings,
+      ...routing.settings,
     }),
   )
   const url = (await mf.ready).toString().replace(/\/$/, '')
@@ -37,6 +40,7 @@ describeConformance('workerd', async () => {
       await kylin.close()
       await rm(outdir, { recursive: true, force: true })
       await stopConformanceReceivers()
+      await stopRoutingUpstreams()
     },
   }
 })
