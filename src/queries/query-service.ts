@@ -192,7 +192,11 @@ export function createQueryService(
         const earlier = await findEarlierSubmit(deps.registry, identity.username, idempotency)
         if (earlier) return { record: earlier, reused: false }
       }
-      const reuseKey = await toReuseKey(identity.username, input.query, input.options)
+      // The upstream that will run it (several upstreams only), by name.
+      const upstream = deps.upstreams?.routed
+        ? deps.upstreams.forProject(input.query.project).name
+        : undefined
+      const reuseKey = await toReuseKey(identity.username, input.query, input.options, upstream)
       if (input.reuseMaxAge) {
         const earlier = await findReusableResult(
           deps,
@@ -215,9 +219,7 @@ export function createQueryService(
         updatedAt: now,
         reuseKey,
         // Which Kylin runs it, by name: the status tells it, and the runner calls that one.
-        ...(deps.upstreams?.routed
-          ? { upstream: deps.upstreams.forProject(input.query.project).name }
-          : {}),
+        ...(upstream !== undefined ? { upstream } : {}),
         ...(idempotency ? { idempotency } : {}),
         ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
       }
