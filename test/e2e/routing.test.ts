@@ -68,6 +68,9 @@ async function download(id: string, auth: string = BASIC.ANALYST): Promise<Uint8
 
 const queriesTo = (fake: FakeKylin) => fake.requests.filter((r) => r.path === '/kylin/api/query')
 
+/** Log lines of the gateways started here. */
+const logLines: string[] = []
+
 async function startGateway(settings: Record<string, string>): Promise<NodeGateway> {
   return startNodeGateway(
     parseConfig({
@@ -76,7 +79,14 @@ async function startGateway(settings: Record<string, string>): Promise<NodeGatew
       STORE: 'memory',
       ...settings,
     }),
-    { logDestination: new Writable({ write: (_chunk, _encoding, done) => done() }) },
+    {
+      logDestination: new Writable({
+        write: (chunk: Buffer, _encoding, done) => {
+          logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+          done()
+        },
+      }),
+    },
   )
 }
 
@@ -101,6 +111,13 @@ afterAll(async () => {
 })
 
 describe('routing by project (three upstreams)', () => {
+  it('says each route in its start-up line', () => {
+    const started = logLines.find((line) => line.includes('listening on'))
+    expect(started).toContain(
+      `upstream ${`learn_kylin5=${kylin5.url},proj_c=${third.url},*=${legacy.url}`}`,
+    )
+  })
+
   it('runs an async query on its project Kylin and records which one made it', async () => {
     const before = [queriesTo(legacy).length, queriesTo(kylin5).length, queriesTo(third).length]
     const k5 = await submitId({ sql: 'select * from kylin_sales', project: 'learn_kylin5' })
@@ -289,6 +306,31 @@ describe('routing by project (three upstreams)', () => {
     expect(page).toContain(
       `kylin_gateway_upstream_errors_total{call="query",kind="status",upstream="${hostOf(kylin5)}"} 2`,
     )
+  })
+
+  it('changes nothing for one upstream: no upstream in the status', async () => {
+    const single = await startGateway({ KYLIN_UPSTREAM_URL: legacy.url })
+    try {
+      const res = await fetch(`${single.url}/kylin/api/async_query`, {
+        method: 'POST',
+        headers: { Authorization: BASIC.ANALYST, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ sql: 'select 1', project: 'learn_kylin5' }),
+      })
+      const id = ((await res.json()) as { data: { queryID: string } }).data.queryID
+      let data: StatusData
+      do {
+        const status = await fetch(`${single.url}/kylin/api/async_query/${id}/status?wait=5`, {
+          headers: { Authorization: BASIC.ANALYST },
+        })
+        data = ((await status.json()) as { data: StatusData }).data
+      } while (data.status === 'RUNNING')
+      expect(data.status).toBe('SUCCESSFUL')
+      expect(data).not.toHaveProperty('upstream')
+      const ready = (await (await fetch(`${single.url}/readyz`)).json()) as { checks: object }
+      expect(ready.checks).not.toHaveProperty('upstreams')
+    } finally {
+      await single.close()
+    }
   })
 
   it('shows each upstream in /readyz; a down one is reported, the default decides', async () => {
