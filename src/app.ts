@@ -3,7 +3,6 @@
  * /kylin/api/async_query/* is served here; every other /kylin/* request passes through.
  */
 import { Hono, type Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { createAsyncQueryRoutes } from './api/async-query.ts'
 import { ASYNC_QUERY_PATH } from './api/async-query-routes.ts'
 import { createApiDocsRoutes, type DocsAssetSource } from './api/docs.ts'
@@ -14,19 +13,15 @@ import { toRequestId } from './api/request-id.ts'
 import { createStatusPollLane } from './api/status-poll-lane.ts'
 import { toLanguage } from './i18n.ts'
 import type { AppEnv } from './api/app-env.ts'
-import {
-  createIdentityResolver,
-  toCredentials,
-  type IdentityResolver,
-} from './identity/identity-resolver.ts'
+import { toCredentials, type IdentityResolver } from './identity/identity-resolver.ts'
+import { createUpstreamIdentities } from './identity/upstream-identities.ts'
+import { createRequestUpstreams } from './api/request-upstream.ts'
 import type { AppDeps } from './deps.ts'
 import { GatewayError, NotFoundError, toErrorResponse } from './errors.ts'
 import { createLimiter } from './queries/limiter.ts'
-import { createPassthrough } from './ops/passthrough.ts'
-import { findRequestProject } from './ops/request-project.ts'
-import { isQueryId } from './domain/query-id.ts'
+import { createRoutedPassthrough } from './ops/routed-passthrough.ts'
 import { createKylinClient } from './upstream/client.ts'
-import { toUpstreamRouter, type Upstream, type UpstreamRouter } from './upstream/upstream-router.ts'
+import { toUpstreamRouter, type UpstreamRouter } from './upstream/upstream-router.ts'
 import { createQueryService } from './queries/query-service.ts'
 import { createQueryWatch } from './queries/query-watch.ts'
 import { createReadinessCheck } from './ops/readiness.ts'
@@ -86,41 +81,24 @@ export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): G
     options.runner ?? createQueryRunner({ ...deps, exporter: options.exporter }, limiter)
   const queries = createQueryService(deps, runner)
   // One identity cache per upstream: a user is who the upstream that runs the query says.
-  const resolvers = new Map<string, IdentityResolver>(
-    upstreams.all.map((upstream) => [
-      upstream.name,
-      createIdentityResolver({
-        kylin: upstream.kylin,
-        ttlMs: deps.config.authCacheTtlMs,
-        createHash: deps.createHash,
-        hashText: deps.hashText,
-        metrics: deps.metrics,
-        upstream: upstream.name,
-      }),
-    ]),
-  )
-  const identitiesOf = (upstream: Upstream) => resolvers.get(upstream.name)!
+  const identitiesOf = createUpstreamIdentities(upstreams, {
+    ttlMs: deps.config.authCacheTtlMs,
+    createHash: deps.createHash,
+    hashText: deps.hashText,
+    metrics: deps.metrics,
+  })
   const identities = identitiesOf(upstreams.default)
+  const requestUpstreams = createRequestUpstreams({
+    upstreams,
+    registry: deps.registry,
+    maxBodyBytes: deps.config.maxBodyBytes,
+  })
   const links = deps.config.links
   const signer = links && createSignedLinks({ keys: links.credentials, now: deps.now })
-  const passthroughs = new Map(
-    upstreams.all.map((upstream) => [
-      upstream.name,
-      createPassthrough({ upstreamUrl: upstream.url, fetch: deps.fetch, logger: deps.logger }),
-    ]),
-  )
-  const passthrough = async (request: Request) => {
-    if (!upstreams.routed) return passthroughs.get(upstreams.default.name)!(request)
-    // The project's Kylin: a sync query, or any request naming its project, goes there.
-    const { project, body } = await findRequestProject(request)
-    return passthroughs.get(upstreams.forProject(project).name)!(request, body)
-  }
-  // A submit's body is read before the route reads it (to route its credentials), as bounded.
-  const limitSubmitBody = bodyLimit({
-    maxSize: deps.config.maxBodyBytes,
-    onError: () => {
-      throw new GatewayError(413, { id: 'BODY_TOO_LARGE', args: [deps.config.maxBodyBytes] })
-    },
+  const passthrough = createRoutedPassthrough({
+    upstreams,
+    fetch: deps.fetch,
+    logger: deps.logger,
   })
 
   const app = new Hono<AppEnv>()
@@ -275,48 +253,13 @@ export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): G
   }
 
   async function authenticateRouted(c: Context<AppEnv>, next: () => Promise<void>) {
-    const upstream = await toRequestUpstream(c)
-    return authenticateWith(identitiesOf(upstream), c, next)
-  }
-
-  /**
-   * Whose credentials an async-query request carries: those of the upstream that runs its query.
-   * A submit's body project; a query's own record; else `?project=`; else the default.
-   */
-  async function toRequestUpstream(c: Context<AppEnv>): Promise<Upstream> {
-    const path = c.req.path
-    if (c.req.method === 'POST' && path.replace(/\/+$/, '') === ASYNC_QUERY_PATH) {
-      return upstreams.forProject(await readSubmitProject(c))
-    }
-    const id = path.slice(ASYNC_QUERY_PATH.length + 1).split('/')[0] ?? ''
-    if (isQueryId(id)) {
-      const record = await deps.registry.get(id)
-      if (record) return toRecordUpstream(record)
-    }
-    return upstreams.forProject(c.req.query('project'))
-  }
-
-  function toRecordUpstream(record: { upstream?: string; project: string }): Upstream {
-    return upstreams.byName(record.upstream) ?? upstreams.forProject(record.project)
+    return authenticateWith(identitiesOf(await requestUpstreams.of(c)), c, next)
   }
 
   /** The identities of the upstream a record held in this process names; else `undefined`. */
   function identitiesOfRecordNow(id: string): IdentityResolver | undefined {
-    const record = deps.registry.peek?.(id)
-    return record ? identitiesOf(toRecordUpstream(record)) : undefined
-  }
-
-  /** The submit body's `project`, read through the route's own bound; the route reads it again. */
-  async function readSubmitProject(c: Context<AppEnv>): Promise<string | undefined> {
-    await limitSubmitBody(c, async () => {})
-    try {
-      const body: unknown = JSON.parse(await c.req.raw.clone().text())
-      const project = (body as { project?: unknown } | null)?.project
-      return typeof project === 'string' ? project : undefined
-    } catch {
-      // Not JSON: the route answers that, after the default upstream knows the caller.
-      return undefined
-    }
+    const upstream = requestUpstreams.ofRecordNow(id)
+    return upstream && identitiesOf(upstream)
   }
 
   return {
