@@ -72,10 +72,21 @@ describe('findRequestProject', () => {
     expect(await new Response(found.body).text()).toBe(body)
   })
 
-  it('leaves a body that is not JSON alone', async () => {
-    const request = post('project=x', { type: 'application/x-www-form-urlencoded' })
+  it('leaves an upload alone', async () => {
+    const request = post('{"project":"x"}', { type: 'multipart/form-data; boundary=x' })
     expect(await findRequestProject(request)).toEqual({})
     expect(request.bodyUsed).toBe(false)
+  })
+
+  it('looks into JSON sent under another type, as Kylin reads it', async () => {
+    for (const type of ['text/plain;charset=UTF-8', 'application/x-www-form-urlencoded']) {
+      const found = await findRequestProject(post('{"project":"p"}', { type }))
+      expect(found.project).toBe('p')
+      expect(await new Response(found.body).text()).toBe('{"project":"p"}')
+    }
+    const form = await findRequestProject(post('project=x&a=1', { type: 'text/plain' }))
+    expect(form.project).toBeUndefined()
+    expect(await new Response(form.body).text()).toBe('project=x&a=1')
   })
 
   it('looks at nothing on a GET', async () => {
