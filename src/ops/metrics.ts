@@ -10,7 +10,8 @@ export type UpstreamCall = 'query' | 'authentication'
 export type UpstreamErrorKind = 'timeout' | 'network' | 'status' | 'invalid_answer'
 
 export interface GatewayMetrics {
-  countFinishedQuery(state: 'SUCCESSFUL' | 'FAILED'): void
+  /** `upstream`: the name of the upstream that ran it (see `observeUpstreamCall`). */
+  countFinishedQuery(state: 'SUCCESSFUL' | 'FAILED', upstream?: string): void
   /**
    * Time from sending an upstream call to its answer's headers (or its failure). `upstream` is
    * the upstream's name (KYLIN_UPSTREAMS: its host), one of a bounded set; absent: the only one.

@@ -173,7 +173,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           // Followers end cleanly only now: the result is recorded and still there.
           live.end()
           metrics.countExport(summary.rows, stored.size)
-          metrics.countFinishedQuery('SUCCESSFUL')
+          metrics.countFinishedQuery('SUCCESSFUL', upstream.name)
           log.info(
             { rows: summary.rows, bytes: stored.size, ms: finishedAt - started },
             'query succeeded',
@@ -203,7 +203,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
         await writeRecordFile(deps, failed)
           .then(() => removeFilesIfDeleted(deps, id))
           .catch(() => {})
-        metrics.countFinishedQuery('FAILED')
+        metrics.countFinishedQuery('FAILED', upstream.name)
         await notify(failed)
       } else {
         await removeFilesIfDeleted(deps, id).catch(() => {})

@@ -306,6 +306,20 @@ describe('routing by project (three upstreams)', () => {
     expect(page).toContain(
       `kylin_gateway_upstream_errors_total{call="query",kind="status",upstream="${hostOf(kylin5)}"} 2`,
     )
+    // The two Kylin 5 failures of the error-envelope case with HTTP 200 and 500, and the rest.
+    const finishedOf = (state: string, fake: FakeKylin) =>
+      Number(
+        page
+          .split('\n')
+          .find((l) =>
+            l.startsWith(
+              `kylin_gateway_queries_finished_total{state="${state}",upstream="${hostOf(fake)}"} `,
+            ),
+          )
+          ?.split(' ')[1],
+      )
+    expect(finishedOf('FAILED', kylin5)).toBe(6)
+    expect(finishedOf('SUCCESSFUL', third)).toBe(1)
   })
 
   it('changes nothing for one upstream: no upstream in the status', async () => {

@@ -53,11 +53,10 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
 
   const finished = new Counter({
     name: 'kylin_gateway_queries_finished_total',
-    help: 'Queries that ended, by final state',
-    labelNames: ['state'],
+    help: 'Queries that ended, by final state and upstream',
+    labelNames: ['state', 'upstream'],
     registers,
   })
-  for (const state of ['SUCCESSFUL', 'FAILED']) finished.inc({ state }, 0)
   new Gauge({
     name: 'kylin_gateway_queries_running',
     help: 'Queries running upstream now',
@@ -87,7 +86,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     labelNames: ['call', 'kind', 'upstream'],
     registers,
   })
+  // Every series exists from the start, at 0: a rate over a fresh gateway is 0, not missing.
   for (const upstream of upstreamNames.length > 0 ? upstreamNames : ['other']) {
+    for (const state of ['SUCCESSFUL', 'FAILED']) finished.inc({ state, upstream }, 0)
     for (const call of CALLS) {
       for (const kind of ERROR_KINDS) upstreamErrors.inc({ call, kind, upstream }, 0)
     }
@@ -127,7 +128,8 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   })
 
   const metrics: GatewayMetrics = {
-    countFinishedQuery: (state) => finished.inc({ state }),
+    countFinishedQuery: (state, upstream) =>
+      finished.inc({ state, upstream: toUpstreamLabel(upstream) }),
     observeUpstreamCall: (call, seconds, upstream) =>
       upstreamDuration.observe({ call, upstream: toUpstreamLabel(upstream) }, seconds),
     countUpstreamError: (call, kind, upstream) =>
