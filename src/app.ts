@@ -2,7 +2,7 @@
  * createApp(deps): the one Hono app every runtime and every test builds. Portable.
  * /kylin/api/async_query/* is served here; every other /kylin/* request passes through.
  */
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import { createAsyncQueryRoutes } from './api/async-query.ts'
 import { ASYNC_QUERY_PATH } from './api/async-query-routes.ts'
 import { createApiDocsRoutes, type DocsAssetSource } from './api/docs.ts'
@@ -14,11 +14,15 @@ import { toRequestId } from './api/request-id.ts'
 import { createStatusPollLane } from './api/status-poll-lane.ts'
 import { toLanguage } from './i18n.ts'
 import type { AppEnv } from './api/app-env.ts'
-import { createIdentityResolver, toCredentials } from './identity/identity-resolver.ts'
+import { toCredentials, type IdentityResolver } from './identity/identity-resolver.ts'
+import { createUpstreamIdentities } from './identity/upstream-identities.ts'
+import { createRequestUpstreams } from './api/request-upstream.ts'
 import type { AppDeps } from './deps.ts'
 import { GatewayError, NotFoundError, toErrorResponse } from './errors.ts'
 import { createLimiter } from './queries/limiter.ts'
-import { createPassthrough } from './ops/passthrough.ts'
+import { createRoutedPassthrough } from './ops/routed-passthrough.ts'
+import { createKylinClient } from './upstream/client.ts'
+import { toUpstreamRouter, type UpstreamRouter } from './upstream/upstream-router.ts'
 import { createQueryService } from './queries/query-service.ts'
 import { createQueryWatch } from './queries/query-watch.ts'
 import { createReadinessCheck } from './ops/readiness.ts'
@@ -64,22 +68,42 @@ export interface GatewayOptions {
   followLive?: boolean
 }
 
-export function createGateway(deps: AppDeps, options: GatewayOptions = {}): GatewayApp {
+/** The router of `deps`, or one built from the settings with the runtime's client factory. */
+export function toAppUpstreams(deps: AppDeps): UpstreamRouter {
+  return (
+    deps.upstreams ??
+    toUpstreamRouter(
+      deps.config.upstreams,
+      deps.kylin,
+      deps.kylinClientFor ?? ((baseUrl) => createKylinClient({ baseUrl, fetch: deps.fetch })),
+    )
+  )
+}
+
+export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): GatewayApp {
+  const upstreams = toAppUpstreams(appDeps)
+  const deps: AppDeps = { ...appDeps, upstreams }
   const limiter = createLimiter(deps.config.maxConcurrentQueries, deps.config.maxConcurrentPerUser)
   const runner =
     options.runner ?? createQueryRunner({ ...deps, exporter: options.exporter }, limiter)
   const queries = createQueryService(deps, runner)
-  const identities = createIdentityResolver({
-    kylin: deps.kylin,
+  // One identity cache per upstream: a user is who the upstream that runs the query says.
+  const identitiesOf = createUpstreamIdentities(upstreams, {
     ttlMs: deps.config.authCacheTtlMs,
     createHash: deps.createHash,
     hashText: deps.hashText,
     metrics: deps.metrics,
   })
+  const identities = identitiesOf(upstreams.default)
+  const requestUpstreams = createRequestUpstreams({
+    upstreams,
+    registry: deps.registry,
+    maxBodyBytes: deps.config.maxBodyBytes,
+  })
   const links = deps.config.links
   const signer = links && createSignedLinks({ keys: links.credentials, now: deps.now })
-  const passthrough = createPassthrough({
-    upstreamUrl: deps.config.upstreamUrl,
+  const passthrough = createRoutedPassthrough({
+    upstreams,
     fetch: deps.fetch,
     logger: deps.logger,
   })
@@ -135,7 +159,8 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   app.route('/', createConsoleRoutes({ links: Boolean(signer) }))
 
   const readiness = createReadinessCheck({
-    upstreamUrl: deps.config.upstreamUrl,
+    upstreamUrl: upstreams.default.url,
+    upstreams: upstreams.all,
     fetch: deps.fetch,
     store: deps.store,
     now: deps.now,
@@ -148,7 +173,14 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   const dispatch = app.fetch
   // Status polls, by far the most frequent request, skip the router where they can (at debug the
   // router serves them too, since it writes the access log).
-  const answerPoll = accessLog ? undefined : createStatusPollLane({ identities, queries })
+  const answerPoll = accessLog
+    ? undefined
+    : createStatusPollLane({
+        identities,
+        queries,
+        // Routed: the poll's credentials are checked with the upstream its record names.
+        ...(upstreams.routed ? { identitiesOf: identitiesOfRecordNow } : {}),
+      })
   app.fetch = (request, ...rest) => {
     const polled = answerPoll?.(request)
     if (polled) return polled
@@ -206,18 +238,37 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
 
   app.all('/kylin/*', (c) => passthrough(c.req.raw))
 
-  function authenticate(c: import('hono').Context<AppEnv>, next: () => Promise<void>) {
+  function authenticate(c: Context<AppEnv>, next: () => Promise<void>) {
+    if (upstreams.routed) return authenticateRouted(c, next)
+    return authenticateWith(identities, c, next)
+  }
+
+  function authenticateWith(
+    resolver: IdentityResolver,
+    c: Context<AppEnv>,
+    next: () => Promise<void>,
+  ) {
     const credentials = toCredentials(c.req.raw.headers)
     c.set('credentials', credentials)
-    const known = identities.peek(credentials)
+    const known = resolver.peek(credentials)
     if (known) {
       c.set('identity', known)
       return next()
     }
-    return identities.resolve(credentials).then((identity) => {
+    return resolver.resolve(credentials).then((identity) => {
       c.set('identity', identity)
       return next()
     })
+  }
+
+  async function authenticateRouted(c: Context<AppEnv>, next: () => Promise<void>) {
+    return authenticateWith(identitiesOf(await requestUpstreams.of(c)), c, next)
+  }
+
+  /** The identities of the upstream a record held in this process names; else `undefined`. */
+  function identitiesOfRecordNow(id: string): IdentityResolver | undefined {
+    const upstream = requestUpstreams.ofRecordNow(id)
+    return upstream && identitiesOf(upstream)
   }
 
   return {

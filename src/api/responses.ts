@@ -74,6 +74,18 @@ const progress = {
     .meta({ description: 'CSV bytes written so far (RUNNING only)', examples: [48213] }),
 }
 
+/** Which upstream Kylin runs (ran) the query, when several are routed by project. */
+const origin = {
+  upstream: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        'The name (host) of the upstream Kylin that runs or ran the query (KYLIN_UPSTREAMS); absent on queries recorded before routing',
+      examples: ['kylin5:7070'],
+    }),
+}
+
 /** What a SUCCESSFUL result is, so a client can check its download; absent in any other status. */
 const integrity = {
   rows: byteCount
@@ -131,6 +143,7 @@ export const legacyStatusAnswerSchema = z.strictObject({
   status: queryStatusSchema,
   info,
   ...progress,
+  ...origin,
   ...integrity,
   shadow: shadowAnswerSchema.optional(),
 })
@@ -140,6 +153,7 @@ export const v4StatusAnswerSchema = z.strictObject({
   status: queryStatusSchema,
   info,
   ...progress,
+  ...origin,
   ...integrity,
   shadow: shadowAnswerSchema.optional(),
 })

@@ -73,6 +73,8 @@ function toStatusData(
     Object.assign(data, { status: 'FAILED', info: record.error ?? '' })
   }
   if (record?.shadow) data.shadow = toShadowAnswer(record.shadow)
+  // Which Kylin made it: a name (its host), never a URL with user or password.
+  if (record?.upstream) data.upstream = record.upstream
   return data
 }
 

@@ -25,14 +25,20 @@ const UNCOUNTED = { countLookup: false }
 export interface StatusPollLaneOptions {
   identities: IdentityResolver
   queries: QueryService
+  /**
+   * With several upstreams: the identities of the upstream the query's record names, where the
+   * record is held in this process; `undefined` leaves the poll to the router.
+   */
+  identitiesOf?: (id: string) => IdentityResolver | undefined
 }
 
 /** The answer to a poll it can give at once, else `undefined` (the router serves it). */
 export type StatusPollLane = (request: Request) => Response | undefined
 
 export function createStatusPollLane({
-  identities,
+  identities: defaultIdentities,
   queries,
+  identitiesOf,
 }: StatusPollLaneOptions): StatusPollLane {
   return (request) => {
     if (request.method !== 'GET') return undefined
@@ -47,6 +53,8 @@ export function createStatusPollLane({
     const headers = request.headers
     // `Prefer: wait=…` asks the router to wait for the end; `?wait=` never matches POLL_PATH.
     if (headers.has('prefer')) return undefined
+    const identities = identitiesOf ? identitiesOf(id) : defaultIdentities
+    if (!identities) return undefined
     // Uncounted until answered here: the router would peek, and count, again.
     const identity = identities.peek(toCredentials(headers), UNCOUNTED)
     if (!identity) return undefined

@@ -9,10 +9,14 @@ import { toLinkSettings, type LinkSettings } from './link-settings.ts'
 import { flagOf, SECRET_SETTINGS, SETTINGS, settingsSchema } from './settings.ts'
 import { toShadowSettings, type ShadowSettings } from './shadow-settings.ts'
 import { toS3Settings, type S3Settings } from './store-settings.ts'
+import { toUpstreamRoutes, type UpstreamRoutes } from './upstream-settings.ts'
 import { toWebhookSettings, type WebhookSettings } from './webhook-settings.ts'
 
 export interface Config {
+  /** The default upstream's base URL (the only one without KYLIN_UPSTREAMS). */
   upstreamUrl: string
+  /** Every upstream and the projects routed to each (KYLIN_UPSTREAMS). */
+  upstreams: UpstreamRoutes
   port: number
   host: string
   /** The Node server's idle keep-alive, header and request timeouts. */
@@ -97,8 +101,10 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     )
   }
   const links = toLinkSettings(c)
+  const upstream = toUpstreamRoutes(c)
   return {
-    upstreamUrl: c.KYLIN_UPSTREAM_URL,
+    upstreamUrl: upstream.defaultUrl,
+    upstreams: upstream.routes,
     port: c.PORT,
     host: c.HOST,
     keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,

@@ -108,6 +108,11 @@ export interface QueryRecord {
   shadow?: ShadowVerdict
   /** SHA-256 (hex) of the SQL, whitespace normalised: kept for shadowed queries only (report). */
   sqlDigest?: string
+  /**
+   * The name of the upstream that runs (ran) the query (KYLIN_UPSTREAMS: its host, never a URL
+   * with user or password); absent on records written before routing.
+   */
+  upstream?: string
   /** SHA-256 (hex) of the stored CSV, computed on the way through. */
   sha256?: string
   /** Whether the upstream answered with a partial result. */

@@ -22,6 +22,8 @@ export interface IdentityResolverOptions {
   hashText?: (text: string) => string
   /** Counts look-ups, misses, upstream call times and failures. */
   metrics?: GatewayMetrics
+  /** The upstream's name, the `upstream` label of its call metrics (several upstreams only). */
+  upstream?: string
 }
 
 export interface IdentityResolver {
@@ -50,7 +52,9 @@ export function toCredentials(headers: Headers): Credentials {
 export function createIdentityResolver(options: IdentityResolverOptions): IdentityResolver {
   const metrics = options.metrics ?? NO_METRICS
   const kylin =
-    metrics === NO_METRICS ? options.kylin : measureAuthentication(options.kylin, metrics)
+    metrics === NO_METRICS
+      ? options.kylin
+      : measureAuthentication(options.kylin, metrics, options.upstream)
   // fetchMethod also folds concurrent look-ups of one credential into a single upstream call.
   const cache = new LRUCache<string, UserIdentity, Credentials>({
     max: options.maxEntries ?? 10_000,
@@ -104,7 +108,11 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
 }
 
 /** Times each identity call and counts its upstream failures (only misses reach it). */
-function measureAuthentication(kylin: KylinClient, metrics: GatewayMetrics): KylinClient {
+function measureAuthentication(
+  kylin: KylinClient,
+  metrics: GatewayMetrics,
+  upstream: string | undefined,
+): KylinClient {
   return {
     query: (query, credentials, signal) => kylin.query(query, credentials, signal),
     async authenticate(credentials, signal) {
@@ -113,10 +121,14 @@ function measureAuthentication(kylin: KylinClient, metrics: GatewayMetrics): Kyl
         return await kylin.authenticate(credentials, signal)
       } catch (error) {
         const kind = signal?.aborted ? null : toUpstreamErrorKind(error)
-        if (kind) metrics.countUpstreamError('authentication', kind)
+        if (kind) metrics.countUpstreamError('authentication', kind, upstream)
         throw error
       } finally {
-        metrics.observeUpstreamCall('authentication', (performance.now() - started) / 1000)
+        metrics.observeUpstreamCall(
+          'authentication',
+          (performance.now() - started) / 1000,
+          upstream,
+        )
       }
     },
   }

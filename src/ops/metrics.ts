@@ -10,10 +10,14 @@ export type UpstreamCall = 'query' | 'authentication'
 export type UpstreamErrorKind = 'timeout' | 'network' | 'status' | 'invalid_answer'
 
 export interface GatewayMetrics {
-  countFinishedQuery(state: 'SUCCESSFUL' | 'FAILED'): void
-  /** Time from sending an upstream call to its answer's headers (or its failure). */
-  observeUpstreamCall(call: UpstreamCall, seconds: number): void
-  countUpstreamError(call: UpstreamCall, kind: UpstreamErrorKind): void
+  /** `upstream`: the name of the upstream that ran it (see `observeUpstreamCall`). */
+  countFinishedQuery(state: 'SUCCESSFUL' | 'FAILED', upstream?: string): void
+  /**
+   * Time from sending an upstream call to its answer's headers (or its failure). `upstream` is
+   * the upstream's name (KYLIN_UPSTREAMS: its host), one of a bounded set; absent: the only one.
+   */
+  observeUpstreamCall(call: UpstreamCall, seconds: number, upstream?: string): void
+  countUpstreamError(call: UpstreamCall, kind: UpstreamErrorKind, upstream?: string): void
   /** A result kept in the store. */
   countExport(rows: number, bytes: number): void
   /** Bytes of result downloads sent to clients (after gzip, where it applies). */

@@ -14,7 +14,14 @@ export interface PassthroughOptions {
   logger?: Logger
 }
 
-export type Passthrough = (request: Request) => Promise<Response>
+/**
+ * Sends `request` on; `body`, when given, replaces its body (the same bytes, of which some were
+ * already read to find the request's project).
+ */
+export type Passthrough = (
+  request: Request,
+  body?: ReadableStream<Uint8Array> | null,
+) => Promise<Response>
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message, so they never
@@ -64,11 +71,12 @@ export function createPassthrough(options: PassthroughOptions): Passthrough {
   const upstreamFetch = options.fetch
   const logger = options.logger
 
-  return async function passthrough(request: Request): Promise<Response> {
+  return async function passthrough(request, replacedBody): Promise<Response> {
     const started = performance.now()
     const incoming = new URL(request.url)
     const target = upstreamUrl + toPathAndQuery(request.url)
-    const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== null
+    const body = replacedBody === undefined ? request.body : replacedBody
+    const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && body !== null
 
     const init: RequestInit & { duplex?: 'half' } = {
       method: request.method,
@@ -80,7 +88,7 @@ export function createPassthrough(options: PassthroughOptions): Passthrough {
     }
     if (hasBody) {
       // Streamed, never buffered: `duplex: 'half'` is what fetch demands for a stream body.
-      init.body = request.body
+      init.body = body
       init.duplex = 'half'
     }
 

@@ -1,6 +1,7 @@
 /**
  * Readiness (/readyz): the upstream answers HTTP at all, and the store takes a write. Portable.
  * Each check is bounded by a timeout; a report is reused briefly so a flood never reaches Kylin.
+ * With several upstreams (KYLIN_UPSTREAMS) each is checked and shown; the default decides.
  */
 import { toRedactedUrl } from '../redact-url.ts'
 import type { BlobStore } from '../store/types.ts'
@@ -9,7 +10,14 @@ import type { BlobStore } from '../store/types.ts'
 export const READINESS_PROBE_KEY = '_readyz-probe'
 
 export interface ReadinessOptions {
+  /** The default upstream's base URL. */
   upstreamUrl: string
+  /**
+   * Every upstream by name, the default first (KYLIN_UPSTREAMS); with more than one, each is
+   * checked and reported under `checks.upstreams`. Only the default's failure makes the gateway
+   * not ready: the projects of another still go nowhere else, and the rest still work.
+   */
+  upstreams?: readonly { name: string; url: string }[]
   fetch: typeof fetch
   store: BlobStore
   /** Milliseconds since the epoch, for the cache. */
@@ -29,9 +37,20 @@ export interface CheckResult {
   error?: string
 }
 
+export interface UpstreamCheckResult extends CheckResult {
+  /** The upstream of every project KYLIN_UPSTREAMS does not name. */
+  default: boolean
+}
+
 export interface ReadinessReport {
   ready: boolean
-  checks: { upstream: CheckResult; store: CheckResult }
+  checks: {
+    /** The default upstream. */
+    upstream: CheckResult
+    store: CheckResult
+    /** Each upstream by name (its host), when there are several. */
+    upstreams?: Record<string, UpstreamCheckResult>
+  }
 }
 
 export interface ReadinessCheck {
@@ -44,9 +63,9 @@ export function createReadinessCheck(options: ReadinessOptions): ReadinessCheck 
   // The promise is cached, so concurrent probes share one round of checks.
   let cached: { at: number; report: Promise<ReadinessReport> } | undefined
 
-  async function checkUpstream(): Promise<CheckResult> {
+  async function checkUpstream(baseUrl: string): Promise<CheckResult> {
     // Without credentials Kylin answers 401 at once: proof it is up, at no cost to it.
-    const url = `${options.upstreamUrl}/kylin/api/user/authentication`
+    const url = `${baseUrl}/kylin/api/user/authentication`
     return timed(async (signal) => {
       const response = await options.fetch(url, { method: 'GET', redirect: 'manual', signal })
       await response.body?.cancel().catch(() => {})
@@ -62,8 +81,20 @@ export function createReadinessCheck(options: ReadinessOptions): ReadinessCheck 
   }
 
   async function run(): Promise<ReadinessReport> {
-    const [upstream, store] = await Promise.all([checkUpstream(), checkStore()])
-    return { ready: upstream.ok && store.ok, checks: { upstream, store } }
+    const others = options.upstreams && options.upstreams.length > 1 ? options.upstreams : []
+    const [upstream, store, ...each] = await Promise.all([
+      checkUpstream(options.upstreamUrl),
+      checkStore(),
+      ...others.slice(1).map((target) => checkUpstream(target.url)),
+    ])
+    const ready = upstream.ok && store.ok
+    if (others.length === 0) return { ready, checks: { upstream, store } }
+    const upstreams: Record<string, UpstreamCheckResult> = {}
+    others.forEach((target, index) => {
+      const result = index === 0 ? upstream : each[index - 1]!
+      upstreams[target.name] = { ...result, default: index === 0 }
+    })
+    return { ready, checks: { upstream, store, upstreams } }
   }
 
   return {

@@ -123,7 +123,7 @@ export interface QueryService {
 }
 
 export function createQueryService(
-  deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId' | 'config'>,
+  deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId' | 'config' | 'upstreams'>,
   runner: QueryRunner,
   followOptions?: FollowingOptions,
 ): QueryService {
@@ -198,7 +198,11 @@ export function createQueryService(
         const earlier = await findEarlierSubmit(deps.registry, identity.username, idempotency)
         if (earlier) return { record: earlier, reused: false }
       }
-      const reuseKey = await toReuseKey(identity.username, input.query, input.options)
+      // The upstream that will run it (several upstreams only), by name.
+      const upstream = deps.upstreams?.routed
+        ? deps.upstreams.forProject(input.query.project).name
+        : undefined
+      const reuseKey = await toReuseKey(identity.username, input.query, input.options, upstream)
       if (input.reuseMaxAge) {
         const earlier = await findReusableResult(
           deps,
@@ -222,6 +226,8 @@ export function createQueryService(
         createdAt: now,
         updatedAt: now,
         reuseKey,
+        // Which Kylin runs it, by name: the status tells it, and the runner calls that one.
+        ...(upstream !== undefined ? { upstream } : {}),
         ...(idempotency ? { idempotency } : {}),
         ...(input.callbackUrl ? { callbackUrl: input.callbackUrl } : {}),
         ...(shadow

@@ -20,10 +20,13 @@ export function toReuseKey(
   owner: string,
   query: UpstreamQuery,
   options: ResultOptions,
+  upstream?: string,
 ): Promise<string> {
   return sha256Hex(
     JSON.stringify([
       'reuse-v1',
+      // Several upstreams: a result of the Kylin a project has moved away from is not reused.
+      ...(upstream !== undefined ? [upstream] : []),
       owner,
       query.project,
       normaliseSqlWhitespace(query.sql),

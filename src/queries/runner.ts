@@ -18,6 +18,7 @@ import {
   type Exporter,
 } from '../export/export-result.ts'
 import type { Credentials } from '../domain/caller.ts'
+import type { KylinClient } from '../upstream/types.ts'
 import {
   createLiveResults,
   FollowAbortedError,
@@ -61,6 +62,7 @@ export type RunnerDeps = Pick<
   | 'metrics'
   | 'webhooks'
   | 'shadow'
+  | 'upstreams'
 > & {
   /** Runs the export: on threads of its own on Node; `exportResult`, in this thread, when absent. */
   exporter?: Exporter
@@ -82,6 +84,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
     let timeout: AbortSignal | undefined
     running.set(id, controller)
     const log = deps.logger.child({ queryId: id })
+    // The upstream chosen at submit (a record of before routing: its project's), by name only.
+    const upstream = toRecordUpstream(deps, record, query)
     const started = deps.now()
     // One webhook per query, for the record it ended with (or, deleted, the reason it ended).
     let notified = false
@@ -103,9 +107,9 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           const called = performance.now()
           let body: ReadableStream<Uint8Array>
           try {
-            body = await deps.kylin.query(query, credentials, signal)
+            body = await upstream.kylin.query(query, credentials, signal)
           } finally {
-            metrics.observeUpstreamCall('query', (performance.now() - called) / 1000)
+            metrics.observeUpstreamCall('query', (performance.now() - called) / 1000, upstream.name)
           }
           let lastProgress = deps.now()
           const exported = (deps.exporter ?? exportResult)(body, {
@@ -172,7 +176,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           // Followers end cleanly only now: the result is recorded and still there.
           live.end()
           metrics.countExport(summary.rows, stored.size)
-          metrics.countFinishedQuery('SUCCESSFUL')
+          metrics.countFinishedQuery('SUCCESSFUL', upstream.name)
           log.info(
             { rows: summary.rows, bytes: stored.size, ms: finishedAt - started },
             'query succeeded',
@@ -202,7 +206,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
         await writeRecordFile(deps, failed)
           .then(() => removeFilesIfDeleted(deps, id))
           .catch(() => {})
-        metrics.countFinishedQuery('FAILED')
+        metrics.countFinishedQuery('FAILED', upstream.name)
         await notify(failed)
         // A stop or a shutdown is ours, not an answer of the old cluster: nothing to compare.
         deps.shadow?.afterPrimary(failed, query, credentials, controller.signal.aborted)
@@ -216,7 +220,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
         : controller.signal.aborted
           ? null
           : toUpstreamErrorKind(error)
-      if (kind) metrics.countUpstreamError('query', kind)
+      if (kind) metrics.countUpstreamError('query', kind, upstream.name)
       // Kylin's messages quote the SQL ("while executing SQL: …"), and SQL stays out of info logs.
       log.info({ ms: finishedAt - started }, 'query failed')
       log.debug({ error: message }, 'query failure')
@@ -276,4 +280,18 @@ function toFailureMessage(
       ? error.message
       : `The query failed in the gateway: ${error instanceof Error ? error.message : String(error)}`
   return toCappedMessage(toRedactedUrl(toOneLine(stripStackFrames(text)).trim()))
+}
+
+/**
+ * The upstream that runs a record's query: the one it names, else its project's (a record written
+ * before routing, or naming an upstream since removed), else the one client the runtime gave.
+ */
+export function toRecordUpstream(
+  deps: Pick<AppDeps, 'kylin' | 'upstreams'>,
+  record: QueryRecord,
+  query: UpstreamQuery,
+): { name: string | undefined; kylin: KylinClient } {
+  const router = deps.upstreams
+  if (!router) return { name: undefined, kylin: deps.kylin }
+  return router.byName(record.upstream) ?? router.forProject(query.project)
 }

@@ -11,6 +11,7 @@ describe('parseConfig', () => {
   it('applies the documented defaults', () => {
     expect(parseConfig(base)).toEqual({
       upstreamUrl: 'http://kylin:7070',
+      upstreams: { targets: [{ name: 'kylin:7070', url: 'http://kylin:7070' }], projects: {} },
       port: 8080,
       host: '0.0.0.0',
       keepAliveTimeoutMs: 65_000,

@@ -11,12 +11,14 @@ import { startRoundRobin } from '../support/round-robin.ts'
 import { startS3Proxy } from '../support/s3-proxy.ts'
 import { S3RVER_CREDENTIALS, startS3TestServer } from '../support/s3-server.ts'
 import { describeConformance } from './suite.ts'
+import { startRoutingUpstreams, stopRoutingUpstreams } from './routing-upstreams.ts'
 import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 import { startShadowUpstream, stopShadowUpstream } from './shadow-cases.ts'
 
 describeConformance('node cluster (redis + s3)', async () => {
   const webhooks = await startConformanceReceivers()
   const shadow = await startShadowUpstream()
+  const routing = await startRoutingUpstreams()
   const [kylin, redis, s3] = await Promise.all([
     startFakeKylin(),
     startRedisServer(),
@@ -43,6 +45,7 @@ describeConformance('node cluster (redis + s3)', async () => {
     PUBLIC_URL: balancer.url,
     ...webhooks.settings,
     ...shadow.settings,
+    ...routing.settings,
   })
   const gateways = await Promise.all([startNodeGateway(config), startNodeGateway(config)])
   backends.push(...gateways.map((g) => g.url))
@@ -60,6 +63,7 @@ describeConformance('node cluster (redis + s3)', async () => {
       await kylin.close()
       await stopConformanceReceivers()
       await stopShadowUpstream()
+      await stopRoutingUpstreams()
     },
   }
 })

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { parseConfig } from '../../src/config/config.ts'
 import { startNodeGateway } from '../../src/runtime/node/gateway.ts'
 import { startFakeKylin } from '../support/fake-kylin.ts'
+import { startRoutingUpstreams, stopRoutingUpstreams } from './routing-upstreams.ts'
 import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 import { startShadowUpstream, stopShadowUpstream } from './shadow-cases.ts'
 
@@ -12,6 +13,7 @@ import { startShadowUpstream, stopShadowUpstream } from './shadow-cases.ts'
 export async function startNodeTarget(settings: Record<string, string> = {}) {
   const webhooks = await startConformanceReceivers()
   const shadow = await startShadowUpstream()
+  const routing = await startRoutingUpstreams()
   const kylin = await startFakeKylin()
   const dataDir = await mkdtemp(join(tmpdir(), 'conformance-node-'))
   const gateway = await startNodeGateway(
@@ -24,6 +26,7 @@ export async function startNodeTarget(settings: Record<string, string> = {}) {
       LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
       ...webhooks.settings,
       ...shadow.settings,
+      ...routing.settings,
       ...settings,
     }),
   )
@@ -38,6 +41,7 @@ export async function startNodeTarget(settings: Record<string, string> = {}) {
       await rm(dataDir, { recursive: true, force: true })
       await stopConformanceReceivers()
       await stopShadowUpstream()
+      await stopRoutingUpstreams()
     },
   }
 }

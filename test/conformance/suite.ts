@@ -25,6 +25,7 @@ import iconv from 'iconv-lite'
 import { addListreuseCases } from './listreuse-cases.ts'
 import { addConsoleCases } from './console-cases.ts'
 import { addShadowCases } from './shadow-cases.ts'
+import { addRoutingCases } from './routing-cases.ts'
 import * as XLSX from 'xlsx'
 
 /**
@@ -111,6 +112,7 @@ const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
   addWatchCases,
   addConsoleCases,
   addShadowCases,
+  addRoutingCases,
 ]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {

@@ -10,12 +10,14 @@ import { startFakeKylin } from '../support/fake-kylin.ts'
 import { S3RVER_CREDENTIALS, startS3TestServer } from '../support/s3-server.ts'
 import { buildWorker, toWorkerOptions } from '../support/worker-build.ts'
 import { describeConformance } from './suite.ts'
+import { startRoutingUpstreams, stopRoutingUpstreams } from './routing-upstreams.ts'
 import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 import { startShadowUpstream, stopShadowUpstream } from './shadow-cases.ts'
 
 describeConformance('workerd with STORE=s3', async () => {
   const webhooks = await startConformanceReceivers()
   const shadow = await startShadowUpstream()
+  const routing = await startRoutingUpstreams()
   const [kylin, s3] = await Promise.all([startFakeKylin(), startS3TestServer()])
   const outdir = await mkdtemp(join(tmpdir(), 'conformance-worker-s3-'))
   const scriptPath = await buildWorker(outdir)
@@ -32,6 +34,7 @@ describeConformance('workerd with STORE=s3', async () => {
       LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
       ...webhooks.settings,
       ...shadow.settings,
+      ...routing.settings,
     }),
   )
   const url = (await mf.ready).toString().replace(/\/$/, '')
@@ -47,6 +50,7 @@ describeConformance('workerd with STORE=s3', async () => {
       await rm(outdir, { recursive: true, force: true })
       await stopConformanceReceivers()
       await stopShadowUpstream()
+      await stopRoutingUpstreams()
     },
   }
 })

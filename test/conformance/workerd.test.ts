@@ -9,12 +9,14 @@ import { Miniflare } from 'miniflare'
 import { startFakeKylin } from '../support/fake-kylin.ts'
 import { buildWorker, toWorkerOptions } from '../support/worker-build.ts'
 import { describeConformance } from './suite.ts'
+import { startRoutingUpstreams, stopRoutingUpstreams } from './routing-upstreams.ts'
 import { startConformanceReceivers, stopConformanceReceivers } from './webhook-receivers.ts'
 import { startShadowUpstream, stopShadowUpstream } from './shadow-cases.ts'
 
 describeConformance('workerd', async () => {
   const webhooks = await startConformanceReceivers()
   const shadow = await startShadowUpstream()
+  const routing = await startRoutingUpstreams()
   const kylin = await startFakeKylin()
   const outdir = await mkdtemp(join(tmpdir(), 'conformance-worker-'))
   const scriptPath = await buildWorker(outdir)
@@ -26,6 +28,7 @@ describeConformance('workerd', async () => {
       LINK_SECRET: 'conformance-link-secret-0123456789abcdef',
       ...webhooks.settings,
       ...shadow.settings,
+      ...routing.settings,
     }),
   )
   const url = (await mf.ready).toString().replace(/\/$/, '')
@@ -41,6 +44,7 @@ describeConformance('workerd', async () => {
       await rm(outdir, { recursive: true, force: true })
       await stopConformanceReceivers()
       await stopShadowUpstream()
+      await stopRoutingUpstreams()
     },
   }
 })

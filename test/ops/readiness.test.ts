@@ -155,4 +155,34 @@ describe('GET /readyz', () => {
     expect((await readiness.check()).ready).toBe(true)
     expect(calls).toBe(2)
   })
+
+  it('checks every upstream of KYLIN_UPSTREAMS; only the default decides', async () => {
+    const deps = makeTestDeps()
+    const asked: string[] = []
+    const check = (down: string) =>
+      createReadinessCheck({
+        upstreamUrl: 'http://kylin4:7070',
+        upstreams: [
+          { name: 'kylin4:7070', url: 'http://kylin4:7070' },
+          { name: 'kylin5:7070', url: 'http://kylin5:7070' },
+        ],
+        fetch: async (input) => {
+          const url = String(input)
+          asked.push(new URL(url).host)
+          return url.startsWith(down) ? refused() : new Response(null, { status: 401 })
+        },
+        store: deps.store,
+        now: deps.now,
+      }).check()
+    const otherDown = await check('http://kylin5:7070')
+    expect(asked.sort()).toEqual(['kylin4:7070', 'kylin5:7070'])
+    expect(otherDown.ready).toBe(true)
+    expect(otherDown.checks.upstreams).toEqual({
+      'kylin4:7070': expect.objectContaining({ ok: true, status: 401, default: true }),
+      'kylin5:7070': expect.objectContaining({ ok: false, error: 'ECONNREFUSED', default: false }),
+    })
+    const defaultDown = await check('http://kylin4:7070')
+    expect(defaultDown.ready).toBe(false)
+    expect(defaultDown.checks.upstream).toMatchObject({ ok: false })
+  })
 })

@@ -40,6 +40,9 @@ describe('queries/result-reuse', () => {
       toReuseKey('ANALYST', QUERY, { ...OPTIONS, fileName: 'sales' }),
       toReuseKey('ANALYST', QUERY, { ...OPTIONS, format: 'json' }),
       toReuseKey('ANALYST', QUERY, { ...OPTIONS, encode: 'gbk' }),
+      // Routed by project: another upstream's result is another result.
+      toReuseKey('ANALYST', QUERY, OPTIONS, 'kylin5:7070'),
+      toReuseKey('ANALYST', QUERY, OPTIONS, 'kylin4:7070'),
     ]
     const keys = await Promise.all(different)
     expect(new Set([key, ...keys]).size).toBe(keys.length + 1)

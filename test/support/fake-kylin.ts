@@ -11,6 +11,14 @@ export interface FakeKylinOptions {
   authShape?: 'kylin4' | 'kylin5'
   /** Added before every built-in `/kylin/api/query` answer. */
   queryDelayMs?: number
+  /**
+   * Shape of `/kylin/api/query` answers: a bare SQLResponse (Kylin 2–4, default) or Kylin 5's,
+   * inside `{"code":"000","data":…,"msg":""}`; with `kylin5`, SQL containing `error_envelope_200`
+   * gets `{"code":"999","msg":…}` with HTTP 200.
+   */
+  queryShape?: 'kylin4' | 'kylin5'
+  /** Users this fake knows besides FAKE_USERS (a user known on one upstream only). */
+  extraUsers?: Record<string, { password: string; authorities: string[] }>
 }
 
 export interface RecordedRequest {
@@ -231,6 +239,11 @@ const UNAUTHORIZED_PAGE =
 
 export async function startFakeKylin(options: FakeKylinOptions = {}): Promise<FakeKylin> {
   const authShape = options.authShape ?? 'kylin4'
+  const queryShape = options.queryShape ?? 'kylin4'
+  const users = { ...FAKE_USERS, ...options.extraUsers }
+  /** A result in this fake's shape: Kylin 5 wraps it in its envelope. */
+  const toQueryAnswer = (response: Record<string, unknown>) =>
+    queryShape === 'kylin5' ? { code: '000', data: response, msg: '' } : response
   const queryDelayMs = options.queryDelayMs ?? 0
   const sessions = new Map<string, FakeUser>()
   const requests: RecordedRequest[] = []
@@ -293,7 +306,7 @@ export async function startFakeKylin(options: FakeKylinOptions = {}): Promise<Fa
     const authorization = headers.authorization
     // Spring's BasicAuthenticationFilter re-authenticates whenever the header is present, so a
     // bad header fails even alongside a good session cookie.
-    if (authorization !== undefined) return checkBasic(authorization)
+    if (authorization !== undefined) return checkBasic(authorization, users)
     const sessionId = /(?:^|;\s*)JSESSIONID=([^;]+)/.exec(headers.cookie ?? '')?.[1]
     return (sessionId && sessions.get(sessionId)) || null
   }
@@ -388,23 +401,34 @@ export async function startFakeKylin(options: FakeKylinOptions = {}): Promise<Fa
         `Object 'NO_SUCH_TABLE' not found\nwhile executing SQL: "${sql}"`
       return sendKylinError(res, 500, message, requestUrl)
     }
-    if (/is_exception/i.test(sql)) {
+    if (queryShape === 'kylin5' && /error_envelope_200/i.test(sql)) {
       return sendJson(res, 200, {
-        columnMetas: null,
-        results: null,
-        cube: null,
-        affectedRowCount: 0,
-        isException: true,
-        exceptionMessage: `java.lang.RuntimeException: is_exception was requested\nwhile executing SQL: "${sql}"`,
-        duration: 3,
-        totalScanCount: 0,
-        totalScanBytes: 0,
-        hitExceptionCache: false,
-        storageCacheUsed: false,
-        traceUrl: null,
-        pushDown: false,
-        partial: false,
+        code: '999',
+        data: null,
+        msg: `Table 'ERROR_ENVELOPE_200' not found in project\nwhile executing SQL: "${sql}"`,
       })
+    }
+    if (/is_exception/i.test(sql)) {
+      return sendJson(
+        res,
+        200,
+        toQueryAnswer({
+          columnMetas: null,
+          results: null,
+          cube: null,
+          affectedRowCount: 0,
+          isException: true,
+          exceptionMessage: `java.lang.RuntimeException: is_exception was requested\nwhile executing SQL: "${sql}"`,
+          duration: 3,
+          totalScanCount: 0,
+          totalScanBytes: 0,
+          hitExceptionCache: false,
+          storageCacheUsed: false,
+          traceUrl: null,
+          pushDown: false,
+          partial: false,
+        }),
+      )
     }
     const generated = /^select \* from rows_(\d+)$/.exec(normalized)
     if (generated) {
@@ -435,10 +459,12 @@ export async function startFakeKylin(options: FakeKylinOptions = {}): Promise<Fa
 
   async function streamGeneratedRows(res: ServerResponse, count: number): Promise<void> {
     res.writeHead(200, { 'Content-Type': 'application/json;charset=UTF-8' })
+    const [open, close] =
+      queryShape === 'kylin5' ? ['{"code":"000","data":', ',"msg":""}'] : ['', '']
     if (
       !(await write(
         res,
-        `{"columnMetas":${JSON.stringify(toColumnMetas(ROWS_COLUMNS))},"results":[`,
+        `${open}{"columnMetas":${JSON.stringify(toColumnMetas(ROWS_COLUMNS))},"results":[`,
       ))
     ) {
       return
@@ -451,7 +477,7 @@ export async function startFakeKylin(options: FakeKylinOptions = {}): Promise<Fa
       if (!(await write(res, chunk))) return
     }
     const trailer = JSON.stringify(toTrailer('CUBE[name=rows_cube]', count)).slice(1)
-    res.end(`],${trailer}`)
+    res.end(`],${trailer}${close}`)
   }
 
   function toTrailer(cube: string | null, rows: number): Record<string, unknown> {
@@ -478,11 +504,15 @@ export async function startFakeKylin(options: FakeKylinOptions = {}): Promise<Fa
     cube: string | null,
   ): void {
     // Spread in Jackson's order: columnMetas and results before the trailing fields.
-    sendJson(res, 200, {
-      columnMetas: toColumnMetas(columns),
-      results: rows,
-      ...toTrailer(cube, rows.length),
-    })
+    sendJson(
+      res,
+      200,
+      toQueryAnswer({
+        columnMetas: toColumnMetas(columns),
+        results: rows,
+        ...toTrailer(cube, rows.length),
+      }),
+    )
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -621,14 +651,17 @@ function wait(res: ServerResponse, ms: number): Promise<boolean> {
   })
 }
 
-function checkBasic(authorization: string): FakeUser | null {
+function checkBasic(
+  authorization: string,
+  users: Record<string, { password: string; authorities: string[] }>,
+): FakeUser | null {
   const match = /^Basic\s+(\S+)$/i.exec(authorization.trim())
   if (!match?.[1]) return null
   const decoded = Buffer.from(match[1], 'base64').toString('utf8')
   const colon = decoded.indexOf(':')
   if (colon < 0) return null
   const username = decoded.slice(0, colon)
-  const user = FAKE_USERS[username]
+  const user = Object.hasOwn(users, username) ? users[username] : undefined
   if (!user || user.password !== decoded.slice(colon + 1)) return null
   return { username, authorities: [...user.authorities] }
 }

@@ -22,6 +22,7 @@ import type { BlobStore } from '../../store/types.ts'
 import { toOneLine } from '../../upstream/kylin-error.ts'
 import { createKylinClient } from '../../upstream/client.ts'
 import { createShadowRunner } from '../../shadow/shadow-runner.ts'
+import { toUpstreamRouter } from '../../upstream/upstream-router.ts'
 import { createNodeDocsAssets, findSwaggerUiDist } from './docs-assets.ts'
 import { preferKylinCsvKernel } from '../../export/kylin-csv/kernel-choice.ts'
 import { createExportThreads } from './export-thread/export-threads.ts'
@@ -44,6 +45,15 @@ export const GATEWAY_VERSION: string = (
     version: string
   }
 ).version
+
+/** The upstream, or with KYLIN_UPSTREAMS each project's and the default (`*`); no user:password. */
+function describeUpstreams(config: Config): string {
+  const { targets, projects } = config.upstreams
+  if (targets.length === 1) return toRedactedUrl(config.upstreamUrl)
+  const urlOf = new Map(targets.map((target) => [target.name, toRedactedUrl(target.url)]))
+  const routes = Object.entries(projects).map(([project, name]) => `${project}=${urlOf.get(name)}`)
+  return [...routes, `*=${toRedactedUrl(config.upstreamUrl)}`].join(',')
+}
 
 /** Which store, and where its results go; never its credentials. */
 function describeStore(config: Config, store: BlobStore): string {
@@ -211,13 +221,21 @@ export async function startNodeGateway(
 
   const swaggerUiDist = findSwaggerUiDist()
   if (!swaggerUiDist) logger.warn('swagger-ui-dist is not installed; /docs only links the document')
-  const prometheus = createPrometheusMetrics()
+  const prometheus = createPrometheusMetrics({
+    upstreams: config.upstreams.targets.map((target) => target.name),
+  })
   const background = new Set<Promise<void>>()
+  // Every upstream's client shares the one undici pool and its timeouts.
+  const kylinClientFor = (baseUrl: string) =>
+    createKylinClient({ baseUrl, fetch: upstream.kylinFetch })
+  const kylin = kylinClientFor(config.upstreamUrl)
   const deps: AppDeps = {
     config,
     store,
     registry,
-    kylin: createKylinClient({ baseUrl: config.upstreamUrl, fetch: upstream.kylinFetch }),
+    kylin,
+    kylinClientFor,
+    upstreams: toUpstreamRouter(config.upstreams, kylin, kylinClientFor),
     fetch: upstream.fetch,
     logger: logger as unknown as Logger,
     defer: (task) => {
@@ -289,7 +307,7 @@ export async function startNodeGateway(
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
-  const upstreamShown = toRedactedUrl(config.upstreamUrl)
+  const upstreamShown = describeUpstreams(config)
   const storeShown = describeStore(config, store)
   logger.info(
     {

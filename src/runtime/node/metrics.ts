@@ -30,7 +30,19 @@ const DURATION_BUCKETS = [
 ]
 
 /** A registry of its own (not prom-client's global one), so each gateway counts alone. */
-export function createPrometheusMetrics(): PrometheusMetrics {
+export interface PrometheusMetricsOptions {
+  /**
+   * The upstreams' names (KYLIN_UPSTREAMS: their hosts), the values of the `upstream` label; a
+   * name not listed counts as `other`, so the label stays bounded whatever a caller passes.
+   */
+  upstreams?: readonly string[]
+}
+
+export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}): PrometheusMetrics {
+  const upstreamNames = options.upstreams ?? []
+  const known = new Set(upstreamNames)
+  const toUpstreamLabel = (name: string | undefined) =>
+    name !== undefined && known.has(name) ? name : (upstreamNames[0] ?? 'other')
   const registry = new Registry()
   const registers = [registry]
   collectDefaultMetrics({ register: registry })
@@ -41,11 +53,10 @@ export function createPrometheusMetrics(): PrometheusMetrics {
 
   const finished = new Counter({
     name: 'kylin_gateway_queries_finished_total',
-    help: 'Queries that ended, by final state',
-    labelNames: ['state'],
+    help: 'Queries that ended, by final state and upstream',
+    labelNames: ['state', 'upstream'],
     registers,
   })
-  for (const state of ['SUCCESSFUL', 'FAILED']) finished.inc({ state }, 0)
   new Gauge({
     name: 'kylin_gateway_queries_running',
     help: 'Queries running upstream now',
@@ -64,18 +75,24 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   })
   const upstreamDuration = new Histogram({
     name: 'kylin_gateway_upstream_duration_seconds',
-    help: 'Time from an upstream call to its answer headers or its failure, by call',
-    labelNames: ['call'],
+    help: 'Time from an upstream call to its answer headers or its failure, by call and upstream',
+    labelNames: ['call', 'upstream'],
     buckets: DURATION_BUCKETS,
     registers,
   })
   const upstreamErrors = new Counter({
     name: 'kylin_gateway_upstream_errors_total',
-    help: 'Failed upstream calls, by call and kind (timeout, network, status, invalid_answer)',
-    labelNames: ['call', 'kind'],
+    help: 'Failed upstream calls, by call, kind (timeout, network, status, invalid_answer) and upstream',
+    labelNames: ['call', 'kind', 'upstream'],
     registers,
   })
-  for (const call of CALLS) for (const kind of ERROR_KINDS) upstreamErrors.inc({ call, kind }, 0)
+  // Every series exists from the start, at 0: a rate over a fresh gateway is 0, not missing.
+  for (const upstream of upstreamNames.length > 0 ? upstreamNames : ['other']) {
+    for (const state of ['SUCCESSFUL', 'FAILED']) finished.inc({ state, upstream }, 0)
+    for (const call of CALLS) {
+      for (const kind of ERROR_KINDS) upstreamErrors.inc({ call, kind, upstream }, 0)
+    }
+  }
   const exportedRows = new Counter({
     name: 'kylin_gateway_exported_rows_total',
     help: 'Rows of results kept in the store',
@@ -118,9 +135,12 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   })
 
   const metrics: GatewayMetrics = {
-    countFinishedQuery: (state) => finished.inc({ state }),
-    observeUpstreamCall: (call, seconds) => upstreamDuration.observe({ call }, seconds),
-    countUpstreamError: (call, kind) => upstreamErrors.inc({ call, kind }),
+    countFinishedQuery: (state, upstream) =>
+      finished.inc({ state, upstream: toUpstreamLabel(upstream) }),
+    observeUpstreamCall: (call, seconds, upstream) =>
+      upstreamDuration.observe({ call, upstream: toUpstreamLabel(upstream) }, seconds),
+    countUpstreamError: (call, kind, upstream) =>
+      upstreamErrors.inc({ call, kind, upstream: toUpstreamLabel(upstream) }),
     countExport(rows, bytes) {
       exportedRows.inc(rows)
       exportedBytes.inc(bytes)

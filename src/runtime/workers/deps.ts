@@ -14,6 +14,7 @@ import { createS3Store } from '../../store/s3.ts'
 import type { BlobStore } from '../../store/types.ts'
 import { createKylinClient } from '../../upstream/client.ts'
 import type { KylinClient } from '../../upstream/types.ts'
+import { toUpstreamRouter, type UpstreamRouter } from '../../upstream/upstream-router.ts'
 
 export interface WorkerEnv {
   /** R2 bucket of results (wrangler.toml `r2_buckets`); unused with STORE=s3. */
@@ -36,6 +37,10 @@ export interface WorkerParts {
   kylin: KylinClient
   /** The new cluster's client when KYLIN_SHADOW_URL is set (shadow runs). */
   shadowKylin?: KylinClient
+  /** Builds the client of another upstream's base URL (the same fetch). */
+  kylinClientFor: (baseUrl: string) => KylinClient
+  /** Every upstream of KYLIN_UPSTREAMS with its client, the default first. */
+  upstreams: UpstreamRouter
   logger: Logger
   objects: QueryObjectDirectory
   /** A stub is bound to the request that made it: ask for one per use. */
@@ -66,6 +71,10 @@ function toSettings(env: WorkerEnv): Record<string, string | undefined> {
 
 export function createWorkerParts(env: WorkerEnv): WorkerParts {
   const config = parseConfig(toSettings(env))
+  // The global fetch, called unbound: workerd rejects `this` other than globalThis.
+  const kylinClientFor = (baseUrl: string) =>
+    createKylinClient({ baseUrl, fetch: (input, init) => fetch(input, init) })
+  const kylin = kylinClientFor(config.upstreamUrl)
   return {
     config,
     store: config.s3
@@ -75,19 +84,10 @@ export function createWorkerParts(env: WorkerEnv): WorkerParts {
           bucket: env.RESULTS,
           bucketName: env.RESULTS_BUCKET_NAME ?? 'kylin-async-results',
         }),
-    // The global fetch, called unbound: workerd rejects `this` other than globalThis.
-    kylin: createKylinClient({
-      baseUrl: config.upstreamUrl,
-      fetch: (input, init) => fetch(input, init),
-    }),
-    ...(config.shadow
-      ? {
-          shadowKylin: createKylinClient({
-            baseUrl: config.shadow.url,
-            fetch: (input, init) => fetch(input, init),
-          }),
-        }
-      : {}),
+    kylin,
+    kylinClientFor,
+    upstreams: toUpstreamRouter(config.upstreams, kylin, kylinClientFor),
+    ...(config.shadow ? { shadowKylin: kylinClientFor(config.shadow.url) } : {}),
     logger: createConsoleLogger(config.logLevel, { service: 'kylin-async-gateway' }),
     objects: (id) => env.QUERIES.get(env.QUERIES.idFromName(id)) as unknown as QueryObjectApi,
     limiter: () =>

@@ -169,6 +169,7 @@ export class QueryObject extends DurableObject<WorkerEnv> {
         store: parts.store,
         registry,
         kylin: parts.kylin,
+        upstreams: parts.upstreams,
         logger: parts.logger,
         // Keeps the object working after the RPC that started the query has returned.
         defer: (task) => this.ctx.waitUntil(task().finally(() => this.finish(record.id))),

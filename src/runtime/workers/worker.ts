@@ -33,6 +33,8 @@ function getGateway(env: WorkerEnv): GatewayApp {
       store: parts.store,
       registry: createDurableObjectRegistry({ objects: parts.objects, store: parts.store }),
       kylin: parts.kylin,
+      kylinClientFor: parts.kylinClientFor,
+      upstreams: parts.upstreams,
       fetch: (input, init) => fetch(input, init),
       logger: parts.logger,
       // Queries run in their Durable Objects; nothing else here runs past its request.

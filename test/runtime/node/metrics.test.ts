@@ -87,19 +87,21 @@ describe('GET /metrics', () => {
     expect(scrape.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
     const page = await scrape.text()
 
+    // Labelled with the upstream's name (its host), one upstream here.
+    const upstream = `upstream="${new URL(kylin.url).host}"`
     const finished = 'kylin_gateway_queries_finished_total'
-    expect(sampleOf(page, finished, 'state="SUCCESSFUL"')).toBe(1)
-    expect(sampleOf(page, finished, 'state="FAILED"')).toBe(1)
+    expect(sampleOf(page, finished, `state="SUCCESSFUL",${upstream}`)).toBe(1)
+    expect(sampleOf(page, finished, `state="FAILED",${upstream}`)).toBe(1)
     expect(sampleOf(page, 'kylin_gateway_exported_rows_total')).toBe(KYLIN_SALES_ROWS.length)
     expect(sampleOf(page, 'kylin_gateway_exported_bytes_total')).toBe(csvBytes)
     expect(sampleOf(page, 'kylin_gateway_download_bytes_total')).toBe(csvBytes)
     // The fake answers SQL errors with Kylin's HTTP 500.
     const errors = 'kylin_gateway_upstream_errors_total'
-    expect(sampleOf(page, errors, 'call="query",kind="status"')).toBe(1)
-    expect(sampleOf(page, errors, 'call="query",kind="network"')).toBe(0)
+    expect(sampleOf(page, errors, `call="query",kind="status",${upstream}`)).toBe(1)
+    expect(sampleOf(page, errors, `call="query",kind="network",${upstream}`)).toBe(0)
     const durations = 'kylin_gateway_upstream_duration_seconds_count'
-    expect(sampleOf(page, durations, 'call="query"')).toBe(2)
-    expect(sampleOf(page, durations, 'call="authentication"')).toBe(1)
+    expect(sampleOf(page, durations, `call="query",${upstream}`)).toBe(2)
+    expect(sampleOf(page, durations, `call="authentication",${upstream}`)).toBe(1)
     // One credential: the first look-up asks Kylin, every later request (polls too) is a hit.
     expect(sampleOf(page, 'kylin_gateway_identity_cache_misses_total')).toBe(1)
     expect(sampleOf(page, 'kylin_gateway_identity_cache_hits_total')).toBeGreaterThanOrEqual(4)
