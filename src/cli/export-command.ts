@@ -17,8 +17,6 @@ export interface CommandIo {
   stdin: NodeJS.ReadStream
   stdout: NodeJS.WriteStream
   stderr: NodeJS.WriteStream
-  /** Between download attempts; tests shorten it. */
-  retryDelayMs?: number
 }
 
 export async function runExportCommand(io: CommandIo): Promise<number> {
@@ -67,7 +65,7 @@ export async function runExportCommand(io: CommandIo): Promise<number> {
       {
         output: options.output,
         retries: options.retries,
-        retryDelayMs: io.retryDelayMs,
+        retryDelayMs: options.retryDelayMs,
         onProgress: (received, total) => progress.downloading(received, total),
         onResume: (offset, attempt) => {
           progress.finish()

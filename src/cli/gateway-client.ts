@@ -124,6 +124,10 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       )
       const data = await readData(response, 'submit')
       const id = data.query_id
+      // A refused format or encoding is Kylin 5's FAILED answer with no query id.
+      if (id === null && data.status === 'FAILED') {
+        throw new CommandError(`submit failed: ${toStatus(data).info}`, EXIT.failed)
+      }
       if (typeof id !== 'string' || !/^[0-9a-f-]{36}$/.test(id)) {
         throw new CommandError(
           'submit: the answer names no query id (is --url the gateway?)',

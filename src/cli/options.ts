@@ -6,6 +6,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 
 export const DEFAULT_PASSWORD_ENV = 'KYLIN_PASSWORD'
 export const DEFAULT_RETRIES = 5
+export const DEFAULT_RETRY_DELAY_MS = 1000
 
 /** Exit codes, as `--help` lists them. */
 export const EXIT = {
@@ -108,6 +109,12 @@ const FLAGS: readonly FlagSpec[] = [
     value: 'N',
     help: `times a cut download is resumed with Range (default ${DEFAULT_RETRIES})`,
   },
+  {
+    name: 'retry-delay',
+    type: 'string',
+    value: 'MS',
+    help: `pause before the first resume, growing with each attempt (default ${DEFAULT_RETRY_DELAY_MS})`,
+  },
   { name: 'quiet', short: 'q', type: 'boolean', help: 'print nothing but errors' },
   { name: 'help', short: 'h', type: 'boolean', help: 'show this help' },
 ]
@@ -128,6 +135,7 @@ export interface ExportOptions {
   format: ExportFormat
   output: string
   retries: number
+  retryDelayMs: number
   quiet: boolean
 }
 
@@ -286,6 +294,7 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
       format,
       output: str('output') ?? `${fileName ?? 'result'}.${defaultExtension(format)}`,
       retries,
+      retryDelayMs: toCount('retry-delay', str('retry-delay')) ?? DEFAULT_RETRY_DELAY_MS,
       quiet: values.quiet === true,
     },
   }

@@ -133,7 +133,7 @@ async function nextAttempt(
 ): Promise<number> {
   if (attempt >= options.retries) {
     throw new CommandError(
-      `download cut at byte ${received} after ${attempt + 1} attempts (${reason}); ${partPathOf(options.output)} is kept: run the same command with --query-id to resume`,
+      `download cut at byte ${received} after ${attempt + 1} attempt${attempt === 0 ? '' : 's'} (${reason}); ${partPathOf(options.output)} is kept: run the same command with --query-id to resume`,
       EXIT.network,
     )
   }
