@@ -190,6 +190,22 @@ describe('kylin-export', () => {
     expect(existsSync(`${out}.part`)).toBe(false)
   })
 
+  it('tells the progress of a running query from its live events', async () => {
+    const out = join(dir, 'slow.csv')
+    const run = await runExport([
+      ...base(gateway.url),
+      '--sql',
+      'select * from rows_10 -- sleep_ms_2500',
+      '-o',
+      out,
+    ])
+    expect(run.code).toBe(0)
+    expect(run.stderr).toMatch(
+      /submitted\nrunning: 0 rows, 0 B written\n[\s\S]*SUCCESSFUL: 10 rows/,
+    )
+    expect(await readFile(out, 'utf8')).toBe(generatedCsv(10))
+  })
+
   it('exports Arrow that apache-arrow reads back, named after --file-name', async () => {
     const cwdOut = join(dir, 'sales.arrow')
     const run = await runExport([
