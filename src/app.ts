@@ -140,7 +140,9 @@ export function createGateway(deps: AppDeps, options: GatewayOptions = {}): Gate
   const dispatch = app.fetch
   // Status polls, by far the most frequent request, skip the router where they can (at debug the
   // router serves them too, since it writes the access log).
-  const answerPoll = accessLog ? undefined : createStatusPollLane({ identities, queries })
+  const answerPoll = accessLog
+    ? undefined
+    : createStatusPollLane({ identities, queries, metrics: deps.metrics })
   app.fetch = (request, ...rest) => {
     const polled = answerPoll?.(request)
     if (polled) return polled

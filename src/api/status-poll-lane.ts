@@ -5,6 +5,7 @@
  */
 import { toCredentials, type IdentityResolver } from '../identity/identity-resolver.ts'
 import { toLanguage } from '../i18n.ts'
+import { NO_METRICS, type GatewayMetrics } from '../ops/metrics.ts'
 import type { QueryService } from '../queries/query-service.ts'
 import { ASYNC_QUERY_PATH } from './async-query-routes.ts'
 import { toDialect } from './dialect.ts'
@@ -25,6 +26,7 @@ const UNCOUNTED = { countLookup: false }
 export interface StatusPollLaneOptions {
   identities: IdentityResolver
   queries: QueryService
+  metrics?: GatewayMetrics
 }
 
 /** The answer to a poll it can give at once, else `undefined` (the router serves it). */
@@ -33,6 +35,7 @@ export type StatusPollLane = (request: Request) => Response | undefined
 export function createStatusPollLane({
   identities,
   queries,
+  metrics = NO_METRICS,
 }: StatusPollLaneOptions): StatusPollLane {
   return (request) => {
     if (request.method !== 'GET') return undefined
@@ -59,6 +62,7 @@ export function createStatusPollLane({
     }
     if (record === undefined) return undefined
     identities.countLookup()
+    metrics.countStatusCall('poll')
     const dialect = toDialect(headers.get('accept'))
     const body = toStatusBody(id, record, dialect, toLanguage(headers.get('accept-language')))
     // The headers the router's answer carries, in the order and case it writes them.
