@@ -3,7 +3,6 @@
  * Node gateway over the loopback fake Kylin, with a proxy that cuts or spoils downloads. Files
  * are read back by readers that share nothing with the gateway (hyparquet, apache-arrow).
  */
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
@@ -15,6 +14,7 @@ import { parquetReadObjects } from 'hyparquet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../../src/config/config.ts'
 import { startNodeGateway, type NodeGateway } from '../../src/runtime/node/gateway.ts'
+import { runExportProcess, type ExportRun } from '../support/export-process.ts'
 import {
   startDownloadFaultProxy,
   type DownloadFaultProxy,
@@ -26,7 +26,6 @@ import {
   type FakeKylin,
 } from '../support/fake-kylin.ts'
 
-const ROOT = join(import.meta.dirname, '..', '..')
 const PASSWORD = 'ANALYST'
 
 let kylin: FakeKylin
@@ -54,28 +53,11 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true })
 })
 
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
 function runExport(
   args: string[],
   env: Record<string, string> = { KYLIN_PASSWORD: PASSWORD },
-): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      // Only PATH and what the test gives.
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-        resolve({ code, stdout, stderr })
-      },
-    )
-  })
+): Promise<ExportRun> {
+  return runExportProcess(args, env)
 }
 
 const base = (url: string) => [

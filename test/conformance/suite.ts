@@ -23,6 +23,7 @@ import { DataType, tableFromIPC, util } from 'apache-arrow'
 import { parquetReadObjects } from 'hyparquet'
 import iconv from 'iconv-lite'
 import { addListreuseCases } from './listreuse-cases.ts'
+import { addCliCases } from './cli-cases.ts'
 import * as XLSX from 'xlsx'
 
 /**
@@ -107,6 +108,7 @@ const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
   addWebhooksCases,
   addFollowCases,
   addWatchCases,
+  addCliCases,
 ]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {
