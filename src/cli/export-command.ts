@@ -61,7 +61,7 @@ export async function runExportCommand(io: CommandIo): Promise<number> {
     await downloadResult(
       client,
       queryId,
-      { bytes: final.bytes ?? 0, sha256: final.sha256 },
+      { bytes: final.bytes, sha256: final.sha256 },
       {
         output: options.output,
         retries: options.retries,

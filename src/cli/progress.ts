@@ -20,6 +20,8 @@ export interface Progress {
 }
 
 const PLAIN_INTERVAL_MS = 1000
+/** A terminal bar is redrawn at most this often (a download passes thousands of chunks). */
+const BAR_INTERVAL_MS = 100
 const BAR_WIDTH = 24
 
 export function createProgress(
@@ -30,7 +32,11 @@ export function createProgress(
   const now = options.now ?? Date.now
   if (output.isTTY) {
     let open = false
-    const draw = (line: string) => {
+    let drawnAt = -Infinity
+    const draw = (line: string, force = false) => {
+      const at = now()
+      if (!force && at - drawnAt < BAR_INTERVAL_MS) return
+      drawnAt = at
       const width = Math.max(20, (output.columns ?? 80) - 1)
       output.write(`\r${line.slice(0, width).padEnd(width)}`)
       open = true
@@ -50,6 +56,7 @@ export function createProgress(
       downloading(received, total) {
         draw(
           `downloading  ${toBar(received, total)} ${formatBytes(received)} of ${formatBytes(total)}`,
+          received === total,
         )
       },
       finish,

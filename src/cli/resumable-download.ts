@@ -12,7 +12,8 @@ import { EXIT } from './options.ts'
 import { readChunks } from './stream-chunks.ts'
 
 export interface ExpectedFile {
-  bytes: number
+  /** Absent where the status gave none: the answer's own length is taken then. */
+  bytes: number | undefined
   /** Absent where the gateway kept none: the size alone is checked then. */
   sha256: string | undefined
 }
@@ -43,14 +44,16 @@ export async function downloadResult(
 ): Promise<void> {
   const part = partPathOf(options.output)
   const { etag: savedEtag, offset: savedOffset } = await findResumablePart(options.output, id)
+  let total = expected.bytes
   let etag = savedEtag
-  let received = savedOffset
+  // A kept part longer than the result is not a prefix of it: start over.
+  let received = total !== undefined && savedOffset > total ? 0 : savedOffset
   let hash = createHash('sha256')
   if (received > 0) await hashFile(part, hash)
   const handle = await open(part, received > 0 ? 'a' : 'w')
   let attempt = 0
   try {
-    while (received < expected.bytes || (received === 0 && attempt === 0)) {
+    while (total === undefined || received < total || (received === 0 && attempt === 0)) {
       const headers: Record<string, string> = {}
       if (received > 0 && etag) {
         headers.Range = `bytes=${received}-`
@@ -64,14 +67,21 @@ export async function downloadResult(
         attempt = await nextAttempt(attempt, options, received, error.message)
         continue
       }
-      if (response.status === 416 && received === expected.bytes) break
+      if (response.status === 416 && received === total) {
+        await response.body?.cancel()
+        break
+      }
       if (response.status === 200) {
         // A whole file: from the start, whatever was kept (If-Range did not match, or none sent).
         if (received > 0) await handle.truncate(0)
         received = 0
         hash = createHash('sha256')
+        const length = response.headers.get('content-length')
+        if (total === undefined && length !== null && /^\d+$/.test(length)) total = Number(length)
       } else if (response.status === 206) {
-        const start = Number(/^bytes (\d+)-/.exec(response.headers.get('content-range') ?? '')?.[1])
+        const range = /^bytes (\d+)-\d+\/(\d+)$/.exec(response.headers.get('content-range') ?? '')
+        const start = Number(range?.[1])
+        if (total === undefined && range) total = Number(range[2])
         if (start !== received) {
           await response.body?.cancel()
           throw new CommandError(
@@ -88,33 +98,32 @@ export async function downloadResult(
         const state: PartState = { query_id: id, etag }
         await writeFile(statePathOf(options.output), JSON.stringify(state))
       }
-      options.onProgress(received, expected.bytes)
+      options.onProgress(received, total ?? received)
       try {
         for await (const chunk of readChunks(response.body)) {
           await handle.write(chunk)
           hash.update(chunk)
           received += chunk.byteLength
-          options.onProgress(received, expected.bytes)
+          options.onProgress(received, total ?? received)
         }
       } catch (error) {
         attempt = await nextAttempt(attempt, options, received, describeCause(error))
         continue
       }
-      if (received >= expected.bytes) break
+      // A length never announced is the length of an answer that ended cleanly.
+      total ??= received
+      if (received >= total) break
       attempt = await nextAttempt(attempt, options, received, 'the connection closed early')
     }
   } finally {
     await handle.close()
   }
   const sha256 = hash.digest('hex')
-  if (
-    received !== expected.bytes ||
-    (expected.sha256 !== undefined && sha256 !== expected.sha256)
-  ) {
+  if (received !== total || (expected.sha256 !== undefined && sha256 !== expected.sha256)) {
     await removePart(options.output)
     const what =
-      received !== expected.bytes
-        ? `${received} bytes were saved where the gateway stored ${expected.bytes}`
+      received !== total
+        ? `${received} bytes were saved where the gateway stored ${total}`
         : `its SHA-256 is ${sha256} where the gateway stored ${expected.sha256}`
     throw new CommandError(
       `download: the file is not the stored result (${what}); it was removed`,

@@ -13,9 +13,13 @@ function sink(isTTY: boolean) {
 describe('progress', () => {
   it('redraws one bar line in place on a terminal, then ends it before a note', () => {
     const { written, output } = sink(true)
-    const progress = createProgress(output, { quiet: false })
+    let now = 0
+    const progress = createProgress(output, { quiet: false, now: () => now })
     progress.running(1234, 2048)
+    now = 200
     progress.downloading(512, 2048)
+    // Within 100 ms of the last redraw: skipped, unless it is the last byte.
+    progress.downloading(1024, 2048)
     progress.downloading(2048, 2048)
     progress.note('saved out.csv')
     expect(written[0]).toMatch(/^\rrunning +1,234 rows, 2\.0 KiB written +$/)
