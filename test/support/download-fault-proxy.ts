@@ -79,11 +79,12 @@ export async function startDownloadFaultProxy(
             }
           }
           if (cutAt !== undefined && sent + out.length >= cutAt) {
-            res.write(out.subarray(0, cutAt - sent))
+            const kept = out.subarray(0, cutAt - sent)
             sent = cutAt
             answer.destroy()
-            // Let the bytes leave before the connection drops.
-            setTimeout(() => res.destroy(), 20)
+            // Let the bytes leave, and the client read them, before the connection drops: a
+            // fetch body that errors drops what its reader has not taken yet.
+            res.write(kept, () => setTimeout(() => res.destroy(), 150))
             return
           }
           sent += out.length
