@@ -37,7 +37,7 @@ export function createProgress(
       const at = now()
       if (!force && at - drawnAt < BAR_INTERVAL_MS) return
       drawnAt = at
-      const width = Math.max(20, (output.columns ?? 80) - 1)
+      const width = Math.max(20, (output.columns || 80) - 1)
       output.write(`\r${line.slice(0, width).padEnd(width)}`)
       open = true
     }

@@ -3,6 +3,7 @@
  * Node gateway over the loopback fake Kylin, with a proxy that cuts or spoils downloads. Files
  * are read back by readers that share nothing with the gateway (hyparquet, apache-arrow).
  */
+import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
@@ -186,6 +187,39 @@ describe('kylin-export', () => {
       /submitted\nrunning: 0 rows, 0 B written\n[\s\S]*SUCCESSFUL: 10 rows/,
     )
     expect(await readFile(out, 'utf8')).toBe(generatedCsv(10))
+  })
+
+  it('draws a progress bar in place on a terminal', async () => {
+    const out = join(dir, 'tty.csv')
+    const command = [
+      process.execPath,
+      '--import',
+      'tsx',
+      'src/cli/main.ts',
+      ...base(gateway.url),
+      '--sql',
+      "'select * from rows_20000'",
+      '-o',
+      out,
+    ].join(' ')
+    // util-linux script(1) runs the command on a pseudo-terminal, as a person would.
+    const run = await new Promise<{ code: number; output: string }>((resolve) => {
+      execFile(
+        'script',
+        ['-qec', command, '/dev/null'],
+        {
+          cwd: join(import.meta.dirname, '..', '..'),
+          env: { PATH: process.env.PATH ?? '', KYLIN_PASSWORD: PASSWORD, TERM: 'dumb' },
+        },
+        (error, stdout) =>
+          resolve({ code: error ? Number(error.code ?? 1) : 0, output: String(stdout) }),
+      )
+    })
+    expect(run.code, run.output).toBe(0)
+    expect(run.output).toMatch(/\rdownloading {2}\[#+\] 100% .* of .*/)
+    expect(run.output).toMatch(/saved .*tty\.csv/)
+    expect(run.output).not.toMatch(/^downloading: /m)
+    expect(await readFile(out, 'utf8')).toBe(generatedCsv(20000))
   })
 
   it('exports Arrow that apache-arrow reads back, named after --file-name', async () => {
