@@ -9,7 +9,7 @@ import { EXIT, parseCommand, toHelpText, UsageError } from './options.ts'
 import { readPassword } from './password.ts'
 import { createProgress, formatBytes, formatCount } from './progress.ts'
 import { waitForResult } from './query-wait.ts'
-import { downloadResult, partPathOf } from './resumable-download.ts'
+import { downloadResult } from './resumable-download.ts'
 
 export interface CommandIo {
   argv: readonly string[]
@@ -17,6 +17,8 @@ export interface CommandIo {
   stdin: NodeJS.ReadStream
   stdout: NodeJS.WriteStream
   stderr: NodeJS.WriteStream
+  /** Told the query's id once it is known (main.ts names it when interrupted). */
+  onQueryId?(id: string): void
 }
 
 export async function runExportCommand(io: CommandIo): Promise<number> {
@@ -37,6 +39,7 @@ export async function runExportCommand(io: CommandIo): Promise<number> {
   }
 
   const progress = createProgress(io.stderr, { quiet: options.quiet })
+  let submittedId: string | undefined
   try {
     const password = await readPassword(options.passwordEnv, options.user, io)
     const client = createGatewayClient({ url: options.url, user: options.user, password })
@@ -45,12 +48,14 @@ export async function runExportCommand(io: CommandIo): Promise<number> {
       const sql = options.sql ?? (await readSql(options.sqlFile!, io.stdin))
       const submitted = await client.submit({ ...options.submit, sql })
       id = submitted.id
+      submittedId = id
       if (submitted.status.status === 'FAILED') {
         throw new CommandError(`query ${id} failed: ${submitted.status.info}`, EXIT.failed)
       }
       progress.note(`query ${id} submitted`)
     }
     const queryId = id
+    io.onQueryId?.(queryId)
     const final = await waitForResult(client, queryId, ({ rows, bytes }) =>
       progress.running(rows, bytes),
     )
@@ -81,7 +86,12 @@ export async function runExportCommand(io: CommandIo): Promise<number> {
   } catch (error) {
     progress.finish()
     if (error instanceof CommandError || error instanceof UsageError) {
-      io.stderr.write(`kylin-export: ${error.message}\n`)
+      const resumable = error instanceof CommandError && error.exitCode === EXIT.network
+      const hint =
+        resumable && submittedId && !error.message.includes('--query-id')
+          ? `; query ${submittedId} goes on at the gateway: add --query-id ${submittedId} to pick it up`
+          : ''
+      io.stderr.write(`kylin-export: ${error.message}${hint}\n`)
       return error instanceof UsageError ? EXIT.usage : error.exitCode
     }
     const code = (error as NodeJS.ErrnoException).code
@@ -100,5 +110,3 @@ async function readSql(path: string, stdin: NodeJS.ReadStream): Promise<string> 
   for await (const chunk of stdin) text += String(chunk)
   return text
 }
-
-export { partPathOf }

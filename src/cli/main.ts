@@ -5,10 +5,12 @@
  */
 import { runExportCommand } from './export-command.ts'
 
+let queryId: string | undefined
+
 process.on('SIGINT', () => {
-  process.stderr.write(
-    '\nkylin-export: interrupted; a partial download is kept and resumes with --query-id\n',
-  )
+  // The query goes on at the gateway, and a partial download is kept: say how to pick both up.
+  const resume = queryId ? `; --query-id ${queryId} picks the query up again` : ''
+  process.stderr.write(`\nkylin-export: interrupted${resume}\n`)
   process.exit(130)
 })
 
@@ -18,6 +20,9 @@ runExportCommand({
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
+  onQueryId: (id) => {
+    queryId = id
+  },
 }).then(
   (code) => {
     process.exitCode = code

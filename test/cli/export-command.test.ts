@@ -3,7 +3,7 @@
  * Node gateway over the loopback fake Kylin, with a proxy that cuts or spoils downloads. Files
  * are read back by readers that share nothing with the gateway (hyparquet, apache-arrow).
  */
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
@@ -382,6 +382,33 @@ describe('kylin-export', () => {
     ])
     expect(badFormat.code).toBe(1)
     expect(badFormat.stderr).toMatch(/failed: .*latin-9/i)
+  })
+
+  it('on Ctrl-C exits 130 and names the query to pick up with --query-id', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        ...base(gateway.url),
+        '--sql',
+        'select * from rows_10 -- sleep_ms_5000',
+      ],
+      {
+        cwd: join(import.meta.dirname, '..', '..'),
+        env: { PATH: process.env.PATH ?? '', KYLIN_PASSWORD: PASSWORD },
+      },
+    )
+    let stderr = ''
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk)
+      if (/submitted/.test(stderr)) child.kill('SIGINT')
+    })
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+    expect(code).toBe(130)
+    const id = /query ([0-9a-f-]{36}) submitted/.exec(stderr)![1]!
+    expect(stderr).toContain(`interrupted; --query-id ${id} picks the query up again`)
   })
 
   it('exits 3 when the gateway cannot be reached', async () => {
