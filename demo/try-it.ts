@@ -1,6 +1,6 @@
 /**
  * The curl session `npm run demo` prints: submit, wait, metadata, size, download, path, delete
- * (Kylin 5 dialect) and a sync query passed through. test/demo runs these very commands.
+ * (Kylin 5 dialect), a sync query passed through and the table list BI clients read. test/demo runs these very commands.
  */
 
 export interface TryItStep {
@@ -45,6 +45,10 @@ export function toTryItSteps(gatewayUrl: string): TryItStep[] {
         `curl -s -w '\\n' -u ADMIN:KYLIN -H 'Content-Type: application/json' \\\n` +
         `  -d '{"sql":"select lstg_format_name, sum(price) as gmv from kylin_sales group by 1","project":"learn_kylin"}' \\\n` +
         `  ${gatewayUrl}/kylin/api/query`,
+    },
+    {
+      title: 'the tables and columns a BI client lists (kylinpy, Superset), passed through',
+      command: `curl -s -w '\\n' -u ADMIN:KYLIN "${gatewayUrl}/kylin/api/tables_and_columns?project=learn_kylin"`,
     },
   ]
 }

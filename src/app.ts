@@ -178,6 +178,7 @@ export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): G
     : createStatusPollLane({
         identities,
         queries,
+        metrics: deps.metrics,
         // Routed: the poll's credentials are checked with the upstream its record names.
         ...(upstreams.routed ? { identitiesOf: identitiesOfRecordNow } : {}),
       })

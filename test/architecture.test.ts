@@ -14,6 +14,8 @@ const NODE_ONLY = [
   /^store\/fs\.ts$/,
   // The Redis pieces of REGISTRY=redis (ioredis speaks TCP through node:net).
   /^cluster\/[^/]+\.ts$/,
+  // The export command: a Node program of its own that talks to a gateway over HTTP.
+  /^cli\/[^/]+\.ts$/,
 ]
 /** Files allowed to touch Workers: the Worker entry, its Durable Object and the R2 driver. */
 const WORKER_ONLY = [/^runtime\/workers\/[^/]+\.ts$/, /^store\/r2\.ts$/]
@@ -69,7 +71,7 @@ const portable = files.filter((f) => !isNodeOnly(f.name) && !isWorkerOnly(f.name
  * of src/'s root.
  */
 const LAYERS = [
-  ['runtime'],
+  ['runtime', 'cli'],
   ['app.ts'],
   ['console'],
   ['api', 'cluster'],
@@ -129,6 +131,7 @@ describe('architecture', () => {
     expect(files.map((f) => f.name)).toEqual(
       expect.arrayContaining([
         'runtime/node/main.ts',
+        'cli/main.ts',
         'store/fs.ts',
         'runtime/workers/worker.ts',
         'store/r2.ts',

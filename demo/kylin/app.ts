@@ -1,10 +1,12 @@
 /**
  * The emulator's HTTP API: the parts of Kylin 2–4 the gateway and its users call —
- * POST /kylin/api/query, GET|POST /kylin/api/user/authentication, GET /kylin/api/projects.
+ * POST /kylin/api/query, GET|POST /kylin/api/user/authentication, GET /kylin/api/projects, and
+ * the metadata calls of BI clients (`metadata-routes.ts`).
  */
 import { Hono, type Context } from 'hono'
 import type { KylinDatabase } from './database.ts'
 import { sendKylinError, sendUnauthorized } from './kylin-errors.ts'
+import { addMetadataRoutes } from './metadata-routes.ts'
 import { runKylinQuery } from './run-query.ts'
 import { createSessions, findBasicUser, findSessionId, type KylinUser } from './users.ts'
 
@@ -66,6 +68,8 @@ export function createKylinApp(db: KylinDatabase) {
       })),
     ),
   )
+
+  addMetadataRoutes(app, db)
 
   // `prestate` is the same query for prepared-statement clients.
   app.post('/kylin/api/query', (c) => answerQuery(c))

@@ -61,7 +61,7 @@ export interface AsyncQueryRoutesOptions {
   maxBodyBytes: number
   /** Gzip downloads here; off where the platform compresses responses itself (Workers). */
   compressDownloads: boolean
-  /** Counts download bytes. */
+  /** Counts download bytes and status calls. */
   metrics?: GatewayMetrics
   /** Runs a download-time conversion; `exportResult` when absent. */
   exporter?: Exporter
@@ -217,6 +217,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       }
       if (wait.preferred) c.header('Preference-Applied', `wait=${wait.seconds}`)
     }
+    options.metrics?.countStatusCall(wait && watch.canWait ? 'wait' : 'poll')
     const body = toStatusBody(id, record, dialect, c.get('lang'))
     return sendEnvelopeText(c, dialect, body.text)
   })
@@ -229,6 +230,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
       projectOf(c),
     )
     if (!record) throw new NotFoundError({ id: 'QUERY_NOT_FOUND' }, { errorCode: 'KE-010031301' })
+    options.metrics?.countStatusCall('events')
     const release = watch.hold(record.id, { maxMs: options.maxEventStreamMs })
     const stream = createStatusEventStream({
       watch,

@@ -5,6 +5,7 @@
  */
 import { toCredentials, type IdentityResolver } from '../identity/identity-resolver.ts'
 import { toLanguage } from '../i18n.ts'
+import { NO_METRICS, type GatewayMetrics } from '../ops/metrics.ts'
 import type { QueryService } from '../queries/query-service.ts'
 import { ASYNC_QUERY_PATH } from './async-query-routes.ts'
 import { toDialect } from './dialect.ts'
@@ -30,6 +31,7 @@ export interface StatusPollLaneOptions {
    * record is held in this process; `undefined` leaves the poll to the router.
    */
   identitiesOf?: (id: string) => IdentityResolver | undefined
+  metrics?: GatewayMetrics
 }
 
 /** The answer to a poll it can give at once, else `undefined` (the router serves it). */
@@ -39,6 +41,7 @@ export function createStatusPollLane({
   identities: defaultIdentities,
   queries,
   identitiesOf,
+  metrics = NO_METRICS,
 }: StatusPollLaneOptions): StatusPollLane {
   return (request) => {
     if (request.method !== 'GET') return undefined
@@ -67,6 +70,7 @@ export function createStatusPollLane({
     }
     if (record === undefined) return undefined
     identities.countLookup()
+    metrics.countStatusCall('poll')
     const dialect = toDialect(headers.get('accept'))
     const body = toStatusBody(id, record, dialect, toLanguage(headers.get('accept-language')))
     // The headers the router's answer carries, in the order and case it writes them.

@@ -1,6 +1,6 @@
 /**
  * GatewayMetrics: the operational counts the core reports (queries, upstream calls, exports,
- * downloads, identity cache). Portable; the default does nothing, Node plugs in prom-client.
+ * downloads, identity cache, status calls). Portable; the default does nothing, Node plugs in prom-client.
  */
 import { UpstreamError } from '../errors.ts'
 
@@ -8,6 +8,9 @@ export type UpstreamCall = 'query' | 'authentication'
 
 /** timeout; network (no answer); status (a non-2xx answer); invalid_answer (a 2xx we cannot use). */
 export type UpstreamErrorKind = 'timeout' | 'network' | 'status' | 'invalid_answer'
+
+/** poll: a plain status call; wait: one with `?wait=` / `Prefer: wait`; events: an event stream. */
+export type StatusCallKind = 'poll' | 'wait' | 'events'
 
 export interface GatewayMetrics {
   /** `upstream`: the name of the upstream that ran it (see `observeUpstreamCall`). */
@@ -27,6 +30,8 @@ export interface GatewayMetrics {
   countIdentityMiss(): void
   /** A shadow run's verdict (shadow/shadow-runner.ts): same answer, another, or not run. */
   countShadowVerdict(outcome: ShadowOutcome): void
+  /** A status call answered (the poll rate clients put on the gateway). */
+  countStatusCall(kind: StatusCallKind): void
 }
 
 export type ShadowOutcome = 'match' | 'mismatch' | 'skipped'
@@ -43,6 +48,7 @@ export const NO_METRICS: GatewayMetrics = Object.freeze({
   countIdentityLookup: nothing,
   countIdentityMiss: nothing,
   countShadowVerdict: nothing,
+  countStatusCall: nothing,
 })
 
 const TIMEOUT_CODES = new Set([

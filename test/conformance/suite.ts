@@ -26,6 +26,7 @@ import { addListreuseCases } from './listreuse-cases.ts'
 import { addConsoleCases } from './console-cases.ts'
 import { addShadowCases } from './shadow-cases.ts'
 import { addRoutingCases } from './routing-cases.ts'
+import { addCliCases } from './cli-cases.ts'
 import * as XLSX from 'xlsx'
 
 /**
@@ -113,6 +114,7 @@ const FEATURE_CASES: ((context: ConformanceContext) => void)[] = [
   addConsoleCases,
   addShadowCases,
   addRoutingCases,
+  addCliCases,
 ]
 
 export function describeConformance(runtime: string, start: () => Promise<ConformanceTarget>) {

@@ -222,7 +222,7 @@ describe('the commands the demo prints', () => {
       if (!id) id = out.trim()
       outputs.push(out)
     }
-    const [submitted, waited, metadata, size, downloaded, path, deleted, sync] = outputs
+    const [submitted, waited, metadata, size, downloaded, path, deleted, sync, tables] = outputs
     const lineorders = toSsbRowCounts(0.01).LINEORDER
     expect(submitted!.trim()).toMatch(UUID)
     expect(JSON.parse(waited!).data).toMatchObject({
@@ -252,6 +252,9 @@ describe('the commands the demo prints', () => {
     const answer = JSON.parse(sync!) as { columnMetas: { label: string }[]; results: string[][] }
     expect(answer.columnMetas.map((m) => m.label)).toEqual(['LSTG_FORMAT_NAME', 'GMV'])
     expect(answer.results).toHaveLength(5)
+    const listed = JSON.parse(tables!) as { table_NAME: string; columns: unknown[] }[]
+    expect(listed.map((t) => t.table_NAME)).toContain('KYLIN_SALES')
+    expect(listed.every((t) => t.columns.length > 0)).toBe(true)
   })
 })
 

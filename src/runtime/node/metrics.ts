@@ -7,7 +7,12 @@ import type { Context } from 'hono'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { AppEnv } from '../../api/app-env.ts'
 import { GatewayError } from '../../errors.ts'
-import type { GatewayMetrics, UpstreamCall, UpstreamErrorKind } from '../../ops/metrics.ts'
+import type {
+  GatewayMetrics,
+  StatusCallKind,
+  UpstreamCall,
+  UpstreamErrorKind,
+} from '../../ops/metrics.ts'
 
 export interface QueueSource {
   readonly activeQueries: number
@@ -23,6 +28,7 @@ export interface PrometheusMetrics {
 
 const CALLS: UpstreamCall[] = ['query', 'authentication']
 const ERROR_KINDS: UpstreamErrorKind[] = ['timeout', 'network', 'status', 'invalid_answer']
+const STATUS_CALL_KINDS: StatusCallKind[] = ['poll', 'wait', 'events']
 
 /** Upstream answers take from milliseconds (identity) to half an hour (a large export). */
 const DURATION_BUCKETS = [
@@ -50,6 +56,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
   let queue: QueueSource = { activeQueries: 0, queuedQueries: 0 }
   let identityLookups = 0
   let identityMisses = 0
+  const statusCalls: Record<StatusCallKind, number> = { poll: 0, wait: 0, events: 0 }
 
   const finished = new Counter({
     name: 'kylin_gateway_queries_finished_total',
@@ -134,6 +141,17 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     },
   })
 
+  new Counter({
+    name: 'kylin_gateway_status_calls_total',
+    help: 'Status calls answered, by kind (poll, wait, events)',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      this.reset()
+      for (const kind of STATUS_CALL_KINDS) this.inc({ kind }, statusCalls[kind])
+    },
+  })
+
   const metrics: GatewayMetrics = {
     countFinishedQuery: (state, upstream) =>
       finished.inc({ state, upstream: toUpstreamLabel(upstream) }),
@@ -149,6 +167,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     countIdentityLookup: () => void identityLookups++,
     countIdentityMiss: () => void identityMisses++,
     countShadowVerdict: (outcome) => shadowVerdicts.inc({ outcome }),
+    countStatusCall: (kind) => void statusCalls[kind]++,
   }
   return {
     metrics,

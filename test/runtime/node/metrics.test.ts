@@ -112,6 +112,25 @@ describe('GET /metrics', () => {
     expect(page).toContain('nodejs_heap_size_used_bytes')
   })
 
+  it('counts status calls by kind: plain polls, waits and event streams', async () => {
+    const gateway = await startGateway()
+    const done = await runQuery(gateway, 'select * from kylin_sales')
+    const base = `${gateway.url}/kylin/api/async_query/${done.id}`
+    const headers = { Authorization: BASIC.ANALYST }
+    const before = await (await fetch(`${gateway.url}/metrics`)).text()
+    const polls = sampleOf(before, 'kylin_gateway_status_calls_total', 'kind="poll"')!
+    expect(polls).toBeGreaterThanOrEqual(1)
+    for (let i = 0; i < 3; i++) await (await fetch(`${base}/status`, { headers })).text()
+    await (await fetch(`${base}/status?wait=1`, { headers })).text()
+    await (await fetch(`${base}/status`, { headers: { ...headers, Prefer: 'wait=1' } })).text()
+    await (await fetch(`${base}/events`, { headers })).text()
+    const page = await (await fetch(`${gateway.url}/metrics`)).text()
+    const calls = 'kylin_gateway_status_calls_total'
+    expect(sampleOf(page, calls, 'kind="poll"')).toBe(polls + 3)
+    expect(sampleOf(page, calls, 'kind="wait"')).toBe(2)
+    expect(sampleOf(page, calls, 'kind="events"')).toBe(1)
+  })
+
   it('shows the running query and the queue while they wait', async () => {
     const gateway = await startGateway({ MAX_CONCURRENT_QUERIES: '1' })
     const submit = (sql: string) =>
