@@ -80,6 +80,9 @@ export async function compareResults(options: {
   }
 
   for (;;) {
+    // Buffered stream reads resolve as microtasks, which would keep the event loop to this
+    // comparison: give it back once a chunk, so downloads and polls go on beside a shadow run.
+    await yieldToEventLoop()
     await Promise.all([refill(primary), refill(shadow)])
     const primaryLeft = primary.queue.length - primary.at
     const shadowLeft = shadow.queue.length - shadow.at
@@ -167,6 +170,11 @@ function toFirstDifference(facts: {
     return `rows differ (compared without order; ${facts.primaryRows} rows on each side)`
   }
   return null
+}
+
+/** Resolves on a later turn of the event loop, after the I/O waiting now (a macrotask). */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0))
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
