@@ -5,33 +5,13 @@
  * LINK_SECRET set; rotation needs a restart and is tried on Node (test/runtime/node/).
  */
 import { createHash } from 'node:crypto'
-import { request as httpRequest } from 'node:http'
 import { gunzipSync } from 'node:zlib'
 import { expect, it } from 'vitest'
 import { BASIC } from '../support/fake-kylin.ts'
+import { rawRequest } from '../support/raw-request.ts'
 import type { ConformanceContext, Envelope } from './suite.ts'
 
 type LinkAnswer = Envelope<{ url: string; expires_at: string }>
-
-/** Over node:http: nothing but what is given is sent (fetch adds its own Accept-Encoding). */
-function rawRequest(method: string, url: string, headers: Record<string, string> = {}) {
-  return new Promise<{
-    status: number
-    headers: Record<string, string | string[] | undefined>
-    body: Buffer
-  }>((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      )
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 /** An error answer's envelope, read over the raw request. */
 function envelopeOf(body: Buffer): Envelope {

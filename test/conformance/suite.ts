@@ -3,7 +3,6 @@
  * driven with fetch over real sockets, with the loopback fake Kylin as the upstream.
  */
 import { createHash } from 'node:crypto'
-import { request as httpRequest } from 'node:http'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeCsvRow } from '../../src/export/csv/encode.ts'
@@ -15,6 +14,7 @@ import {
   type FakeKylin,
 } from '../support/fake-kylin.ts'
 import { expectFailedWithKylinMessage } from '../support/query-status.ts'
+import { rawRequest } from '../support/raw-request.ts'
 import { addLinksCases } from './links-cases.ts'
 import { addWatchCases } from './watch-cases.ts'
 import { addWebhooksCases } from './webhooks-cases.ts'
@@ -71,26 +71,6 @@ export interface Envelope<T = unknown> {
 }
 
 export type Status = { status: string; info: string; queryID?: string; query_id?: string }
-
-/** A request over node:http whose body is not decoded on the way in, unlike fetch's. */
-function rawRequest(method: string, url: string, headers: Record<string, string>) {
-  return new Promise<{
-    status: number
-    headers: Record<string, string | string[] | undefined>
-    body: Buffer
-  }>((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      )
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
 
 /** A typed value read back as Kylin's text of it: dates as `yyyy-mm-dd`, decimals unscaled. */
 function toText(value: unknown): string | null {

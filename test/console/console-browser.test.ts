@@ -4,18 +4,15 @@
  * the API serves), delete; a second user sees nothing of the first; nothing is kept in storage
  * or cookies; the page fits 1280 px and 390 px. Writes docs/console.png, the README's picture.
  */
-import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hasBrowser, launchChromium } from '../support/chromium.ts'
 import { parseConfig } from '../../src/config/config.ts'
 import { startNodeGateway, type NodeGateway } from '../../src/runtime/node/gateway.ts'
 import { startKylinEmulator, type KylinEmulator } from '../../demo/kylin/server.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-// CI installs Chromium (.ci/run); elsewhere the test runs wherever it is installed.
-const hasBrowser = existsSync(CHROMIUM) || Boolean(process.env.CI)
 const SCREENSHOT = join(import.meta.dirname, '..', '..', 'docs', 'console.png')
 const API = '/kylin/api/async_query'
 const ANALYST = `Basic ${Buffer.from('ANALYST:ANALYST').toString('base64')}`
@@ -60,18 +57,7 @@ beforeAll(async () => {
       LINK_SECRET: 'console-test-link-secret-0123456789abcdef',
     }),
   )
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  })
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {

@@ -2,17 +2,13 @@
  * /docs in a real headless Chromium against the real Node gateway on a loopback port: Swagger UI
  * renders every operation of /openapi.json, asks nothing of any other host, and logs no errors.
  */
-import { existsSync } from 'node:fs'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hasBrowser, launchChromium } from '../../support/chromium.ts'
 import { parseConfig } from '../../../src/config/config.ts'
 import { getOpenApiDocument } from '../../../src/api/openapi.ts'
 import { startNodeGateway, type NodeGateway } from '../../../src/runtime/node/gateway.ts'
 import { startFakeKylin, type FakeKylin } from '../../support/fake-kylin.ts'
-
-const CHROMIUM = '/usr/bin/chromium'
-// CI installs Chromium (.ci/run); elsewhere the test runs wherever it is installed.
-const hasBrowser = existsSync(CHROMIUM) || Boolean(process.env.CI)
 
 let kylin: FakeKylin
 let gateway: NodeGateway
@@ -30,18 +26,7 @@ beforeAll(async () => {
       LOG_LEVEL: 'silent',
     }),
   )
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  })
+  browser = await launchChromium()
 }, 60_000)
 
 afterAll(async () => {

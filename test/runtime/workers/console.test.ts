@@ -3,20 +3,17 @@
  * its two files as the Node gateway does, and in Chromium the page starts, signs in against the
  * Worker (its calls carry the credentials; the fake Kylin checks them) and lists the queries.
  */
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Miniflare } from 'miniflare'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hasBrowser, launchChromium } from '../../support/chromium.ts'
 import { CONSOLE_SCRIPT } from '../../../src/console/console-script.ts'
 import { CONSOLE_STYLES } from '../../../src/console/console-styles.ts'
 import { BASIC, startFakeKylin, type FakeKylin } from '../../support/fake-kylin.ts'
 import { buildWorker, toWorkerOptions } from '../../support/worker-build.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
-const hasBrowser = existsSync(CHROMIUM) || Boolean(process.env.CI)
 // Long enough for a loaded machine; a query's state reaches the page by its event stream or
 // the list poll (every 2 s).
 const WAIT = { timeout: 20_000 }
@@ -68,15 +65,7 @@ describe('/console on Workers', () => {
     'starts in Chromium and signs in against the Worker',
     async () => {
       const id = await submitQuery()
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--no-first-run',
-        ],
-      })
+      const browser = await launchChromium()
       try {
         const page = await browser.newPage({ locale: 'en-US' })
         const problems: string[] = []
