@@ -66,7 +66,8 @@ export function createExportThreads(options: ExportThreadsOptions): ExportThread
     }
     idle.push(thread)
     thread.idleTimer = setTimeout(() => {
-      idle.splice(idle.indexOf(thread), 1)
+      const at = idle.indexOf(thread)
+      if (at >= 0) idle.splice(at, 1)
       void thread.worker.terminate()
     }, options.idleMs ?? DEFAULT_IDLE_MS)
     thread.idleTimer.unref()
@@ -76,7 +77,11 @@ export function createExportThreads(options: ExportThreadsOptions): ExportThread
     acquire() {
       if (closed || busy >= options.threads) return null
       let reused = idle.pop()
-      while (reused?.dead) reused = idle.pop()
+      // A thread that died while idle is dropped with its timer, which would splice another.
+      while (reused?.dead) {
+        clearTimeout(reused.idleTimer)
+        reused = idle.pop()
+      }
       if (reused) clearTimeout(reused.idleTimer)
       busy++
       return reused ?? new PooledThread(options, free)
