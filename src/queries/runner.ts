@@ -9,8 +9,7 @@ import { NO_METRICS, toUpstreamErrorKind } from '../ops/metrics.ts'
 import { toRecordKey, toResultKey } from '../domain/query-id.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
 import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
-import { toRedactedUrl } from '../redact-url.ts'
-import { stripStackFrames, toCappedMessage, toOneLine } from '../upstream/kylin-error.ts'
+import { toFailureText } from '../upstream/kylin-error.ts'
 import {
   exportResult,
   toExportEncoding,
@@ -274,12 +273,7 @@ function toFailureMessage(
   if (timeout?.aborted) {
     return `The query did not finish within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS), so the gateway stopped it; no result was kept.`
   }
-  // Every failure a person reads passes here: one line, no stack frames, no userinfo, bounded.
-  const text =
-    error instanceof GatewayError
-      ? error.message
-      : `The query failed in the gateway: ${error instanceof Error ? error.message : String(error)}`
-  return toCappedMessage(toRedactedUrl(toOneLine(stripStackFrames(text)).trim()))
+  return toFailureText(error, 'The query')
 }
 
 /**

@@ -20,10 +20,9 @@ import { loadStreamDecoder } from '../export/encoding/text-decoder.ts'
 import { createKylinJsonSource } from '../export/sources/kylin-json.ts'
 import { createStoredCsvSource } from '../export/sources/stored-csv.ts'
 import { NO_METRICS } from '../ops/metrics.ts'
-import { toRedactedUrl } from '../redact-url.ts'
 import { writeRecordFile } from '../registry/record-file.ts'
 import type { KylinClient } from '../upstream/types.ts'
-import { stripStackFrames, toCappedMessage, toOneLine } from '../upstream/kylin-error.ts'
+import { toFailureText } from '../upstream/kylin-error.ts'
 import { compareResults } from './compare-results.ts'
 import { hasTopLevelOrderBy } from './order-by.ts'
 import { createRowHashReader, type RowHashReader } from './row-hashes.ts'
@@ -162,7 +161,7 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
       await Promise.all([shadowReader?.cancel(error), primary?.cancel(error)])
       const reason: unknown = stop.signal.reason
       const stopped = stop.signal.aborted && reason instanceof Error
-      const message = stopped ? reason.message : toShadowFailure(error)
+      const message = stopped ? reason.message : toFailureText(error, 'The shadow run')
       const bothFailed = ended.state === 'FAILED'
       verdict = {
         status: 'FAILED',
@@ -275,15 +274,6 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
 
 function emptyReader(): RowHashReader {
   return { columns: [], next: async () => null, cancel: async () => {} }
-}
-
-/** One line, no stack frames, no URL userinfo, bounded: as the runner's own failures. */
-function toShadowFailure(error: unknown): string {
-  const text =
-    error instanceof GatewayError
-      ? error.message
-      : `The shadow run failed in the gateway: ${error instanceof Error ? error.message : String(error)}`
-  return toCappedMessage(toRedactedUrl(toOneLine(stripStackFrames(text)).trim()))
 }
 
 /**

@@ -3,6 +3,9 @@
  * Kylin envelope that can arrive where a bare SQLResponse was expected. Portable.
  */
 
+import { GatewayError } from '../errors.ts'
+import { toRedactedUrl } from '../redact-url.ts'
+
 /** A Java stack frame, with Jetty's `at` or without it (Tomcat's page). */
 const JAVA_STACK_FRAME =
   /\s(?:at\s+)?[\w$]+(?:\.[\w$<>]+)+\((?:[^()\s]+:\d+|Native Method|Unknown Source)\)/
@@ -72,4 +75,16 @@ export function toEnvelopeFailure(body: Record<string, unknown>): string {
     )
   }
   return `The upstream Kylin answered with error code ${JSON.stringify(code)} and no message; no result was kept. Its log has the details.`
+}
+
+/**
+ * Every failure a person reads passes here: a GatewayError's own message, else `<subject> failed in
+ * the gateway: …`; one line, no stack frames, no URL userinfo, at most MAX_MESSAGE_BYTES.
+ */
+export function toFailureText(error: unknown, subject: string): string {
+  const text =
+    error instanceof GatewayError
+      ? error.message
+      : `${subject} failed in the gateway: ${error instanceof Error ? error.message : String(error)}`
+  return toCappedMessage(toRedactedUrl(toOneLine(stripStackFrames(text)).trim()))
 }
