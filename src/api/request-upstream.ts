@@ -59,8 +59,13 @@ export function createRequestUpstreams(options: RequestUpstreamOptions): Request
       if (c.req.method === 'POST' && path.replace(/\/+$/, '') === ASYNC_QUERY_PATH) {
         return upstreams.forProject(await readSubmitProject(c))
       }
-      const id = path.slice(ASYNC_QUERY_PATH.length + 1).split('/')[0] ?? ''
-      if (isQueryId(id)) {
+      // `/{id}/…`, or `/stop/{id}`: the query id is the first or the second segment.
+      const id = path
+        .slice(ASYNC_QUERY_PATH.length + 1)
+        .split('/')
+        .slice(0, 2)
+        .find(isQueryId)
+      if (id) {
         const record = await registry.get(id)
         if (record) return ofRecord(record)
       }

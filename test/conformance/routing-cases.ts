@@ -128,6 +128,10 @@ export function addRoutingCases(context: ConformanceContext): void {
     expect(await waitForEnd(id, KYLIN5_ONLY_AUTH)).toMatchObject({ status: 'SUCCESSFUL' })
     expect((await download(id, KYLIN5_ONLY_AUTH)).byteLength).toBeGreaterThan(0)
     expect((await api(`?project=${KYLIN5_PROJECT}`, { auth: KYLIN5_ONLY_AUTH })).status).toBe(200)
+    // A stop names the query in its second segment: checked with the query's Kylin too.
+    const stop = await api(`/stop/${id}`, { method: 'DELETE', auth: KYLIN5_ONLY_AUTH })
+    expect(stop.status).not.toBe(401)
+    expect((await api(`/${id}`, { method: 'DELETE', auth: KYLIN5_ONLY_AUTH })).status).toBe(200)
   })
 
   it('routing: /readyz shows each upstream, a down one not failing the gateway', async () => {
