@@ -68,14 +68,12 @@ export interface GatewayOptions {
   followLive?: boolean
 }
 
-/** The router of `deps`, or one built from the settings with the runtime's client factory. */
+/** The router of `deps`, or one built from the settings over `deps.fetch`. */
 export function toAppUpstreams(deps: AppDeps): UpstreamRouter {
   return (
     deps.upstreams ??
-    toUpstreamRouter(
-      deps.config.upstreams,
-      deps.kylin,
-      deps.kylinClientFor ?? ((baseUrl) => createKylinClient({ baseUrl, fetch: deps.fetch })),
+    toUpstreamRouter(deps.config.upstreams, deps.kylin, (baseUrl) =>
+      createKylinClient({ baseUrl, fetch: deps.fetch }),
     )
   )
 }

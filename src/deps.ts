@@ -9,7 +9,7 @@ import type { GatewayMetrics } from './ops/metrics.ts'
 import type { Registry } from './registry/types.ts'
 import type { BlobStore } from './store/types.ts'
 import type { KylinClient } from './upstream/types.ts'
-import type { KylinClientFactory, UpstreamRouter } from './upstream/upstream-router.ts'
+import type { UpstreamRouter } from './upstream/upstream-router.ts'
 import type { WebhookNotifier } from './webhooks/types.ts'
 import type { Credentials } from './domain/caller.ts'
 import type { QueryRecord, UpstreamQuery } from './domain/query.ts'
@@ -34,11 +34,6 @@ export interface AppDeps {
   registry: Registry
   /** The (default) upstream Kylin's query and identity calls. */
   kylin: KylinClient
-  /**
-   * Builds a client of another upstream's base URL with the runtime's fetch and timeouts (the
-   * routes of KYLIN_UPSTREAMS, a shadow cluster); absent: `createKylinClient` over `fetch`.
-   */
-  kylinClientFor?: KylinClientFactory
   /**
    * The upstreams of KYLIN_UPSTREAMS with their clients; the app builds it from the config when
    * absent (`toUpstreamRouter`). Runners take it from here.

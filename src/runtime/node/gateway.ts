@@ -234,7 +234,6 @@ export async function startNodeGateway(
     store,
     registry,
     kylin,
-    kylinClientFor,
     upstreams: toUpstreamRouter(config.upstreams, kylin, kylinClientFor),
     fetch: upstream.fetch,
     logger: logger as unknown as Logger,
@@ -255,7 +254,7 @@ export async function startNodeGateway(
   const shadowRunner = config.shadow
     ? createShadowRunner({
         ...deps,
-        shadowKylin: createKylinClient({ baseUrl: config.shadow.url, fetch: upstream.kylinFetch }),
+        shadowKylin: kylinClientFor(config.shadow.url),
         settings: config.shadow,
       })
     : undefined

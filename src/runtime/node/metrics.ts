@@ -38,8 +38,9 @@ const DURATION_BUCKETS = [
 /** A registry of its own (not prom-client's global one), so each gateway counts alone. */
 export interface PrometheusMetricsOptions {
   /**
-   * The upstreams' names (KYLIN_UPSTREAMS: their hosts), the values of the `upstream` label; a
-   * name not listed counts as `other`, so the label stays bounded whatever a caller passes.
+   * The upstreams' names (KYLIN_UPSTREAMS: their hosts), the values of the `upstream` label, the
+   * default first; a name not listed (or none: a record from before routing) counts as the
+   * default's, so the label stays bounded whatever a caller passes (`other` only without names).
    */
   upstreams?: readonly string[]
 }

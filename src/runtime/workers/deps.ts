@@ -37,8 +37,6 @@ export interface WorkerParts {
   kylin: KylinClient
   /** The new cluster's client when KYLIN_SHADOW_URL is set (shadow runs). */
   shadowKylin?: KylinClient
-  /** Builds the client of another upstream's base URL (the same fetch). */
-  kylinClientFor: (baseUrl: string) => KylinClient
   /** Every upstream of KYLIN_UPSTREAMS with its client, the default first. */
   upstreams: UpstreamRouter
   logger: Logger
@@ -85,7 +83,6 @@ export function createWorkerParts(env: WorkerEnv): WorkerParts {
           bucketName: env.RESULTS_BUCKET_NAME ?? 'kylin-async-results',
         }),
     kylin,
-    kylinClientFor,
     upstreams: toUpstreamRouter(config.upstreams, kylin, kylinClientFor),
     ...(config.shadow ? { shadowKylin: kylinClientFor(config.shadow.url) } : {}),
     logger: createConsoleLogger(config.logLevel, { service: 'kylin-async-gateway' }),

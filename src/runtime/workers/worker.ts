@@ -33,7 +33,6 @@ function getGateway(env: WorkerEnv): GatewayApp {
       store: parts.store,
       registry: createDurableObjectRegistry({ objects: parts.objects, store: parts.store }),
       kylin: parts.kylin,
-      kylinClientFor: parts.kylinClientFor,
       upstreams: parts.upstreams,
       fetch: (input, init) => fetch(input, init),
       logger: parts.logger,
