@@ -97,6 +97,8 @@ export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenera
   let id: string | undefined
   let name = ''
   let data: string[] = []
+  /** The event's data so far: bounded as the unread buffer is. */
+  let dataChars = 0
   for await (const chunk of readChunks(body)) {
     buffer += decoder.decode(chunk, { stream: true })
     let newline: number
@@ -107,14 +109,18 @@ export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenera
         if (data.length > 0) yield { id, name: name || 'message', data: data.join('\n') }
         name = ''
         data = []
+        dataChars = 0
         continue
       }
       if (line.startsWith(':')) continue
       const colon = line.indexOf(':')
       const field = colon < 0 ? line : line.slice(0, colon)
       const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '')
-      if (field === 'data') data.push(value)
-      else if (field === 'event') name = value
+      if (field === 'data') {
+        data.push(value)
+        dataChars += value.length
+        if (dataChars > MAX_EVENT_CHARS) throw new Error('event too long')
+      } else if (field === 'event') name = value
       else if (field === 'id') id = value
     }
     if (buffer.length > MAX_EVENT_CHARS) throw new Error('event too long')

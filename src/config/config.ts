@@ -101,6 +101,8 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     )
   }
   const links = toLinkSettings(c)
+  const webhooks = toWebhookSettings(c)
+  const shadow = toShadowSettings(c)
   const upstream = toUpstreamRoutes(c)
   return {
     upstreamUrl: upstream.defaultUrl,
@@ -136,7 +138,7 @@ export function parseConfig(vars: Record<string, string | undefined>): Config {
     ...(links ? { links } : {}),
     registry: c.REGISTRY,
     ...(c.REGISTRY === 'redis' ? { redis: toRedisSettings(c) } : {}),
-    ...(toWebhookSettings(c) ? { webhooks: toWebhookSettings(c) } : {}),
-    ...(toShadowSettings(c) ? { shadow: toShadowSettings(c) } : {}),
+    ...(webhooks ? { webhooks } : {}),
+    ...(shadow ? { shadow } : {}),
   }
 }

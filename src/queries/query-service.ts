@@ -15,7 +15,7 @@ import { findEarlierSubmit, hashRequest } from './idempotency.ts'
 import { findReusableResult, toReuseKey } from './result-reuse.ts'
 import type { ListPage, ListPosition } from '../registry/types.ts'
 import type { QueryRunner } from './runner.ts'
-import { createFollowing, type FollowingOptions } from './followed-result.ts'
+import { createFollowing } from './followed-result.ts'
 import { isShadowSampled, SHADOW_PENDING } from '../shadow/shadow-runner.ts'
 import { collectShadowReport, type ShadowReport } from '../shadow/shadow-report.ts'
 import { sha256Hex } from '../sha256.ts'
@@ -125,10 +125,9 @@ export interface QueryService {
 export function createQueryService(
   deps: Pick<AppDeps, 'registry' | 'store' | 'now' | 'newId' | 'config' | 'upstreams'>,
   runner: QueryRunner,
-  followOptions?: FollowingOptions,
 ): QueryService {
   let draining = false
-  const follow = createFollowing(deps, runner, followOptions)
+  const follow = createFollowing(deps, runner)
   const isVisible = (record: QueryRecord | null, project?: string): record is QueryRecord =>
     record !== null && (!project || project === record.project)
 

@@ -52,9 +52,9 @@ export async function findReusableResult(
   reuseKey: string,
   maxAgeSeconds: number,
 ): Promise<QueryRecord | null> {
+  // Only the owner's SUCCESSFUL result of this key (registry/reusable.ts): left is its age and file.
   const record = await deps.registry.findReusable(owner, reuseKey)
-  if (!record || record.state !== 'SUCCESSFUL' || record.owner !== owner) return null
-  if (record.reuseKey !== reuseKey) return null
+  if (!record) return null
   const finishedAt = record.finishedAt ?? record.updatedAt
   if (deps.now() - finishedAt > maxAgeSeconds * 1000) return null
   const blob = await deps.store.head(toResultKey(record.id))

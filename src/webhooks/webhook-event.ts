@@ -1,6 +1,7 @@
 /**
  * The JSON a webhook carries when a query ends: its id, status, info (or error), rows, bytes,
- * sha256, project and finished time. Never result rows, SQL or credentials. Portable.
+ * sha256, project and finished time. Never result rows or credentials; a failure's message is the
+ * status's, which may quote the SQL as Kylin's own messages do. Portable.
  */
 import type { QueryRecord } from '../domain/query.ts'
 import { translate } from '../i18n.ts'
