@@ -4,7 +4,7 @@
  * mod 2^64, with the count) or ordered (the hashes in sequence through SHA-256). Portable.
  */
 import type { Cell, RowBatch } from '../export/types.ts'
-import { toHex, type IncrementalHash } from '../sha256.ts'
+import { sha256Hex, type IncrementalHash } from '../sha256.ts'
 
 const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
@@ -144,7 +144,7 @@ export function createOrderedDigest(createHash: () => IncrementalHash): ResultDi
 }
 
 /** SHA-256 (hex) of what was compared: the mode, the columns, the row count and the rows' digest. */
-export async function toResultSha256(parts: {
+export function toResultSha256(parts: {
   ordered: boolean
   names: readonly string[]
   types: readonly string[]
@@ -159,7 +159,5 @@ export async function toResultSha256(parts: {
     parts.rows,
     parts.rowDigest,
   ])
-  return toHex(
-    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))),
-  )
+  return sha256Hex(text)
 }
