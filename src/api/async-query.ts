@@ -17,8 +17,6 @@ import type { QueryWatch } from '../queries/query-watch.ts'
 import type { BlobStore } from '../store/types.ts'
 import type { QueryRecord, ResultEncoding, ResultFormat } from '../domain/query.ts'
 import type { Dialect } from './dialect.ts'
-import { sendConvertedDownload } from './converted-download.ts'
-import { sendDownload } from './download.ts'
 import { toLinkOrder } from './link-request.ts'
 import type { SignedLinks } from './signed-link.ts'
 import { checkFollowable, sendFollowedDownload, toFollowFlag } from './followed-download.ts'
@@ -26,13 +24,9 @@ import {
   ENCODING_LIST,
   FORMAT_LIST,
   ILLEGAL_PARAMETERS,
-  isSameForm,
-  toAskedForm,
   toResultEncoding,
   toResultFormat,
-  toStoredForm,
 } from './result-form.ts'
-import { toResultType } from './result-type.ts'
 import { sendEnvelope, sendEnvelopeText, toEnvelope } from './envelope.ts'
 import { STATUS_DENIAL, toIntegrity, toShadowAnswer, toStatusBody } from './status-answer.ts'
 import { toStatusWait } from './status-wait.ts'
@@ -49,6 +43,7 @@ import {
 import { fromCursor, toCursor } from './list-cursor.ts'
 import type { QuerySummary } from '../registry/types.ts'
 import { ASYNC_QUERY_PATH, ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
+import { sendAskedDownload, toAskedDownload } from './result-download.ts'
 import { rejectInvalid, toValidationError } from './validation.ts'
 
 export interface AsyncQueryRoutesOptions {
@@ -311,25 +306,15 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
     dialect: Dialect['name'],
     fileName: string,
   ) => {
-    const stored = toStoredForm(record.options)
-    const form = toAskedForm((name) => c.req.query(name), stored)
-    const { contentType, extension } = toResultType(form.format, dialect, form.encode)
-    const download = {
-      compress: options.compressDownloads,
-      metrics: options.metrics,
-      contentType,
-      fileName: `${fileName}.${extension}`,
-    }
+    const asked = toAskedDownload(record, (name) => c.req.query(name), dialect, fileName, options)
     if (record.state === 'RUNNING') {
       if (options.followLive === false) {
-        checkFollowable(c, isSameForm(form, stored))
+        checkFollowable(c, asked.sameForm)
         return sendResult(c, await awaitSuccessful(c, record), dialect, fileName)
       }
-      return sendFollowedDownload(c, record, queries.follow, isSameForm(form, stored), download)
+      return sendFollowedDownload(c, record, queries.follow, asked.sameForm, asked.download)
     }
-    return isSameForm(form, stored)
-      ? sendDownload(c, store, record, download)
-      : sendConvertedDownload(c, store, record, form, download, options.exporter)
+    return sendAskedDownload(c, record, asked, options)
   }
 
   /**

@@ -12,11 +12,8 @@ import type { GatewayMetrics } from '../ops/metrics.ts'
 import type { QueryService } from '../queries/query-service.ts'
 import type { BlobStore } from '../store/types.ts'
 import { ASYNC_QUERY_ROUTES } from './async-query-routes.ts'
-import { sendConvertedDownload } from './converted-download.ts'
-import { sendDownload } from './download.ts'
-import { isSameForm, toAskedForm, toStoredForm } from './result-form.ts'
-import { toResultType } from './result-type.ts'
 import type { LinkForm, SignedLinks } from './signed-link.ts'
+import { sendAskedDownload, toAskedDownload } from './result-download.ts'
 import { rejectInvalid } from './validation.ts'
 
 export interface LinkDownloadOptions {
@@ -43,22 +40,14 @@ export function createLinkDownloadRoutes(options: LinkDownloadOptions) {
       search: new URL(c.req.url).searchParams,
     })
     const record = await options.queries.findSuccessfulById(id)
-    const stored = toStoredForm(record.options)
-    const asked = toAskedForm((name) => form[name as keyof LinkForm], stored)
-    const { contentType, extension } = toResultType(
-      asked.format,
+    const asked = toAskedDownload(
+      record,
+      (name) => form[name as keyof LinkForm],
       c.get('dialect').name,
-      asked.encode,
+      record.options.fileName,
+      options,
     )
-    const download = {
-      compress: options.compressDownloads,
-      metrics: options.metrics,
-      contentType,
-      fileName: `${record.options.fileName}.${extension}`,
-    }
-    const answer = isSameForm(asked, stored)
-      ? await sendDownload(c, options.store, record, download)
-      : await sendConvertedDownload(c, options.store, record, asked, download, options.exporter)
+    const answer = await sendAskedDownload(c, record, asked, options)
     // A page opened from the file must not pass the link on in a Referer.
     answer.headers.set('Referrer-Policy', 'no-referrer')
     return answer
