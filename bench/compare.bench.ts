@@ -2,7 +2,8 @@
  * Before and after: the same export (submit → SUCCESSFUL → download of 1M Kylin-shaped rows)
  * through this checkout's gateway and another built checkout's, in turn, alternating which goes
  * first, so both see the same noise.
- * Run: npm run build && BASE_ROOT=<built checkout> npx tsx bench/compare.bench.ts (ROWS, RUNS).
+ * Run: npm run build && BASE_ROOT=<built checkout> npx tsx bench/compare.bench.ts (ROWS, RUNS;
+ * THIS_SETTINGS / BASE_SETTINGS: more flags for one gateway, e.g. `--export-threads 1`).
  * Node only.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -24,13 +25,21 @@ try {
   gateways.base = await startGateway(
     upstream.ready,
     mkdtempSync(join(workDir, 'base')),
-    [],
+    toSettings(process.env.BASE_SETTINGS),
     resolve(BASE_ROOT),
   )
-  gateways.this = await startGateway(upstream.ready, mkdtempSync(join(workDir, 'this')))
+  gateways.this = await startGateway(
+    upstream.ready,
+    mkdtempSync(join(workDir, 'this')),
+    toSettings(process.env.THIS_SETTINGS),
+  )
   await compareExports(gateways, expect, RUNS)
 } finally {
   for (const gateway of Object.values(gateways)) await gateway.stop()
   await upstream.stop()
   rmSync(workDir, { recursive: true, force: true })
+}
+
+function toSettings(text: string | undefined): string[] {
+  return text ? text.split(' ').filter(Boolean) : []
 }

@@ -14,6 +14,8 @@ export interface ByteTransform {
   /** Chunks handed on so far; a pull reads input until this moves. */
   readonly emitted: number
   push(chunk: Uint8Array): void
+  /** Hands on at once any output held back to gather larger chunks. */
+  handOn?(): void
   finish(): ExportSummary
 }
 

@@ -106,6 +106,9 @@ export class CsvOutput {
     this.onProgress?.(this.rows, this.bytes)
   }
 
+  /** After the last flush: whatever a subclass still holds goes on. */
+  protected endOutput(): void {}
+
   /** Hands the whole output buffer on (no copy when it is well filled). Never with a cell open. */
   protected flush(): void {
     const { out, pos } = this
@@ -118,6 +121,16 @@ export class CsvOutput {
       if (out.length > OUT_SIZE) this.out = new Uint8Array(OUT_SIZE)
     }
     this.pos = 0
+  }
+
+  /** Hands on a copy of the output before the open cell, which moves to the buffer's front. */
+  protected emitBeforeOpenCell(): void {
+    const start = this.cellStart
+    if (start <= 0) return
+    this.emit(this.out.slice(0, start))
+    this.out.copyWithin(0, start, this.pos)
+    this.pos -= start
+    this.cellStart = 0
   }
 
   /**

@@ -22,6 +22,13 @@ export class KylinCsvTranscoder extends RowMachine {
     if (this.cellStart < 0 && this.pos >= MIN_FLUSH) this.flush()
   }
 
+  /** Hands on at once what is held back: the output between rows, and any batch (ByteTransform). */
+  handOn(): void {
+    if (this.cellStart < 0) this.flush()
+    else this.emitBeforeOpenCell()
+    this.endOutput()
+  }
+
   /** The body has ended: validates the rest, writes what was held back, and summarises. */
   finish(): ExportSummary {
     const response = this.frame.finish()
@@ -40,6 +47,7 @@ export class KylinCsvTranscoder extends RowMachine {
       }
     }
     this.flush()
+    this.endOutput()
     return {
       metadata: toColumnMetadata(columns),
       rows: this.rows,

@@ -37,8 +37,11 @@ export interface JobListener {
 export interface ExportThread {
   /** Starts a job on this thread; its messages go to `listener` until `release`. */
   begin(request: ThreadRequest, listener: JobListener): void
-  /** A message to the current job. Chunks are copied, never moved: the caller keeps its buffers. */
-  send(input: JobInput): void
+  /**
+   * A message to the current job. A chunk is copied, unless `move`: then its buffer goes to the
+   * thread and is no longer the caller's.
+   */
+  send(input: JobInput, move?: boolean): void
   /** Ends the job (cancelling it if the thread is still at it) and frees the thread. */
   release(): void
 }
@@ -125,8 +128,12 @@ class PooledThread implements ExportThread {
     this.post({ type: 'start', job: ++this.job, request })
   }
 
-  send(input: JobInput): void {
-    this.post({ ...input, job: this.job })
+  send(input: JobInput, move = false): void {
+    const transfer =
+      move && input.type === 'chunk' && input.bytes.buffer instanceof ArrayBuffer
+        ? [input.bytes.buffer]
+        : []
+    this.post({ ...input, job: this.job }, transfer)
   }
 
   release(): void {
@@ -136,8 +143,8 @@ class PooledThread implements ExportThread {
     this.free(this)
   }
 
-  private post(message: ToThread): void {
-    if (!this.dead) this.worker.postMessage(message)
+  private post(message: ToThread, transfer: ArrayBuffer[] = []): void {
+    if (!this.dead) this.worker.postMessage(message, transfer)
   }
 
   private die(error: Error): void {

@@ -16,8 +16,11 @@ export interface ThreadSetup {
 /** An export's request without its progress callback, which cannot cross threads. */
 export type ThreadRequest = Omit<ExportRequest, 'onProgress'>
 
-/** The body's bytes as they come, then its end. */
-export type JobInput = { type: 'chunk'; bytes: Uint8Array } | { type: 'end' }
+/**
+ * The body's bytes as they come, then its end. `handOn`: the thread hands on the output it holds
+ * back to gather larger chunks once this chunk is read.
+ */
+export type JobInput = { type: 'chunk'; bytes: Uint8Array; handOn?: boolean } | { type: 'end' }
 
 export type ToThread =
   | { type: 'start'; job: number; request: ThreadRequest }
@@ -25,8 +28,18 @@ export type ToThread =
   | { type: 'cancel'; job: number }
 
 export type FromThread =
-  /** Output so far; `ack` when it answers a chunk. `progress` is the latest rows and bytes. */
-  | { type: 'out'; job: number; chunks: Uint8Array[]; ack: boolean; progress: Progress | null }
+  /**
+   * Output so far; `ack` when it answers a chunk. `progress` is the latest rows and bytes.
+   * `spent`: the chunk it answers, given back for the next one when it was moved here whole.
+   */
+  | {
+      type: 'out'
+      job: number
+      chunks: Uint8Array[]
+      ack: boolean
+      progress: Progress | null
+      spent?: Uint8Array
+    }
   | {
       type: 'done'
       job: number
@@ -95,14 +108,17 @@ export function fromErrorData(data: ErrorData): Error {
 export function toTransferList(chunks: readonly Uint8Array[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>()
   for (const chunk of chunks) {
-    const { buffer } = chunk
-    if (
-      buffer instanceof ArrayBuffer &&
-      chunk.byteOffset === 0 &&
-      chunk.byteLength === buffer.byteLength
-    ) {
-      buffers.add(buffer)
-    }
+    if (isWholeBuffer(chunk)) buffers.add(chunk.buffer)
   }
   return [...buffers]
+}
+
+/** Whether a chunk spans the whole of an ArrayBuffer (not a shared one), which can then move. */
+function isWholeBuffer(chunk: Uint8Array): chunk is Uint8Array<ArrayBuffer> {
+  const { buffer } = chunk
+  return (
+    buffer instanceof ArrayBuffer &&
+    chunk.byteOffset === 0 &&
+    chunk.byteLength === buffer.byteLength
+  )
 }

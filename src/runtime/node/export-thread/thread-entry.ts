@@ -35,10 +35,14 @@ function fail(error: unknown): void {
   post({ type: 'failed', job, error: toErrorData(error) }, [])
 }
 
-function sendOut(ack: boolean): void {
+function sendOut(ack: boolean, spent?: Uint8Array): void {
   const chunks = out
   out = []
-  post({ type: 'out', job, chunks, ack, progress }, chunks)
+  if (!spent) return post({ type: 'out', job, chunks, ack, progress }, chunks)
+  port!.postMessage({ type: 'out', job, chunks, ack, progress, spent } satisfies FromThread, [
+    ...toTransferList(chunks),
+    spent.buffer as ArrayBuffer,
+  ])
   progress = null
 }
 
@@ -71,7 +75,10 @@ async function handle(message: ToThread): Promise<void> {
     switch (message.type) {
       case 'chunk':
         transform.push(message.bytes)
-        sendOut(true)
+        if (message.handOn) transform.handOn?.()
+        // A transform keeps nothing of a chunk after `push` (the kernel and sources copy what
+        // they carry over), so a chunk moved here can go back to be filled again.
+        sendOut(true, message.bytes.buffer instanceof ArrayBuffer ? message.bytes : undefined)
         break
       case 'end': {
         const summary = transform.finish()

@@ -10,8 +10,22 @@ import type { ExportSummary } from '../../../export/types.ts'
 import type { ExportThreads } from './export-threads.ts'
 import { fromErrorData, type FromThread } from './messages.ts'
 
-/** Body chunks handed to a thread and not yet answered: what bounds the memory between the two. */
-const CHUNKS_AHEAD = 4
+/** Body batches handed to a thread and not yet answered: what bounds the memory between the two. */
+const CHUNKS_AHEAD = 3
+/**
+ * The body's chunks (socket reads of ~64 KiB) are gathered into batches of up to this size, each
+ * moved to the thread whole: a message costs tens of microseconds on each side, so one per read
+ * took more than the thread's overlap gave back.
+ */
+const BATCH_BYTES = 1024 * 1024
+/**
+ * A batch is no larger than the output the consumer has taken so far, and at least this: an
+ * export starts with small batches, grows them while its output is read, and a consumer that
+ * stalls holds up little more than the output queue.
+ */
+const SMALL_BATCH_BYTES = 16 * 1024
+/** How long a partly filled batch waits for more of the body before it goes as it is. */
+const BATCH_WAIT_MS = 10
 /** Output bytes queued for the consumer before the body is read further. */
 const HIGH_WATER_MARK = 256 * 1024
 
@@ -54,14 +68,33 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       poke()
     }
 
+    /** Output bytes enqueued so far; those not still queued were taken by the consumer. */
+    let enqueuedBytes = 0
     const enqueue = (chunks: Uint8Array[]) => {
-      for (const chunk of chunks) controller.enqueue(chunk)
+      for (const chunk of chunks) {
+        enqueuedBytes += chunk.byteLength
+        controller.enqueue(chunk)
+      }
     }
+    /** What the consumer has taken beyond what waits for it: large when it keeps up. */
+    const batchLimit = () => {
+      const queued = HIGH_WATER_MARK - (controller.desiredSize ?? 0)
+      const taken = enqueuedBytes - queued
+      return Math.min(BATCH_BYTES, Math.max(SMALL_BATCH_BYTES, taken - queued))
+    }
+
+    let batch: Uint8Array | null = null
+    let batchPos = 0
+    /** Batch buffers the thread gave back, to be filled again. */
+    const spare: Uint8Array[] = []
 
     const onMessage = (message: FromThread) => {
       if (over) return
       switch (message.type) {
         case 'out':
+          if (message.spent?.buffer.byteLength === BATCH_BYTES && spare.length < CHUNKS_AHEAD) {
+            spare.push(new Uint8Array(message.spent.buffer))
+          }
           enqueue(message.chunks)
           if (message.progress) onProgress?.(...message.progress)
           if (message.ack) ahead--
@@ -78,28 +111,73 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       }
     }
 
-    /** Reads the body into the thread while it is at most CHUNKS_AHEAD behind and the consumer keeps up. */
+    /**
+     * Moves the gathered bytes to the thread, their buffer with them. A batch below the largest
+     * asks the thread to hand on its output at once, so a consumer that reads slowly or has only
+     * begun gets output for every batch.
+     */
+    const sendBatch = () => {
+      if (batch === null || batchPos === 0) return
+      const bytes = batch.subarray(0, batchPos)
+      batch = null
+      batchPos = 0
+      ahead++
+      thread.send({ type: 'chunk', bytes, handOn: bytes.byteLength < BATCH_BYTES }, true)
+    }
+
+    /** The next read of the body; a partly filled batch goes on if it does not come soon. */
+    const read = async () => {
+      const next = reader.read()
+      if (batchPos === 0) return next
+      const timer = setTimeout(sendBatch, BATCH_WAIT_MS)
+      try {
+        return await next
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+
+    /** Until the thread is at most CHUNKS_AHEAD behind and the consumer wants more. */
+    const waitForRoom = async () => {
+      while (!over && (ahead >= CHUNKS_AHEAD || (controller.desiredSize ?? 0) <= 0)) {
+        await new Promise<void>((resume) => (wake = resume))
+      }
+    }
+
+    /** Reads the body into the thread while there is room (waitForRoom). */
     const pump = async () => {
       try {
         for (;;) {
-          while (!over && (ahead >= CHUNKS_AHEAD || (controller.desiredSize ?? 0) <= 0)) {
-            await new Promise<void>((resume) => (wake = resume))
-          }
+          await waitForRoom()
           if (over) return
           let next: ReadableStreamReadResult<Uint8Array>
           try {
-            next = await reader.read()
+            next = await read()
           } catch (error) {
             throw toReadFailure(error, consumed)
           }
           if (over) return
           if (next.done) {
+            sendBatch()
             thread.send({ type: 'end' })
             return
           }
-          consumed += next.value.byteLength
-          ahead++
-          thread.send({ type: 'chunk', bytes: next.value })
+          const chunk = next.value
+          consumed += chunk.byteLength
+          let from = 0
+          while (from < chunk.byteLength) {
+            batch ??= spare.pop() ?? new Uint8Array(BATCH_BYTES)
+            const limit = batchLimit()
+            const take = Math.min(chunk.byteLength - from, Math.max(0, limit - batchPos))
+            batch.set(chunk.subarray(from, from + take), batchPos)
+            batchPos += take
+            from += take
+            if (batchPos >= limit) {
+              sendBatch()
+              await waitForRoom()
+              if (over) return
+            }
+          }
         }
       } catch (error) {
         end({ error })
