@@ -8,7 +8,7 @@ import { GatewayError, UnauthorizedError, UpstreamError } from '../errors.ts'
 import type { IncrementalHash } from '../sha256.ts'
 import { NO_METRICS, toUpstreamErrorKind, type GatewayMetrics } from '../ops/metrics.ts'
 import { sha256Hex } from '../sha256.ts'
-import { createCredentialKeys } from './credential-keys.ts'
+import { createCredentialKeys, toCredentialText } from './credential-keys.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
 import type { KylinClient } from '../upstream/types.ts'
 
@@ -72,15 +72,13 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     },
   })
 
-  const toText = (credentials: Credentials) =>
-    `${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`
   const keyOf = options.hashText && createCredentialKeys(options.hashText)
 
   return {
     peek(credentials, { countLookup = true } = {}) {
       if (!keyOf || options.ttlMs === 0) return undefined
       if (!credentials.authorization && !credentials.cookie) return undefined
-      const cached = cache.get(keyOf(toText(credentials)))
+      const cached = cache.get(keyOf(credentials))
       if (cached && countLookup) metrics.countIdentityLookup()
       return cached
     },
@@ -95,8 +93,9 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
         metrics.countIdentityMiss()
         return ask(kylin, credentials)
       }
-      const text = toText(credentials)
-      const key = keyOf ? keyOf(text) : await sha256Hex(text, options.createHash)
+      const key = keyOf
+        ? keyOf(credentials)
+        : await sha256Hex(toCredentialText(credentials), options.createHash)
       // A fresh identity is answered without the promise machinery of fetch (status polls).
       const cached = cache.get(key)
       if (cached) return cached
