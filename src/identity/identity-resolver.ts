@@ -1,12 +1,14 @@
 /**
  * Who is calling: the upstream's /kylin/api/user/authentication, cached briefly per credential.
- * Portable. The cache key is a SHA-256 of the credential, so no credential is kept in memory.
+ * Portable. The cache key is a SHA-256 of the credential; only the last few credential texts are
+ * kept beside their keys (`credential-keys.ts`), so that a repeated poll skips the hash.
  */
 import { LRUCache } from 'lru-cache'
 import { GatewayError, UnauthorizedError, UpstreamError } from '../errors.ts'
 import type { IncrementalHash } from '../sha256.ts'
 import { NO_METRICS, toUpstreamErrorKind, type GatewayMetrics } from '../ops/metrics.ts'
 import { sha256Hex } from '../sha256.ts'
+import { createCredentialKeys, toCredentialText } from './credential-keys.ts'
 import type { Credentials, UserIdentity } from '../domain/caller.ts'
 import type { KylinClient } from '../upstream/types.ts'
 
@@ -18,7 +20,10 @@ export interface IdentityResolverOptions {
   maxEntries?: number
   /** The runtime's SHA-256 for cache keys (Web Crypto when absent). */
   createHash?: () => IncrementalHash
-  /** A synchronous SHA-256 hex, preferred when given: it runs on every status poll. */
+  /**
+   * A synchronous SHA-256 hex, preferred when given: a status poll needs its key at once (the
+   * keys of recent credentials are remembered, so a repeated poll does not hash again).
+   */
   hashText?: (text: string) => string
   /** Counts look-ups, misses, upstream call times and failures. */
   metrics?: GatewayMetrics
@@ -67,14 +72,13 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
     },
   })
 
-  const toText = (credentials: Credentials) =>
-    `${credentials.authorization ?? ''}\n${credentials.cookie ?? ''}`
+  const keyOf = options.hashText && createCredentialKeys(options.hashText)
 
   return {
     peek(credentials, { countLookup = true } = {}) {
-      if (!options.hashText || options.ttlMs === 0) return undefined
+      if (!keyOf || options.ttlMs === 0) return undefined
       if (!credentials.authorization && !credentials.cookie) return undefined
-      const cached = cache.get(options.hashText(toText(credentials)))
+      const cached = cache.get(keyOf(credentials))
       if (cached && countLookup) metrics.countIdentityLookup()
       return cached
     },
@@ -89,10 +93,9 @@ export function createIdentityResolver(options: IdentityResolverOptions): Identi
         metrics.countIdentityMiss()
         return ask(kylin, credentials)
       }
-      const text = toText(credentials)
-      const key = options.hashText
-        ? options.hashText(text)
-        : await sha256Hex(text, options.createHash)
+      const key = keyOf
+        ? keyOf(credentials)
+        : await sha256Hex(toCredentialText(credentials), options.createHash)
       // A fresh identity is answered without the promise machinery of fetch (status polls).
       const cached = cache.get(key)
       if (cached) return cached
