@@ -68,6 +68,11 @@ export interface ResultWriter {
 export interface ExportOptions {
   /** Called as bytes are handed on, with running totals of rows and bytes. */
   onProgress?: (rows: number, bytes: number) => void
+  /**
+   * The SHA-256 of the bytes is wanted: an exporter that can hash them where it makes them (a
+   * thread of its own) answers `Export#sha256`; one that cannot leaves it to the caller.
+   */
+  hash?: boolean
 }
 
 /** What the query record keeps of a finished export. */
@@ -83,4 +88,9 @@ export interface Export {
   stream: ReadableStream<Uint8Array>
   /** Settles when the stream has ended: the summary, or the same error. */
   summary: Promise<ExportSummary>
+  /**
+   * Where `hash` was asked and the exporter hashed the bytes itself: lower-case hex of the
+   * SHA-256 of exactly the stream's bytes, settling as `summary` does.
+   */
+  sha256?: Promise<string>
 }

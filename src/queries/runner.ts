@@ -114,6 +114,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           const exported = (deps.exporter ?? exportResult)(body, {
             source: { kind: 'kylin-json' },
             format: toExportFormat(record.options),
+            hash: true,
             encode: toExportEncoding(record.options),
             onProgress: (rows, bytes) => {
               const now = deps.now()
@@ -123,7 +124,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
               deps.registry.update(id, { rows, bytes, updatedAt: now }).catch(() => {})
             },
           })
-          const hash = deps.createHash()
+          // Hashed here unless the exporter hashes as it writes (an export thread on Node).
+          const hash = exported.sha256 ? undefined : deps.createHash()
           const maxBytes = deps.config.maxResultBytes
           let size = 0
           const hashed = exported.stream.pipeThrough(
@@ -135,7 +137,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
                     text: `The result is larger than MAX_RESULT_BYTES (${maxBytes} bytes); no result was kept. Narrow the query or ask the operator to raise the limit.`,
                   })
                 }
-                hash.update(chunk)
+                hash?.update(chunk)
                 controller.enqueue(chunk)
                 // One check a chunk when nobody follows; a full follower holds the export back.
                 if (live.wanted) return live.push(chunk)
@@ -144,7 +146,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           )
           const stored = await deps.store.put(toResultKey(id), hashed, { signal })
           const summary = await exported.summary
-          const sha256 = await hash.digest()
+          const sha256 = await (exported.sha256 ?? hash!.digest())
           const finishedAt = deps.now()
           const done = await deps.registry.update(id, {
             state: 'SUCCESSFUL',

@@ -46,6 +46,8 @@ export type FromThread =
       chunks: Uint8Array[]
       progress: Progress | null
       summary: ExportSummary
+      /** The SHA-256 of every chunk sent, when the request asked for it. */
+      sha256: string | undefined
     }
   | { type: 'failed'; job: number; error: ErrorData }
 

@@ -3,6 +3,7 @@
  * thread would (createExportTransform), a chunk in, its output back, until the end or a cancel.
  * Node only; started by export-thread.ts.
  */
+import { createHash, type Hash } from 'node:crypto'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { ByteTransform } from '../../../export/byte-stream.ts'
 import { createExportTransform } from '../../../export/export-result.ts'
@@ -25,24 +26,26 @@ let job = -1
 let transform: ByteTransform | null = null
 let out: Uint8Array[] = []
 let progress: Progress | null = null
+/** The job's bytes hashed as they leave, when it asked: the main thread then hashes nothing. */
+let hash: Hash | null = null
 
-function post(message: FromThread, chunks: Uint8Array[]): void {
-  port!.postMessage(message, toTransferList(chunks))
+/** Posts a message whose chunks (hashed first, when asked) move to the main thread. */
+function post(message: FromThread, chunks: Uint8Array[], more: ArrayBuffer[] = []): void {
+  if (hash) for (const chunk of chunks) hash.update(chunk)
+  port!.postMessage(message, [...toTransferList(chunks), ...more])
 }
 
 function fail(error: unknown): void {
   transform = null
+  hash = null
   post({ type: 'failed', job, error: toErrorData(error) }, [])
 }
 
-function sendOut(ack: boolean, spent?: Uint8Array): void {
+function sendOut(ack: boolean, spent?: Uint8Array<ArrayBuffer>): void {
   const chunks = out
   out = []
-  if (!spent) return post({ type: 'out', job, chunks, ack, progress }, chunks)
-  port!.postMessage({ type: 'out', job, chunks, ack, progress, spent } satisfies FromThread, [
-    ...toTransferList(chunks),
-    spent.buffer as ArrayBuffer,
-  ])
+  const given = spent ? { spent } : {}
+  post({ type: 'out', job, chunks, ack, progress, ...given }, chunks, spent ? [spent.buffer] : [])
   progress = null
 }
 
@@ -58,6 +61,7 @@ async function handle(message: ToThread): Promise<void> {
     out = []
     progress = null
     transform = null
+    hash = message.request.hash ? createHash('sha256') : null
     try {
       transform = await createExportTransform(
         { ...message.request, onProgress: (rows, bytes) => (progress = [rows, bytes]) },
@@ -78,18 +82,30 @@ async function handle(message: ToThread): Promise<void> {
         if (message.handOn) transform.handOn?.()
         // A transform keeps nothing of a chunk after `push` (the kernel and sources copy what
         // they carry over), so a chunk moved here can go back to be filled again.
-        sendOut(true, message.bytes.buffer instanceof ArrayBuffer ? message.bytes : undefined)
+        sendOut(
+          true,
+          message.bytes.buffer instanceof ArrayBuffer
+            ? (message.bytes as Uint8Array<ArrayBuffer>)
+            : undefined,
+        )
         break
       case 'end': {
         const summary = transform.finish()
         transform = null
         const chunks = out
         out = []
-        post({ type: 'done', job, chunks, progress, summary }, chunks)
+        if (hash) for (const chunk of chunks) hash.update(chunk)
+        const sha256 = hash?.digest('hex')
+        hash = null
+        port!.postMessage(
+          { type: 'done', job, chunks, progress, summary, sha256 } satisfies FromThread,
+          toTransferList(chunks),
+        )
         break
       }
       case 'cancel':
         transform = null
+        hash = null
         out = []
         break
     }

@@ -40,6 +40,12 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       settle = { resolve, reject }
     })
     summary.catch(() => {})
+    // Asked for: the thread hashes the bytes it sends, so the main thread need not.
+    let settleHash: { resolve: (hex: string) => void; reject: (e: unknown) => void } | undefined
+    const sha256 = request.hash
+      ? new Promise<string>((resolve, reject) => (settleHash = { resolve, reject }))
+      : undefined
+    sha256?.catch(() => {})
     let controller!: ReadableStreamDefaultController<Uint8Array>
     const reader = body.getReader()
     let ahead = 0
@@ -53,16 +59,21 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
     }
 
     /** Ends the export once: a summary closes the stream, an error errors it and the body. */
-    const end = (outcome: { summary: ExportSummary } | { error: unknown }) => {
+    const end = (
+      outcome: { summary: ExportSummary; sha256: string | undefined } | { error: unknown },
+    ) => {
       if (over) return
       over = true
       thread.release()
       if ('summary' in outcome) {
         controller.close()
         settle.resolve(outcome.summary)
+        if (outcome.sha256 !== undefined) settleHash?.resolve(outcome.sha256)
+        else settleHash?.reject(new Error('The export thread sent no SHA-256.'))
       } else {
         controller.error(outcome.error)
         settle.reject(outcome.error)
+        settleHash?.reject(outcome.error)
         reader.cancel(outcome.error).catch(() => {})
       }
       poke()
@@ -103,7 +114,7 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
         case 'done':
           enqueue(message.chunks)
           if (message.progress) onProgress?.(...message.progress)
-          end({ summary: message.summary })
+          end({ summary: message.summary, sha256: message.sha256 })
           break
         case 'failed':
           end({ error: fromErrorData(message.error) })
@@ -200,6 +211,6 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       },
       { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
     )
-    return { stream, summary }
+    return sha256 ? { stream, summary, sha256 } : { stream, summary }
   }
 }

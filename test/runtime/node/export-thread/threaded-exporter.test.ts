@@ -3,6 +3,7 @@
  * same failure with the same message), hold the body back when the consumer does, cancel both
  * ways, and end FAILED with a clear message when a thread runs out of its heap. Node only.
  */
+import { createHash } from 'node:crypto'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportResult, type ExportRequest } from '../../../../src/export/export-result.ts'
@@ -88,6 +89,39 @@ describe('runtime/node/export-thread/threaded-exporter', () => {
       ),
       { numRuns: 60 },
     )
+  })
+
+  it('hashes what it sends when asked: the SHA-256 of exactly the stream, or the failure', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        response({ maxRows: 40, maxColumns: 4 }),
+        split,
+        fc.constantFrom(...FORMATS),
+        async (r, cut, format) => {
+          const body = encoder.encode(toBodyOf(r))
+          const request: ExportRequest = { source: { kind: 'kylin-json' }, format, hash: true }
+          const exported = threaded(toSplitStream(body, toOffsets(cut, body.length)), request)
+          const [read, sha256] = await Promise.allSettled([
+            readAll(exported.stream),
+            exported.sha256,
+          ])
+          if (read.status === 'rejected') {
+            expect(sha256.status).toBe('rejected')
+            return
+          }
+          const expected = createHash('sha256').update(read.value.bytes).digest('hex')
+          expect(sha256).toEqual({ status: 'fulfilled', value: expected })
+        },
+      ),
+      { numRuns: 60 },
+    )
+    const small = toSqlResponse([{ name: 'A', type: 'VARCHAR' }], [['1'], ['2']])
+    const unasked = threaded(toSplitStream(encoder.encode(small), []), {
+      source: { kind: 'kylin-json' },
+      format: { kind: 'csv', separator: ',', includeHeader: true },
+    })
+    expect(unasked.sha256).toBeUndefined()
+    await readAll(unasked.stream)
   })
 
   it('gives the same GBK bytes, and the same failure naming the row and column', async () => {
