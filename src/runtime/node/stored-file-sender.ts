@@ -1,7 +1,8 @@
 /**
  * Downloads of the fs store on Node: the file read with Node streams in 1 MiB chunks and piped
- * to @hono/node-server's ServerResponse. Node only. Hand-written for a measured need: the web
- * stream the adapter copies to the socket cost a third of the download (bench/download.bench.ts).
+ * to @hono/node-server's ServerResponse. Node only. Hand-written for a measured need: through the
+ * web stream its adapter copies to the socket, an 80.8 MB download cost the gateway 79–83 ms of
+ * CPU, this way 55–63 ms (bench/download.bench.ts).
  */
 import { ServerResponse, type OutgoingHttpHeaders } from 'node:http'
 import { pipeline } from 'node:stream/promises'
@@ -58,11 +59,11 @@ export function createStoredFileSender(store: FsStore): StoredFileSender {
       pipeline(file, outgoing, { end: false }).then(
         () => {
           if (file.bytesRead === expected) outgoing.end()
-          else outgoing.destroy(new Error('the stored file ended before its length'))
+          else outgoing.destroy()
         },
-        (error: unknown) => {
+        () => {
           file.destroy()
-          outgoing.destroy(error instanceof Error ? error : new Error(String(error)))
+          outgoing.destroy()
         },
       )
       return RESPONSE_ALREADY_SENT

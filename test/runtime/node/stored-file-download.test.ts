@@ -197,6 +197,23 @@ describe('downloads written from the stored file (Node, fs store)', () => {
     if (method === 'HEAD') expect(mine.body.byteLength).toBe(0)
   })
 
+  it('counts the bytes it sends in the download metric', async () => {
+    const downloaded = async () => {
+      const page = await (await fetch(`${direct.url}/metrics`)).text()
+      const line = page.split('\n').find((l) => l.startsWith('kylin_gateway_download_bytes_total '))
+      return Number(line?.split(' ')[1])
+    }
+    const before = await downloaded()
+    const whole = await get(`${direct.url}/kylin/api/async_query/${directId}/result_download`, auth)
+    const range = await get(`${direct.url}/kylin/api/async_query/${directId}/result_download`, {
+      ...auth,
+      Range: 'bytes=10-19',
+    })
+    expect(whole.body.byteLength).toBeGreaterThan(0)
+    expect(range.status).toBe(206)
+    expect((await downloaded()) - before).toBe(whole.body.byteLength + 10)
+  })
+
   it('answers a signed link as the web-stream path does, Referrer-Policy and all', async () => {
     const linkOf = async (gateway: NodeGateway, id: string) => {
       const made = await fetch(`${gateway.url}/kylin/api/async_query/${id}/link`, {
