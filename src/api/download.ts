@@ -103,6 +103,7 @@ async function sendStored(
   options: DownloadOptions,
 ): Promise<Response> {
   const sender = options.sendStoredFile
+  // Written before the handler returns: no middleware may change this answer afterwards.
   if (sender && c.req.method !== 'HEAD' && record.bytes > 0 && sender.reaches(c.env)) {
     const metrics = options.metrics
     const sent = await sender.send(

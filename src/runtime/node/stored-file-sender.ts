@@ -29,6 +29,16 @@ function toOutgoingHeaders(headers: Headers): OutgoingHttpHeaders {
   return outgoing
 }
 
+/**
+ * The answer @hono/node-server takes for one written already, with the status written, which the
+ * access log reads. Made with the class of the library's own marker: the global Response it
+ * installs would be taken for an answer still to write.
+ */
+function toSentAnswer(status: number): Response {
+  const NativeResponse = RESPONSE_ALREADY_SENT.constructor as typeof Response
+  return new NativeResponse(null, { status, headers: RESPONSE_ALREADY_SENT.headers })
+}
+
 export function createStoredFileSender(store: FsStore): StoredFileSender {
   return {
     reaches: (env) => outgoingOf(env) !== undefined,
@@ -39,9 +49,11 @@ export function createStoredFileSender(store: FsStore): StoredFileSender {
       const opened = await store.open(key)
       if (!opened) return null
       const expected = range.end - range.start + 1
+      let status: number
       try {
         const head = answer()
-        outgoing.writeHead(head.status, toOutgoingHeaders(head.headers))
+        status = head.status
+        outgoing.writeHead(status, toOutgoingHeaders(head.headers))
       } catch (error) {
         await opened.handle.close().catch(() => {})
         throw error
@@ -66,7 +78,7 @@ export function createStoredFileSender(store: FsStore): StoredFileSender {
           outgoing.destroy()
         },
       )
-      return RESPONSE_ALREADY_SENT
+      return toSentAnswer(status)
     },
   }
 }

@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readlinkSync } from 'node:fs'
 import { mkdtemp, rm, truncate } from 'node:fs/promises'
 import { request, type IncomingMessage } from 'node:http'
+import { Writable } from 'node:stream'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -212,6 +213,45 @@ describe('downloads written from the stored file (Node, fs store)', () => {
     expect(whole.body.byteLength).toBeGreaterThan(0)
     expect(range.status).toBe(206)
     expect((await downloaded()) - before).toBe(whole.body.byteLength + 10)
+  })
+
+  it('leaves the status it wrote for the access log', async () => {
+    const lines: string[] = []
+    const logged = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean))
+        done()
+      },
+    })
+    const dir = await mkdtemp(join(tmpdir(), 'stored-file-logged-'))
+    dirs.push(dir)
+    const gateway = await startNodeGateway(
+      parseConfig({
+        KYLIN_UPSTREAM_URL: kylin.url,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATA_DIR: dir,
+        LOG_LEVEL: 'debug',
+      }),
+      { logDestination: logged },
+    )
+    try {
+      const id = await storeResult(gateway, 'select * from rows_100')
+      const range = await get(`${gateway.url}/kylin/api/async_query/${id}/result_download`, {
+        ...auth,
+        Range: 'bytes=0-9',
+        'X-Request-Id': 'ranged-download',
+      })
+      expect(range.status).toBe(206)
+      await until(
+        () => lines.some((line) => line.includes('"requestId":"ranged-download"')),
+        'the request is logged',
+      )
+      const entry = lines.find((line) => line.includes('"requestId":"ranged-download"'))!
+      expect(JSON.parse(entry) as unknown).toMatchObject({ msg: 'request', status: 206 })
+    } finally {
+      await gateway.close()
+    }
   })
 
   it('answers a signed link as the web-stream path does, Referrer-Policy and all', async () => {
