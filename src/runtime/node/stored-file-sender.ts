@@ -1,8 +1,8 @@
 /**
  * Downloads of the fs store on Node: the file read with Node streams in 1 MiB chunks and piped
  * to @hono/node-server's ServerResponse. Node only. Hand-written for a measured need: through the
- * web stream its adapter copies to the socket, an 80.8 MB download cost the gateway 79–83 ms of
- * CPU, this way 55–63 ms (bench/download.bench.ts).
+ * web stream its adapter copies to the socket, an 80.8 MB download cost the gateway 72–83 ms of
+ * CPU, this way 54–63 ms (bench/download.bench.ts).
  */
 import { ServerResponse, type OutgoingHttpHeaders } from 'node:http'
 import { pipeline } from 'node:stream/promises'
