@@ -211,6 +211,7 @@ export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): G
       compressDownloads,
       metrics: deps.metrics,
       exporter: options.exporter,
+      sendStoredFile: deps.sendStoredFile,
     }),
   )
   app.use(ASYNC_QUERY_PATH, authenticate)
@@ -228,6 +229,7 @@ export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): G
       compressDownloads,
       metrics: deps.metrics,
       exporter: options.exporter,
+      sendStoredFile: deps.sendStoredFile,
       webhooks: deps.config.webhooks,
       links: signer && links && { signer, maxTtlSeconds: links.maxTtlSeconds },
       publicUrl: deps.config.publicUrl,

@@ -7,7 +7,7 @@ import type { Logger } from './logger.ts'
 import type { IncrementalHash } from './sha256.ts'
 import type { GatewayMetrics } from './ops/metrics.ts'
 import type { Registry } from './registry/types.ts'
-import type { BlobStore } from './store/types.ts'
+import type { BlobStore, ByteRange } from './store/types.ts'
 import type { KylinClient } from './upstream/types.ts'
 import type { UpstreamRouter } from './upstream/upstream-router.ts'
 import type { WebhookNotifier } from './webhooks/types.ts'
@@ -26,6 +26,29 @@ export interface ShadowHandOff {
     credentials: Credentials,
     stopped?: boolean,
   ): void
+}
+
+/**
+ * Node with the fs store: a stored result written to the client's connection with Node streams,
+ * past the web stream the HTTP adapter would otherwise copy from. Absent on Workers.
+ */
+export interface StoredFileSender {
+  /** Whether `env`, the runtime's bindings of one request, holds a connection this can write to. */
+  reaches(env: unknown): boolean
+  /**
+   * Writes the status and headers of `answer()`, then `range` of the blob `key`, to that
+   * connection, and answers the Response the app returns instead (one that says it is sent
+   * already); `null`, with nothing written and `answer` not called, when the blob does not exist.
+   * A blob that ends before `range` does, or fails to read, resets the connection: a client never
+   * takes a cut-off file for a whole one.
+   */
+  send(
+    env: unknown,
+    key: string,
+    range: ByteRange,
+    answer: () => Response,
+    countBytes?: (bytes: number) => void,
+  ): Promise<Response | null>
 }
 
 export interface AppDeps {
@@ -64,4 +87,6 @@ export interface AppDeps {
   webhooks?: WebhookNotifier
   /** Shadow runs (KYLIN_SHADOW_URL); absent: none, even for records sampled at submit. */
   shadow?: ShadowHandOff
+  /** Whole and ranged downloads of stored results sent by the runtime; absent: web streams. */
+  sendStoredFile?: StoredFileSender
 }

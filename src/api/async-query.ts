@@ -44,6 +44,7 @@ import { fromCursor, toCursor } from './list-cursor.ts'
 import type { QuerySummary } from '../registry/types.ts'
 import { ASYNC_QUERY_PATH, ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
 import { sendAskedDownload, toAskedDownload } from './result-download.ts'
+import type { StoredFileSender } from '../deps.ts'
 import { rejectInvalid, toValidationError } from './validation.ts'
 
 export interface AsyncQueryRoutesOptions {
@@ -60,6 +61,8 @@ export interface AsyncQueryRoutesOptions {
   metrics?: GatewayMetrics
   /** Runs a download-time conversion; `exportResult` when absent. */
   exporter?: Exporter
+  /** Sends a stored file as written where the runtime can (Node with the fs store). */
+  sendStoredFile?: StoredFileSender
   /** Where a submit's callback_url may point; absent: webhooks are off, callback_url is refused. */
   webhooks?: WebhookSettings
   /** Signed links, with the longest lifetime one may get; absent when links are off. */

@@ -46,6 +46,7 @@ export async function sendConvertedDownload(
     'Last-Modified': new Date(record.finishedAt ?? record.updatedAt).toUTCString(),
     'Cache-Control': 'private, no-transform',
     Vary: 'Accept-Encoding',
+    ...options.headers,
   }
   if (matchesAny(c.req.header('if-none-match'), [etag])) return c.body(null, 304, headers)
   const gzip =

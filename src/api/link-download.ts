@@ -11,6 +11,7 @@ import type { Exporter } from '../export/export-result.ts'
 import type { GatewayMetrics } from '../ops/metrics.ts'
 import type { QueryService } from '../queries/query-service.ts'
 import type { BlobStore } from '../store/types.ts'
+import type { StoredFileSender } from '../deps.ts'
 import { ASYNC_QUERY_ROUTES } from './async-query-routes.ts'
 import type { LinkForm, SignedLinks } from './signed-link.ts'
 import { sendAskedDownload, toAskedDownload } from './result-download.ts'
@@ -24,6 +25,7 @@ export interface LinkDownloadOptions {
   compressDownloads: boolean
   metrics?: GatewayMetrics
   exporter?: Exporter
+  sendStoredFile?: StoredFileSender
 }
 
 export function createLinkDownloadRoutes(options: LinkDownloadOptions) {
@@ -46,11 +48,10 @@ export function createLinkDownloadRoutes(options: LinkDownloadOptions) {
       c.get('dialect').name,
       record.options.fileName,
       options,
+      // A page opened from the file must not pass the link on in a Referer.
+      { 'Referrer-Policy': 'no-referrer' },
     )
-    const answer = await sendAskedDownload(c, record, asked, options)
-    // A page opened from the file must not pass the link on in a Referer.
-    answer.headers.set('Referrer-Policy', 'no-referrer')
-    return answer
+    return sendAskedDownload(c, record, asked, options)
   }) as never)
 
   return app

@@ -10,6 +10,7 @@ import type { QueryRecord } from '../domain/query.ts'
 import type { Exporter } from '../export/export-result.ts'
 import type { GatewayMetrics } from '../ops/metrics.ts'
 import type { BlobStore } from '../store/types.ts'
+import type { StoredFileSender } from '../deps.ts'
 import { sendConvertedDownload } from './converted-download.ts'
 import { sendDownload, type DownloadOptions } from './download.ts'
 import { isSameForm, toAskedForm, toStoredForm, type ResultForm } from './result-form.ts'
@@ -20,6 +21,8 @@ export interface ResultDownloadSettings {
   compressDownloads: boolean
   metrics?: GatewayMetrics
   exporter?: Exporter
+  /** Sends a stored file as written where the runtime can (Node with the fs store). */
+  sendStoredFile?: StoredFileSender
 }
 
 export interface AskedDownload {
@@ -35,7 +38,8 @@ export function toAskedDownload(
   ask: (name: string) => string | undefined,
   dialect: Dialect['name'],
   fileName: string,
-  settings: Pick<ResultDownloadSettings, 'compressDownloads' | 'metrics'>,
+  settings: Pick<ResultDownloadSettings, 'compressDownloads' | 'metrics' | 'sendStoredFile'>,
+  headers?: Record<string, string>,
 ): AskedDownload {
   const stored = toStoredForm(record.options)
   const form = toAskedForm(ask, stored)
@@ -48,6 +52,8 @@ export function toAskedDownload(
       metrics: settings.metrics,
       contentType,
       fileName: `${fileName}.${extension}`,
+      headers,
+      sendStoredFile: settings.sendStoredFile,
     },
   }
 }

@@ -17,6 +17,18 @@ export interface FsStoreOptions {
   dir: string
 }
 
+/** A stored blob opened for reading: the handle, and the size of that very file. */
+export interface OpenedBlob {
+  handle: FileHandle
+  size: number
+}
+
+/** The fs store, with what only Node can use: the open file itself (Node's download path). */
+export interface FsStore extends BlobStore {
+  /** The blob's file opened for reading, or `null` when it does not exist; the caller closes it. */
+  open(key: string): Promise<OpenedBlob | null>
+}
+
 const DRIVER = 'fs'
 
 const driverError = (action: string, key: string, cause: unknown) =>
@@ -26,7 +38,7 @@ const PARTIAL_SUFFIX = '.partial'
 const WRITE_BATCH_BYTES = 1024 * 1024
 const READ_CHUNK_BYTES = 1024 * 1024
 
-export function createFsStore(options: FsStoreOptions): BlobStore {
+export function createFsStore(options: FsStoreOptions): FsStore {
   const dir = resolve(options.dir)
   let preparing: Promise<void> | undefined
 
@@ -47,6 +59,31 @@ export function createFsStore(options: FsStoreOptions): BlobStore {
   function pathOf(key: string): string {
     assertKey(key)
     return join(dir, key)
+  }
+
+  async function openBlob(key: string): Promise<OpenedBlob | null> {
+    const path = pathOf(key)
+    await ready()
+    let handle: FileHandle
+    try {
+      handle = await open(path, 'r')
+    } catch (err) {
+      if (hasCode(err, 'ENOENT')) return null
+      throw driverError('open', key, err)
+    }
+    try {
+      // Stat the open handle, not the path: an overwrite renames a new file in, and this size
+      // must describe the very file (inode) we are about to stream.
+      const info = await handle.stat()
+      if (!info.isFile()) {
+        await handle.close()
+        return null
+      }
+      return { handle, size: info.size }
+    } catch (err) {
+      await handle.close().catch(() => {})
+      throw driverError('stat', key, err)
+    }
   }
 
   return {
@@ -96,30 +133,12 @@ export function createFsStore(options: FsStoreOptions): BlobStore {
       }
     },
 
+    open: openBlob,
+
     async get(key: string, range?: ByteRange): Promise<BlobObject | null> {
-      const path = pathOf(key)
-      await ready()
-      let handle: FileHandle
-      try {
-        handle = await open(path, 'r')
-      } catch (err) {
-        if (hasCode(err, 'ENOENT')) return null
-        throw driverError('open', key, err)
-      }
-      let size: number
-      try {
-        // Stat the open handle, not the path: an overwrite renames a new file in, and this size
-        // must describe the very file (inode) we are about to stream.
-        const info = await handle.stat()
-        if (!info.isFile()) {
-          await handle.close()
-          return null
-        }
-        size = info.size
-      } catch (err) {
-        await handle.close().catch(() => {})
-        throw driverError('stat', key, err)
-      }
+      const opened = await openBlob(key)
+      if (!opened) return null
+      const { handle, size } = opened
       const start = Math.max(0, range?.start ?? 0)
       const end = Math.min(range?.end ?? size - 1, size - 1)
       if (end < start) {

@@ -250,6 +250,7 @@ export async function startNodeGateway(
     hashText: (text) => hash('sha256', text, 'hex'),
     metrics: prometheus.metrics,
     ...(webhooks ? { webhooks: webhooks.dispatcher } : {}),
+    sendStoredFile: results.sendStoredFile,
   }
   const shadowRunner = config.shadow
     ? createShadowRunner({

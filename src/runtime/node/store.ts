@@ -9,10 +9,14 @@ import { createFsStore } from '../../store/fs.ts'
 import { createMemoryStore } from '../../store/memory.ts'
 import { messageOf } from '../../store/streams.ts'
 import type { BlobStore } from '../../store/types.ts'
+import type { StoredFileSender } from '../../deps.ts'
+import { createStoredFileSender } from './stored-file-sender.ts'
 import { createUndiciFetch } from './undici-fetch.ts'
 
 export interface NodeStore {
   store: BlobStore
+  /** Downloads written from the file with Node streams; the fs store only. */
+  sendStoredFile?: StoredFileSender
   close(): Promise<void>
 }
 
@@ -24,11 +28,10 @@ const S3_BODY_TIMEOUT_MS = 2 * 60_000
 /** The s3 driver (and its XML parser) is loaded only when configured: ~10 MB of RSS otherwise. */
 export async function createNodeStore(config: Config): Promise<NodeStore> {
   switch (config.store) {
-    case 'fs':
-      return {
-        store: createFsStore({ dir: config.dataDir }),
-        close: async () => {},
-      }
+    case 'fs': {
+      const store = createFsStore({ dir: config.dataDir })
+      return { store, sendStoredFile: createStoredFileSender(store), close: async () => {} }
+    }
     case 'memory':
       return {
         store: createMemoryStore({ maxBytes: config.memoryStoreMaxBytes }),
