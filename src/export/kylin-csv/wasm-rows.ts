@@ -7,6 +7,7 @@
  * stream between) handles a sixteenth as many. Portable.
  */
 import { toKylinCsvKernel } from './kernel-choice.ts'
+import { ChunkPool } from '../../store/chunk-pool.ts'
 import { FastRows } from './fast-rows.ts'
 import type { TranscodeOptions } from './output.ts'
 import { ST_CUT, ST_END, ST_ROOM, createRowsKernel, type RowsKernel } from './wasm/rows-kernel.ts'
@@ -19,6 +20,8 @@ export class WasmRows extends FastRows {
   /** Output copied out of the instance and not yet handed on; null until needed. */
   private batch: Uint8Array | null = null
   private batchPos = 0
+  /** Full-size batches, given back once stored (chunk-pool.ts). */
+  private readonly batches = new ChunkPool(BATCH_BYTES, 4)
 
   constructor(options: TranscodeOptions, enqueue: (chunk: Uint8Array) => void) {
     super(options, enqueue)
@@ -95,9 +98,9 @@ export class WasmRows extends FastRows {
     let from = 0
     while (from < pos) {
       // Each batch as large as the output so far, from the kernel's window up to BATCH_BYTES.
-      const batch = (this.batch ??= new Uint8Array(
-        Math.min(BATCH_BYTES, Math.max(out.length, this.bytes)),
-      ))
+      const size = Math.min(BATCH_BYTES, Math.max(out.length, this.bytes))
+      const batch = (this.batch ??=
+        size === BATCH_BYTES ? this.batches.take() : new Uint8Array(size))
       const take = Math.min(pos - from, batch.length - this.batchPos)
       batch.set(out.subarray(from, from + take), this.batchPos)
       this.batchPos += take
