@@ -9,8 +9,9 @@ import { createRequestFetch } from './undici-request-fetch.ts'
 /**
  * The pool alone at start; undici's fetch (its index: fetch, WebSocket, caches, mocks, ~8 MB of
  * RSS) loads on the first pass-through or readiness call, as the export path never uses it
- * (README, Performance). undici has no `exports` map, so its files are its public paths; the
- * index requires this same file, so the pool is the class its fetch expects.
+ * (README, Operations: Memory). undici has no `exports` map, so the file can be required
+ * directly (a moved file fails at start, not later); the index requires this same file, so the
+ * pool is the class its fetch expects.
  */
 const Agent = createRequire(import.meta.url)(
   'undici/lib/dispatcher/agent.js',

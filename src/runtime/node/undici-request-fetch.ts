@@ -14,7 +14,8 @@ import type { Dispatcher } from 'undici'
 /**
  * undici's `request` alone, called on the given dispatcher, instead of undici's index: the index
  * also loads fetch, WebSocket, the caches and the mocks, ~8 MB of RSS that the export path never
- * uses (README, Performance). undici has no `exports` map, so its files are its public paths.
+ * uses (README, Operations: Memory). undici has no `exports` map, so the
+ * file can be required directly (a moved file fails at start, not later).
  */
 const undiciRequest = createRequire(import.meta.url)('undici/lib/api/api-request.js') as (
   this: Dispatcher,
