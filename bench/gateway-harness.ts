@@ -8,6 +8,7 @@ import { Agent, fetch } from 'undici'
 import type { Expectation } from './dataset.ts'
 import { httpDrain, type Drained } from './http-drain.ts'
 import { spawnChild, type Child } from './processes.ts'
+import { readStartNodeFlags } from './start-flags.ts'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 export const AUTH = `Basic ${Buffer.from('ADMIN:KYLIN').toString('base64')}`
@@ -67,7 +68,9 @@ export async function startGateway(
   const child = await spawnChild(
     process.execPath,
     [
-      // BENCH_NODE_ARGS: flags for the gateway's node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+      // The node flags of `npm start` in `root`, then BENCH_NODE_ARGS, which may override them,
+      // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` or `--max-semi-space-size=16`.
+      ...readStartNodeFlags(root),
       ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []),
       // The compiled gateway, as `npm start` runs it (the tsx loader alone adds ~40 MB of RSS).
       'dist/runtime/node/main.js',

@@ -12,6 +12,7 @@ import { comparePollThroughput, formatPollTable, readPollLoad } from './poll-thr
 import { preparePolledQuery, startHelloWorld } from './poll-servers.ts'
 import { watchSettling } from './memory-settle.ts'
 import { readMemory, spawnChild, type Child } from './processes.ts'
+import { readStartNodeFlags } from './start-flags.ts'
 import { writeBenchResults } from './results-file.ts'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -30,6 +31,7 @@ async function startGateway(upstream: string, dataDir: string): Promise<Child> {
   return spawnChild(
     process.execPath,
     [
+      ...readStartNodeFlags(ROOT),
       ...(process.env.LOAD_NODE_ARGS ? process.env.LOAD_NODE_ARGS.split(' ') : []),
       'dist/runtime/node/main.js',
       ...['--upstream', upstream, '--port', '0', '--host', '127.0.0.1', '--store', 'fs'],

@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path'
 import { spawnChild, type Child } from './processes.ts'
+import { readStartNodeFlags } from './start-flags.ts'
 
 const START_TIMEOUT_MS = 30_000
 /** Extra `node` flags for every server of the bench, e.g. `--cpu-prof --cpu-prof-dir=…`. */
@@ -25,6 +26,7 @@ export function startPollGateway(root: string, upstream: string, dataDir: string
   return spawnChild(
     process.execPath,
     [
+      ...readStartNodeFlags(root),
       ...NODE_ARGS,
       join(root, 'dist', 'runtime', 'node', 'main.js'),
       ...['--upstream', upstream, '--port', '0', '--host', '127.0.0.1'],

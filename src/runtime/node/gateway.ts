@@ -31,7 +31,7 @@ import { startHttpServer } from './http-server.ts'
 import { createMetricsHandler, createPrometheusMetrics } from './metrics.ts'
 import { createNodeStore, describeS3Store } from './store.ts'
 import { createUndiciFetch } from './undici-fetch.ts'
-import { startNodeWebhooks, type NodeWebhookOptions } from './webhooks.ts'
+import type { NodeWebhookOptions, NodeWebhooks } from './webhooks.ts'
 
 export const SHUTDOWN_MESSAGE =
   'The gateway shut down before the query finished; no result was kept. Please submit it again.'
@@ -203,20 +203,23 @@ export async function startNodeGateway(
       : null
 
   // Signed webhooks when queries end: pending ones in Redis with several instances, else files.
-  const webhooks = config.webhooks
-    ? await startNodeWebhooks(config, config.webhooks, {
-        logger: logger as unknown as Logger,
-        now: Date.now,
-        pending: cluster?.webhookDeliveries(config.webhooks.maxPending),
-        resolve: options.resolveWebhookHost,
-      }).catch(async (error: unknown) => {
-        await cluster?.close()
-        await results.close()
-        throw new ConfigError(
-          `DATA_DIR (--data-dir) ${resolve(config.dataDir)}: pending webhooks cannot be kept in its webhooks folder (${toOneLine(messageOf(error))})`,
-        )
-      })
-    : null
+  // Loaded only with WEBHOOK_* set: their sender is undici's fetch, the whole of undici's index.
+  let webhooks: NodeWebhooks | null = null
+  if (config.webhooks) {
+    const { startNodeWebhooks } = await import('./webhooks.ts')
+    webhooks = await startNodeWebhooks(config, config.webhooks, {
+      logger: logger as unknown as Logger,
+      now: Date.now,
+      pending: cluster?.webhookDeliveries(config.webhooks.maxPending),
+      resolve: options.resolveWebhookHost,
+    }).catch(async (error: unknown) => {
+      await cluster?.close()
+      await results.close()
+      throw new ConfigError(
+        `DATA_DIR (--data-dir) ${resolve(config.dataDir)}: pending webhooks cannot be kept in its webhooks folder (${toOneLine(messageOf(error))})`,
+      )
+    })
+  }
   if (webhooks) cluster?.useWebhooks(webhooks.dispatcher)
 
   const swaggerUiDist = findSwaggerUiDist()

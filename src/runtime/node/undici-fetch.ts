@@ -2,8 +2,26 @@
  * A fetch for the upstream Kylin on its own undici connection pool, with connect, header and
  * body-stall timeouts. Node only (npm undici); Workers use their global fetch instead.
  */
-import { Agent, fetch as undiciFetch } from 'undici'
+import { createRequire } from 'node:module'
+import type * as Undici from 'undici'
 import { createRequestFetch } from './undici-request-fetch.ts'
+
+/**
+ * The pool alone at start; undici's fetch (its index: fetch, WebSocket, caches, mocks, ~8 MB of
+ * RSS) loads on the first pass-through or readiness call, as the export path never uses it
+ * (README, Operations: Memory). undici has no `exports` map, so the file can be required
+ * directly (a moved file fails at start, not later); the index requires this same file, so the
+ * pool is the class its fetch expects.
+ */
+const Agent = createRequire(import.meta.url)(
+  'undici/lib/dispatcher/agent.js',
+) as typeof Undici.Agent
+
+let undiciFetch: Promise<typeof Undici.fetch> | undefined
+function loadUndiciFetch(): Promise<typeof Undici.fetch> {
+  undiciFetch ??= import('undici').then((undici) => undici.fetch)
+  return undiciFetch
+}
 
 export interface UndiciFetchOptions {
   connectTimeoutMs: number
@@ -35,7 +53,8 @@ export function createUndiciFetch(options: UndiciFetchOptions): UndiciFetch {
     ...(options.connections === undefined ? {} : { connections: options.connections }),
   })
 
-  function fetchWithAgent(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  async function fetchWithAgent(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+    const undiciFetch = await loadUndiciFetch()
     // npm undici's fetch does not recognise Node's global Request (a different undici copy):
     // it would stringify it to "[object Request]", so its parts are passed as init instead.
     if (typeof input === 'object' && !(input instanceof URL)) {
