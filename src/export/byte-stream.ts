@@ -14,7 +14,7 @@ export interface ByteTransform {
   /** Chunks handed on so far; a pull reads input until this moves. */
   readonly emitted: number
   push(chunk: Uint8Array): void
-  /** Hands on at once any output held back to gather larger chunks. */
+  /** Hands on at once the output it has written but holds back to make fuller chunks. */
   handOn?(): void
   finish(): ExportSummary
 }

@@ -4,7 +4,6 @@
  */
 import type { AppDeps } from '../deps.ts'
 import { GatewayError } from '../errors.ts'
-import { keepChunk } from '../store/chunk-pool.ts'
 import type { Limiter } from './limiter.ts'
 import { NO_METRICS, toUpstreamErrorKind } from '../ops/metrics.ts'
 import { toRecordKey, toResultKey } from '../domain/query-id.ts'
@@ -141,10 +140,7 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
                 hash?.update(chunk)
                 controller.enqueue(chunk)
                 // One check a chunk when nobody follows; a full follower holds the export back.
-                if (!live.wanted) return
-                // A follower's queue keeps the chunk past the store: never to be reused.
-                keepChunk(chunk)
-                return live.push(chunk)
+                if (live.wanted) return live.push(chunk)
               },
             }),
           )

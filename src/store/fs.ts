@@ -8,7 +8,6 @@ import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
-import { recycleChunk } from './chunk-pool.ts'
 import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
 import { isValidKey } from './types.ts'
 import { assertKey, discard, messageOf, readChunks, toDriverError } from './streams.ts'
@@ -220,8 +219,7 @@ async function prepareDir(dir: string): Promise<void> {
  * that write before the next one is the backpressure. Chunks are held by reference until a batch
  * is full and joined only then, into one buffer allocated on first need: a small body (a record
  * file, a short result) is written as it came, so a thousand submits at once hold kilobytes, not
- * a thousand 1 MiB buffers. A chunk from an export's pool goes back to it once its bytes are
- * written or copied (chunk-pool.ts).
+ * a thousand 1 MiB buffers.
  */
 async function writeChunks(
   handle: FileHandle,
@@ -240,9 +238,8 @@ async function writeChunks(
       throw driverError('write', key, err)
     }
   }
-  /** Writes `data`; then the chunks it holds go back to their pool, if they came from one. */
-  const submit = async (data: Uint8Array, done: readonly Uint8Array[]) => {
-    const started = write(data).then(() => done.forEach(recycleChunk))
+  const submit = async (data: Uint8Array) => {
+    const started = write(data)
     // Observed here so a failure is never unhandled; it is rethrown by the next await.
     started.catch(() => {})
     pending = started
@@ -251,16 +248,15 @@ async function writeChunks(
     // The previous write must be done before `joined` is reused for the next batch.
     if (pending) await pending
     if (parts.length === 1) {
-      await submit(parts[0]!, parts)
+      await submit(parts[0]!)
     } else {
       joined ??= new Uint8Array(WRITE_BATCH_BYTES)
       let offset = 0
       for (const part of parts) {
         joined.set(part, offset)
         offset += part.byteLength
-        recycleChunk(part)
       }
-      await submit(joined.subarray(0, filled), [])
+      await submit(joined.subarray(0, filled))
     }
     parts = []
     filled = 0

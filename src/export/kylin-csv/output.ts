@@ -106,9 +106,6 @@ export class CsvOutput {
     this.onProgress?.(this.rows, this.bytes)
   }
 
-  /** After the last flush: whatever a subclass still holds goes on. */
-  protected endOutput(): void {}
-
   /** Hands the whole output buffer on (no copy when it is well filled). Never with a cell open. */
   protected flush(): void {
     const { out, pos } = this

@@ -22,11 +22,10 @@ export class KylinCsvTranscoder extends RowMachine {
     if (this.cellStart < 0 && this.pos >= MIN_FLUSH) this.flush()
   }
 
-  /** Hands on at once what is held back: the output between rows, and any batch (ByteTransform). */
+  /** Hands on at once the output written so far, up to any open cell (ByteTransform). */
   handOn(): void {
     if (this.cellStart < 0) this.flush()
     else this.emitBeforeOpenCell()
-    this.endOutput()
   }
 
   /** The body has ended: validates the rest, writes what was held back, and summarises. */
@@ -47,7 +46,6 @@ export class KylinCsvTranscoder extends RowMachine {
       }
     }
     this.flush()
-    this.endOutput()
     return {
       metadata: toColumnMetadata(columns),
       rows: this.rows,

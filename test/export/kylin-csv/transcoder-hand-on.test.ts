@@ -76,7 +76,7 @@ describe('export/kylin-csv/transcoder handOn', () => {
         handOns,
         checkHandOns,
       ),
-      { numRuns: 40 },
+      { numRuns: 15 },
     )
     await fc.assert(
       fc.asyncProperty(
@@ -84,7 +84,7 @@ describe('export/kylin-csv/transcoder handOn', () => {
         handOns,
         checkHandOns,
       ),
-      { numRuns: 20 },
+      { numRuns: 8 },
     )
   }, 120_000)
 

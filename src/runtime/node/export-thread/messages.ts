@@ -17,8 +17,8 @@ export interface ThreadSetup {
 export type ThreadRequest = Omit<ExportRequest, 'onProgress'>
 
 /**
- * The body's bytes as they come, then its end. `handOn`: the thread hands on the output it holds
- * back to gather larger chunks once this chunk is read.
+ * The body's bytes as they come, then its end. `handOn`: once this chunk is read, the thread
+ * hands on the output the transform holds back to make fuller chunks.
  */
 export type JobInput = { type: 'chunk'; bytes: Uint8Array; handOn?: boolean } | { type: 'end' }
 
