@@ -128,7 +128,8 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
      * begun gets output for every batch.
      */
     const sendBatch = () => {
-      if (batch === null || batchPos === 0) return
+      // Never once over: the thread may already run another export, whose job this would join.
+      if (over || batch === null || batchPos === 0) return
       const bytes = batch.subarray(0, batchPos)
       batch = null
       batchPos = 0
