@@ -106,7 +106,9 @@ export async function runExportCommand(io: CommandIo): Promise<number> {
 
 async function readSql(path: string, stdin: NodeJS.ReadStream): Promise<string> {
   if (path !== '-') return readFile(path, 'utf8')
+  // Decoded as one stream: a character split between two reads stays whole.
+  stdin.setEncoding('utf8')
   let text = ''
-  for await (const chunk of stdin) text += String(chunk)
+  for await (const chunk of stdin) text += chunk as string
   return text
 }

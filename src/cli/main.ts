@@ -4,6 +4,7 @@
  * argv, environment and streams, and exits with its code. Node only.
  */
 import { runExportCommand } from './export-command.ts'
+import { EXIT } from './options.ts'
 
 let queryId: string | undefined
 
@@ -11,7 +12,7 @@ process.on('SIGINT', () => {
   // The query goes on at the gateway, and a partial download is kept: say how to pick both up.
   const resume = queryId ? `; --query-id ${queryId} picks the query up again` : ''
   process.stderr.write(`\nkylin-export: interrupted${resume}\n`)
-  process.exit(130)
+  process.exit(EXIT.interrupted)
 })
 
 runExportCommand({

@@ -4,9 +4,9 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 
-export const DEFAULT_PASSWORD_ENV = 'KYLIN_PASSWORD'
-export const DEFAULT_RETRIES = 5
-export const DEFAULT_RETRY_DELAY_MS = 1000
+const DEFAULT_PASSWORD_ENV = 'KYLIN_PASSWORD'
+const DEFAULT_RETRIES = 5
+const DEFAULT_RETRY_DELAY_MS = 1000
 
 /** Exit codes, as `--help` lists them. */
 export const EXIT = {
@@ -194,10 +194,6 @@ function toCount(name: string, value: string | undefined): number | undefined {
   return Number(value)
 }
 
-function defaultExtension(format: ExportFormat): string {
-  return format
-}
-
 export function parseCommand(argv: readonly string[]): ParsedCommand {
   refusePasswordFlags(argv)
   let values: Record<string, string | boolean | undefined>
@@ -292,7 +288,7 @@ export function parseCommand(argv: readonly string[]): ParsedCommand {
       sqlFile,
       queryId,
       format,
-      output: str('output') ?? `${fileName ?? 'result'}.${defaultExtension(format)}`,
+      output: str('output') ?? `${fileName ?? 'result'}.${format}`,
       retries,
       retryDelayMs: toCount('retry-delay', str('retry-delay')) ?? DEFAULT_RETRY_DELAY_MS,
       quiet: values.quiet === true,

@@ -33,7 +33,7 @@ interface PartState {
   etag: string
 }
 
-export const partPathOf = (output: string) => `${output}.part`
+const partPathOf = (output: string) => `${output}.part`
 const statePathOf = (output: string) => `${output}.part.json`
 
 export async function downloadResult(
@@ -173,7 +173,7 @@ async function hashFile(path: string, hash: Hash): Promise<void> {
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
 }
 
-export async function removePart(output: string): Promise<void> {
+async function removePart(output: string): Promise<void> {
   await rm(partPathOf(output), { force: true })
   await rm(statePathOf(output), { force: true })
 }

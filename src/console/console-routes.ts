@@ -4,18 +4,18 @@
  */
 import { Hono } from 'hono'
 import type { AppEnv } from '../api/app-env.ts'
-import { toConsolePage } from './console-page.ts'
+import { toConsolePage, type ConsolePageOptions } from './console-page.ts'
 import { CONSOLE_SCRIPT } from './console-script.ts'
 import { CONSOLE_STYLES } from './console-styles.ts'
 
 /** Where the console lives; its script and styles sit under it. */
-export const CONSOLE_PATH = '/console'
+const CONSOLE_PATH = '/console'
 
 /**
  * Same origin only, no inline script or style, no frames, no form posts: the page's own script
  * is the only code that runs, and the page itself cannot be framed or post a form anywhere.
  */
-export const CONSOLE_CONTENT_SECURITY_POLICY = [
+const CONSOLE_CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -27,7 +27,7 @@ export const CONSOLE_CONTENT_SECURITY_POLICY = [
 ].join('; ')
 
 /** Every answer of the console carries these. */
-export const CONSOLE_SECURITY_HEADERS = {
+const CONSOLE_SECURITY_HEADERS = {
   'Content-Security-Policy': CONSOLE_CONTENT_SECURITY_POLICY,
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
@@ -38,14 +38,9 @@ export const CONSOLE_SECURITY_HEADERS = {
   'Cache-Control': 'no-cache',
 }
 
-export interface ConsoleOptions {
-  /** Signed links are on (LINK_SECRET): the page downloads by link instead of by fetch. */
-  links: boolean
-}
-
-export function createConsoleRoutes(options: ConsoleOptions) {
+export function createConsoleRoutes(options: ConsolePageOptions) {
   const app = new Hono<AppEnv>()
-  const page = toConsolePage({ links: options.links })
+  const page = toConsolePage(options)
   const send = (body: string, type: string) =>
     new Response(body, {
       status: 200,

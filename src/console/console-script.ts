@@ -9,7 +9,7 @@ import { CONSOLE_TEXTS } from './console-texts.ts'
 
 /** At most this many rows and bytes are read for a preview, whatever the result's size. */
 export const PREVIEW_ROWS = 100
-export const PREVIEW_MAX_BYTES = 1 << 20
+const PREVIEW_MAX_BYTES = 1 << 20
 
 // Plain JavaScript kept as text: the core serves it as is on Node and on Workers, with no build.
 const BODY = String.raw`
@@ -218,7 +218,7 @@ async function submitQuery(event) {
     const data = (answer && answer.data) || {}
     const id = data.queryID || data.query_id
     if (answer.code !== '000' || typeof id !== 'string') throw new Error(answer.msg || data.info || '')
-    if (body.limit && s.limits.size < 1000) s.limits.set(id, body.limit)
+    if (body.limit) s.limits.set(id, body.limit)
     await refreshList(s)
   } catch (error) {
     show($('submit-error'), error)
@@ -402,7 +402,7 @@ function render(s) {
   }
   for (const id of [...s.cards.keys()]) if (!seen.has(id)) s.cards.delete(id)
   // Everything kept per query is kept only while the list shows it.
-  for (const kept of [s.formats, s.infos, s.streamTries]) {
+  for (const kept of [s.formats, s.infos, s.streamTries, s.limits]) {
     for (const id of [...kept.keys()]) if (!seen.has(id)) kept.delete(id)
   }
   const list = $('query-list')
@@ -648,7 +648,7 @@ async function download(s, card, id, format) {
 
 // --- start ---
 
-document.documentElement.lang = LANG === 'cn' ? 'zh-CN' : 'en'
+document.documentElement.lang = LOCALE
 document.title = text('title')
 for (const node of document.querySelectorAll('[data-text]')) node.textContent = text(node.dataset.text)
 $('sign-in-form').addEventListener('submit', signIn)
