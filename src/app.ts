@@ -69,7 +69,7 @@ export interface GatewayOptions {
 }
 
 /** The router of `deps`, or one built from the settings over `deps.fetch`. */
-export function toAppUpstreams(deps: AppDeps): UpstreamRouter {
+function toAppUpstreams(deps: AppDeps): UpstreamRouter {
   return (
     deps.upstreams ??
     toUpstreamRouter(deps.config.upstreams, deps.kylin, (baseUrl) =>

@@ -4,7 +4,6 @@
  */
 import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
 import type { Context, Next } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { AppEnv } from './app-env.ts'
 import type { WebhookSettings } from '../config/webhook-settings.ts'
 import { toCallbackUrl } from '../webhooks/callback-url.ts'
@@ -45,7 +44,7 @@ import type { QuerySummary } from '../registry/types.ts'
 import { ASYNC_QUERY_PATH, ASYNC_QUERY_ROUTES as routes } from './async-query-routes.ts'
 import { sendAskedDownload, toAskedDownload } from './result-download.ts'
 import type { StoredFileSender } from '../deps.ts'
-import { rejectInvalid, toValidationError } from './validation.ts'
+import { limitBodyTo, rejectInvalid, toValidationError } from './validation.ts'
 
 export interface AsyncQueryRoutesOptions {
   queries: QueryService
@@ -98,12 +97,7 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   const serve = <R extends RouteConfig>(route: R, handler: RouteHandler<R>) =>
     app.openapi(route, handler as never)
   const projectOf = (c: Context<AppEnv>) => c.req.query('project') || undefined
-  const limitBody = bodyLimit({
-    maxSize: options.maxBodyBytes,
-    onError: () => {
-      throw new GatewayError(413, { id: 'BODY_TOO_LARGE', args: [options.maxBodyBytes] })
-    },
-  })
+  const limitBody = limitBodyTo(options.maxBodyBytes)
 
   serve({ ...routes.submit, middleware: limitBody }, async (c) => {
     const identity = c.get('identity')
@@ -311,11 +305,11 @@ export function createAsyncQueryRoutes(options: AsyncQueryRoutesOptions) {
   ) => {
     const asked = toAskedDownload(record, (name) => c.req.query(name), dialect, fileName, options)
     if (record.state === 'RUNNING') {
+      checkFollowable(c, asked.sameForm)
       if (options.followLive === false) {
-        checkFollowable(c, asked.sameForm)
         return sendResult(c, await awaitSuccessful(c, record), dialect, fileName)
       }
-      return sendFollowedDownload(c, record, queries.follow, asked.sameForm, asked.download)
+      return sendFollowedDownload(c, record, queries.follow, asked.download)
     }
     return sendAskedDownload(c, record, asked, options)
   }

@@ -34,18 +34,13 @@ export function checkFollowable(c: Context<AppEnv>, sameForm: boolean): void {
   }
 }
 
-/**
- * Sends the bytes of a RUNNING query. `sameForm`: the download asks for the form written at
- * submit (a conversion or a range can be served only once the file is whole).
- */
+/** Sends the bytes of a RUNNING query, whose download checkFollowable allowed. */
 export async function sendFollowedDownload(
   c: Context<AppEnv>,
   record: QueryRecord,
   follow: FollowQuery,
-  sameForm: boolean,
   options: DownloadOptions,
 ): Promise<Response> {
-  checkFollowable(c, sameForm)
   const headers: Record<string, string> = {
     'Content-Type': options.contentType,
     'Content-Disposition': toContentDisposition(options.fileName),

@@ -8,8 +8,8 @@ import { translate, type Language } from '../i18n.ts'
 import type { QueryWatch } from '../queries/query-watch.ts'
 
 /** Least time between two RUNNING events, keep-alive interval, and the reconnect delay asked. */
-export const EVENT_INTERVAL_MS = 1000
-export const PING_INTERVAL_MS = 15_000
+const EVENT_INTERVAL_MS = 1000
+const PING_INTERVAL_MS = 15_000
 const RETRY_MS = 3000
 /** Messages a client may leave unread before its stream is ended: the queue stays bounded. */
 const MAX_UNREAD = 256

@@ -1,9 +1,11 @@
 /**
- * zod validation failures as the gateway's own 400s, so no zod JSON ever reaches a client.
- * Portable; the routers' default hook and the submit body's check both come here.
+ * zod validation failures as the gateway's own 400s, so no zod JSON ever reaches a client, and a
+ * body past its size limit as a 413. Portable; the routers' default hook, the submit body's check
+ * and its size limit all come here.
  */
+import { bodyLimit } from 'hono/body-limit'
 import type { z } from 'zod'
-import { BadRequestError, type GatewayError } from '../errors.ts'
+import { BadRequestError, GatewayError } from '../errors.ts'
 import type { MessageId } from '../i18n.ts'
 
 /** What was validated, as Hono's validators name it. */
@@ -30,4 +32,14 @@ export function rejectInvalid(
   result: { target: Target } & ({ success: true } | { success: false; error: z.ZodError }),
 ) {
   if (!result.success) throw toValidationError(result.error, result.target)
+}
+
+/** Middleware refusing a body of more than `maxBytes` with the gateway's 413 (BODY_TOO_LARGE). */
+export function limitBodyTo(maxBytes: number) {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new GatewayError(413, { id: 'BODY_TOO_LARGE', args: [maxBytes] })
+    },
+  })
 }
