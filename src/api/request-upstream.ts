@@ -4,10 +4,9 @@
  * Only asked with several upstreams; with one, every request is the default's.
  */
 import type { Context } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { isQueryId } from '../domain/query-id.ts'
 import type { QueryRecord } from '../domain/query.ts'
-import { GatewayError } from '../errors.ts'
+import { limitBodyTo } from './validation.ts'
 import type { Registry } from '../registry/types.ts'
 import type { Upstream, UpstreamRouter } from '../upstream/upstream-router.ts'
 import type { AppEnv } from './app-env.ts'
@@ -29,16 +28,11 @@ export interface RequestUpstreams {
 
 export function createRequestUpstreams(options: RequestUpstreamOptions): RequestUpstreams {
   const { upstreams, registry } = options
-  const limitBody = bodyLimit({
-    maxSize: options.maxBodyBytes,
-    onError: () => {
-      throw new GatewayError(413, { id: 'BODY_TOO_LARGE', args: [options.maxBodyBytes] })
-    },
-  })
+  const limitBody = limitBodyTo(options.maxBodyBytes)
 
   /** The upstream a record names; a record of before routing (or a removed upstream): its project's. */
   const ofRecord = (record: Pick<QueryRecord, 'upstream' | 'project'>) =>
-    upstreams.byName(record.upstream) ?? upstreams.forProject(record.project)
+    upstreams.forRecord(record)
 
   /** The submit body's `project`; the body stays there for the route to read again. */
   async function readSubmitProject(c: Context<AppEnv>): Promise<string | undefined> {

@@ -6,8 +6,8 @@ import type { AppDeps } from '../deps.ts'
 import { GatewayError } from '../errors.ts'
 import type { Limiter } from './limiter.ts'
 import { NO_METRICS, toUpstreamErrorKind } from '../ops/metrics.ts'
-import { toRecordKey, toResultKey } from '../domain/query-id.ts'
-import { writeRecordFile } from '../registry/record-file.ts'
+import { toResultKey } from '../domain/query-id.ts'
+import { removeFilesIfDeleted, writeRecordFile } from '../registry/record-file.ts'
 import type { QueryRecord, UpstreamQuery } from '../domain/query.ts'
 import { toFailureText } from '../upstream/kylin-error.ts'
 import {
@@ -255,16 +255,6 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
   }
 }
 
-/**
- * After a query's last write: a delete that ran meanwhile (here or on another instance) may have
- * removed the files before they were written, so they are removed again. `true`: still there.
- */
-async function removeFilesIfDeleted(deps: Pick<AppDeps, 'store' | 'registry'>, id: string) {
-  if (await deps.registry.get(id)) return true
-  await Promise.all([deps.store.delete(toResultKey(id)), deps.store.delete(toRecordKey(id))])
-  return false
-}
-
 function toFailureMessage(
   error: unknown,
   stopped: AbortSignal,
@@ -282,12 +272,12 @@ function toFailureMessage(
  * The upstream that runs a record's query: the one it names, else its project's (a record written
  * before routing, or naming an upstream since removed), else the one client the runtime gave.
  */
-export function toRecordUpstream(
+function toRecordUpstream(
   deps: Pick<AppDeps, 'kylin' | 'upstreams'>,
   record: QueryRecord,
   query: UpstreamQuery,
 ): { name: string | undefined; kylin: KylinClient } {
   const router = deps.upstreams
   if (!router) return { name: undefined, kylin: deps.kylin }
-  return router.byName(record.upstream) ?? router.forProject(query.project)
+  return router.forRecord({ upstream: record.upstream, project: query.project })
 }

@@ -2,9 +2,10 @@
  * The small JSON record kept beside each result, from which a registry can be rebuilt (fs store
  * after a restart, the Durable Object registry's listing). Portable.
  */
-import { toRecordKey } from '../domain/query-id.ts'
+import { toRecordKey, toResultKey } from '../domain/query-id.ts'
 import type { QueryRecord } from '../domain/query.ts'
 import type { BlobStore } from '../store/types.ts'
+import type { Registry } from './types.ts'
 
 /** A record file is small; anything larger is not one of ours. */
 const MAX_RECORD_BYTES = 1024 * 1024
@@ -21,6 +22,19 @@ export async function writeRecordFile(deps: { store: BlobStore }, record: QueryR
       },
     }),
   )
+}
+
+/**
+ * After a query's last write: a delete that ran meanwhile (here or on another instance) may have
+ * removed the files before they were written, so they are removed again. `true`: still there.
+ */
+export async function removeFilesIfDeleted(
+  deps: { store: BlobStore; registry: Pick<Registry, 'get'> },
+  id: string,
+): Promise<boolean> {
+  if (await deps.registry.get(id)) return true
+  await Promise.all([deps.store.delete(toResultKey(id)), deps.store.delete(toRecordKey(id))])
+  return false
 }
 
 /** The record kept beside a result; `null` when it is missing, too large or not one of ours. */

@@ -7,7 +7,7 @@
 import type { AppDeps, ShadowHandOff } from '../deps.ts'
 import type { ShadowSettings } from '../config/shadow-settings.ts'
 import type { Credentials } from '../domain/caller.ts'
-import { toRecordKey, toResultKey } from '../domain/query-id.ts'
+import { toResultKey } from '../domain/query-id.ts'
 import {
   encodingOf,
   formatOf,
@@ -20,7 +20,7 @@ import { loadStreamDecoder } from '../export/encoding/text-decoder.ts'
 import { createKylinJsonSource } from '../export/sources/kylin-json.ts'
 import { createStoredCsvSource } from '../export/sources/stored-csv.ts'
 import { NO_METRICS } from '../ops/metrics.ts'
-import { writeRecordFile } from '../registry/record-file.ts'
+import { removeFilesIfDeleted, writeRecordFile } from '../registry/record-file.ts'
 import type { KylinClient } from '../upstream/types.ts'
 import { toFailureText } from '../upstream/kylin-error.ts'
 import { compareResults } from './compare-results.ts'
@@ -101,12 +101,7 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
     const updated = await deps.registry.updateShadow?.(ended.id, verdict)
     if (!updated) return false
     await writeRecordFile(deps, updated)
-    // A delete that ran meanwhile may have removed the record file before this write.
-    if (!(await deps.registry.get(ended.id))) {
-      await deps.store.delete(toRecordKey(ended.id))
-      return false
-    }
-    return true
+    return removeFilesIfDeleted(deps, ended.id)
   }
 
   async function skip(ended: QueryRecord, message: string): Promise<void> {
@@ -227,6 +222,10 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
     )
   }
 
+  /** Records a skipped verdict in the background; a failure to record it loses nothing else. */
+  const skipLater = (ended: QueryRecord, message: string) =>
+    deps.defer(() => skip(ended, message).catch(() => {}))
+
   return {
     afterPrimary(ended, query, credentials, stopped) {
       if (!ended.shadow) return
@@ -234,24 +233,20 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
         const reason =
           closedReason ??
           'Skipped: the query was stopped before it ended, so there is no answer to compare.'
-        deps.defer(() => skip(ended, reason).catch(() => {}))
+        skipLater(ended, reason)
         return
       }
       if (ended.state === 'SUCCESSFUL' && formatOf(ended.options) !== 'csv') {
-        deps.defer(() =>
-          skip(
-            ended,
-            `Only results stored as csv are compared; this one is ${formatOf(ended.options)}.`,
-          ).catch(() => {}),
+        skipLater(
+          ended,
+          `Only results stored as csv are compared; this one is ${formatOf(ended.options)}.`,
         )
         return
       }
       if (active >= settings.maxConcurrent && queue.length >= settings.maxQueued) {
-        deps.defer(() =>
-          skip(
-            ended,
-            `Skipped: ${settings.maxConcurrent} shadow runs were going on and ${settings.maxQueued} waiting (SHADOW_MAX_CONCURRENT, SHADOW_MAX_QUEUED).`,
-          ).catch(() => {}),
+        skipLater(
+          ended,
+          `Skipped: ${settings.maxConcurrent} shadow runs were going on and ${settings.maxQueued} waiting (SHADOW_MAX_CONCURRENT, SHADOW_MAX_QUEUED).`,
         )
         return
       }
@@ -260,7 +255,7 @@ export function createShadowRunner(deps: ShadowRunnerDeps): ShadowRunner {
     },
     abortAll(reason) {
       closedReason = reason
-      for (const job of queue.splice(0)) deps.defer(() => skip(job.ended, reason).catch(() => {}))
+      for (const job of queue.splice(0)) skipLater(job.ended, reason)
       for (const stop of running) stop.abort(new Error(reason))
     },
     get active() {

@@ -24,6 +24,14 @@ export interface UpstreamRouter {
   forProject(project: string | undefined | null): Upstream
   /** The upstream a record names; `undefined` when no upstream has that name (any more). */
   byName(name: string | undefined): Upstream | undefined
+  /**
+   * The upstream that runs a query: the one its record names, else (a record of before routing,
+   * or naming an upstream since removed) its project's.
+   */
+  forRecord(record: {
+    upstream?: string | undefined
+    project?: string | null | undefined
+  }): Upstream
 }
 
 /** Builds the client of one upstream from its base URL (the runtime's fetch, its timeouts). */
@@ -43,16 +51,19 @@ export function createUpstreamRouter(
   const fallback = all[0]
   if (!fallback) throw new Error('No upstream Kylin is configured.')
   const projects = new Map(Object.entries(routes.projects))
+  const forProject = (project: string | undefined | null) => {
+    if (!project) return fallback
+    const name = projects.get(project.toLowerCase())
+    return (name !== undefined && byName.get(name)) || fallback
+  }
   return {
     default: fallback,
     all,
     routed: all.length > 1,
-    forProject(project) {
-      if (!project) return fallback
-      const name = projects.get(project.toLowerCase())
-      return (name !== undefined && byName.get(name)) || fallback
-    },
+    forProject,
     byName: (name) => (name === undefined ? undefined : byName.get(name)),
+    forRecord: (record) =>
+      (record.upstream !== undefined && byName.get(record.upstream)) || forProject(record.project),
   }
 }
 
