@@ -48,18 +48,18 @@ export async function compareResults(options: {
   createHash: () => IncrementalHash
 }): Promise<Comparison> {
   const { ordered } = options
-  const toDigest = () =>
-    ordered ? createOrderedDigest(options.createHash) : createUnorderedDigest()
   const primary: Side = {
     reader: options.primary,
-    digest: toDigest(),
+    // In order, rows are compared pair by pair as they come, so the primary's digest only counts
+    // them; the shadow's ordered digest is its result's hash (shadowSha256).
+    digest: createUnorderedDigest(),
     queue: new Uint32Array(0),
     at: 0,
     done: false,
   }
   const shadow: Side = {
     reader: options.shadow,
-    digest: toDigest(),
+    digest: ordered ? createOrderedDigest(options.createHash) : createUnorderedDigest(),
     queue: new Uint32Array(0),
     at: 0,
     done: false,
@@ -129,7 +129,8 @@ export async function compareResults(options: {
     shadowColumns,
     primaryRows,
     shadowRows,
-    rowsEqual: primaryRowDigest === shadowRowDigest,
+    // In order, equal counts and no differing pair mean equal rows.
+    rowsEqual: ordered || primaryRowDigest === shadowRowDigest,
     ordered,
     firstRowDiffering,
   })
