@@ -90,7 +90,7 @@ export function createClusterRunner(options: ClusterRunnerOptions): ClusterRunne
     },
     abortAll: (reason) => inner.abortAll(reason),
     // Live bytes only where the query runs; elsewhere the follower waits for the stored file.
-    follow: async (id) => (inner.follow ? inner.follow(id) : null),
+    follow: inner.follow,
     get active() {
       return limiter.active
     },

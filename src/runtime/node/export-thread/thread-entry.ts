@@ -29,9 +29,14 @@ let progress: Progress | null = null
 /** The job's bytes hashed as they leave, when it asked: the main thread then hashes nothing. */
 let hash: Hash | null = null
 
-/** Posts a message whose chunks (hashed first, when asked) move to the main thread. */
-function post(message: FromThread, chunks: Uint8Array[], more: ArrayBuffer[] = []): void {
+/** Output about to leave, hashed first when the job asked. */
+function hashed(chunks: Uint8Array[]): Uint8Array[] {
   if (hash) for (const chunk of chunks) hash.update(chunk)
+  return chunks
+}
+
+/** Posts a message whose chunks (and `more` buffers) move to the main thread. */
+function post(message: FromThread, chunks: Uint8Array[], more: ArrayBuffer[] = []): void {
   port!.postMessage(message, [...toTransferList(chunks), ...more])
 }
 
@@ -42,7 +47,7 @@ function fail(error: unknown): void {
 }
 
 function sendOut(ack: boolean, spent?: Uint8Array<ArrayBuffer>): void {
-  const chunks = out
+  const chunks = hashed(out)
   out = []
   const given = spent ? { spent } : {}
   post({ type: 'out', job, chunks, ack, progress, ...given }, chunks, spent ? [spent.buffer] : [])
@@ -92,15 +97,11 @@ async function handle(message: ToThread): Promise<void> {
       case 'end': {
         const summary = transform.finish()
         transform = null
-        const chunks = out
+        const chunks = hashed(out)
         out = []
-        if (hash) for (const chunk of chunks) hash.update(chunk)
         const sha256 = hash?.digest('hex')
         hash = null
-        port!.postMessage(
-          { type: 'done', job, chunks, progress, summary, sha256 } satisfies FromThread,
-          toTransferList(chunks),
-        )
+        post({ type: 'done', job, chunks, progress, summary, sha256 }, chunks)
         break
       }
       case 'cancel':
