@@ -1,17 +1,21 @@
 /**
- * Downloads of the fs store on Node: the file read with Node streams in 1 MiB chunks and piped
- * to @hono/node-server's ServerResponse. Node only. Hand-written for a measured need: through the
- * web stream its adapter copies to the socket, an 80.8 MB download cost the gateway 72–83 ms of
- * CPU, this way 54–63 ms (bench/download.bench.ts).
+ * Downloads of the fs store on Node: the file read in 1 MiB chunks straight to
+ * @hono/node-server's ServerResponse, through two buffers that take turns. Node only.
+ * Hand-written for a measured need: through the web stream its adapter copies to the socket, an
+ * 80.8 MB download cost the gateway 72–83 ms of CPU, this way 54–63 ms (bench/download.bench.ts);
+ * and a fresh buffer per read left ~80 MB of garbage per download, which the malloc heap kept
+ * long after (README, Operations: Memory).
  */
+import type { FileHandle } from 'node:fs/promises'
 import { ServerResponse, type OutgoingHttpHeaders } from 'node:http'
-import { pipeline } from 'node:stream/promises'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { StoredFileSender } from '../../deps.ts'
 import type { FsStore } from '../../store/fs.ts'
 
 /** Fewer, larger reads: each chunk costs a read(2) and a socket write. */
 const READ_CHUNK_BYTES = 1024 * 1024
+/** One buffer is read into while the other is written out. */
+const BUFFER_COUNT = 2
 
 /** The ServerResponse @hono/node-server puts in each request's bindings (HTTP/1 only). */
 function outgoingOf(env: unknown): ServerResponse | undefined {
@@ -58,27 +62,64 @@ export function createStoredFileSender(store: FsStore): StoredFileSender {
         await opened.handle.close().catch(() => {})
         throw error
       }
-      // autoClose: the handle is closed at the end, on a read error and when destroyed.
-      const file = opened.handle.createReadStream({
-        start: range.start,
-        end: range.end,
-        highWaterMark: READ_CHUNK_BYTES,
-      })
-      if (countBytes) file.on('data', (chunk: string | Buffer) => countBytes(chunk.length))
-      // A client that goes away destroys the response, which makes pipeline destroy the file
-      // stream. The end is ours: only a file read to the range's end ends the response cleanly;
-      // one that shrank, or failed, resets the connection instead (as a failed follow does).
-      pipeline(file, outgoing, { end: false }).then(
-        () => {
-          if (file.bytesRead === expected) outgoing.end()
+      // The end is ours: only a file read to the range's end ends the response cleanly; one that
+      // shrank, or failed, resets the connection instead (as a failed follow does). A client that
+      // goes away stops the copy.
+      copyRange(opened.handle, outgoing, range.start, expected, countBytes).then(
+        (whole) => {
+          if (whole) outgoing.end()
           else outgoing.destroy()
         },
-        () => {
-          file.destroy()
-          outgoing.destroy()
-        },
+        () => outgoing.destroy(),
       )
       return toSentAnswer(status)
     },
+  }
+}
+
+/**
+ * Writes `length` bytes of the file from `start` to the response, each buffer reused once the
+ * socket has taken what it held (the write's callback), so at most BUFFER_COUNT reads are held.
+ * Answers whether all of them went out; closes the file in every case.
+ */
+async function copyRange(
+  handle: FileHandle,
+  outgoing: ServerResponse,
+  start: number,
+  length: number,
+  countBytes: ((bytes: number) => void) | undefined,
+): Promise<boolean> {
+  const free: Buffer[] = []
+  for (let i = 0; i < BUFFER_COUNT; i++) free.push(Buffer.allocUnsafeSlow(READ_CHUNK_BYTES))
+  let gone = false
+  let wake: (() => void) | null = null
+  const onClose = () => {
+    // A destroyed response calls no write callback: the close wakes the copy instead.
+    gone = true
+    wake?.()
+  }
+  outgoing.once('close', onClose)
+  try {
+    let position = start
+    let left = length
+    while (left > 0) {
+      while (free.length === 0 && !gone) await new Promise<void>((resolve) => (wake = resolve))
+      if (gone) return false
+      const buffer = free.pop()!
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(left, buffer.length), position)
+      if (bytesRead === 0 || gone) return false
+      position += bytesRead
+      left -= bytesRead
+      countBytes?.(bytesRead)
+      outgoing.write(buffer.subarray(0, bytesRead), (error) => {
+        if (error) gone = true
+        else free.push(buffer)
+        wake?.()
+      })
+    }
+    return !gone
+  } finally {
+    outgoing.off('close', onClose)
+    await handle.close().catch(() => {})
   }
 }

@@ -5,7 +5,8 @@
  * looks whole. Real sockets, a fake Kylin, two Node gateways.
  */
 import { existsSync, readdirSync, readlinkSync } from 'node:fs'
-import { mkdtemp, rm, truncate } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdtemp, readFile, rm, truncate } from 'node:fs/promises'
 import { request, type IncomingMessage } from 'node:http'
 import { Writable } from 'node:stream'
 import { tmpdir } from 'node:os'
@@ -321,6 +322,28 @@ describe('downloads written from the stored file (Node, fs store)', () => {
       id = await storeResult(direct, LARGE_SQL)
       path = join(dirs[0]!, toResultKey(id))
     }, 60_000)
+
+    it('sends the file byte for byte to a client that reads slowly', async () => {
+      // Paused reads keep the socket full, so each read buffer waits for its write to finish
+      // before the next read may fill it again; a buffer reused early would corrupt the body.
+      const res = await open(`${direct.url}/kylin/api/async_query/${id}/result_download`, auth)
+      const hash = createHash('sha256')
+      let bytes = 0
+      res.on('data', (chunk: Buffer) => {
+        hash.update(chunk)
+        bytes += chunk.length
+        res.pause()
+        setTimeout(() => res.resume(), 1)
+      })
+      await new Promise((resolve, reject) => {
+        res.on('end', resolve)
+        res.on('error', reject)
+        res.resume()
+      })
+      const file = await readFile(path)
+      expect(bytes).toBe(file.length)
+      expect(hash.digest('hex')).toBe(createHash('sha256').update(file).digest('hex'))
+    })
 
     it('closes the file when the client goes away mid-download', async () => {
       const res = await open(`${direct.url}/kylin/api/async_query/${id}/result_download`, auth)
