@@ -4,10 +4,13 @@
  * Portable: Web streams only.
  */
 import { GatewayError, UpstreamError } from '../errors.ts'
+import { byobReaderOf } from '../upstream/response-body.ts'
 import type { Export, ExportSummary } from './types.ts'
 
 /** Bytes queued in the output stream before it stops pulling from the upstream. */
 const HIGH_WATER_MARK = 256 * 1024
+/** What one read of a byte-stream body asks for (a body that is no byte stream chooses). */
+const READ_BYTES = 256 * 1024
 
 /** A transform that hands its output to `enqueue` as it goes. */
 export interface ByteTransform {
@@ -16,6 +19,11 @@ export interface ByteTransform {
   push(chunk: Uint8Array): void
   /** Hands on at once the output it has written but holds back to make fuller chunks. */
   handOn?(): void
+  /**
+   * True when `push` keeps nothing of the chunk it is given once it returns: the body is then
+   * read into one buffer again and again (byte streams), not a fresh one per read.
+   */
+  readonly keepsNoInput?: boolean
   finish(): ExportSummary
 }
 
@@ -32,7 +40,11 @@ export function toExportStream(
     settle = { resolve, reject }
   })
   summary.catch(() => {})
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  let reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader | undefined
+  /** The body's reader when it is a byte stream: reads go into buffers of ours. */
+  let byob: ReadableStreamBYOBReader | null = null
+  /** The buffer read into again and again, for a transform that keeps no input. */
+  let reused: Uint8Array | null = null
   let transform: ByteTransform | undefined
   let consumed = 0
   let settled = false
@@ -47,10 +59,12 @@ export function toExportStream(
       // writer at once) wait until it exists: workerd may pull as soon as one is enqueued.
       const early: Uint8Array[] = []
       let made = false
-      reader = body.getReader()
+      byob = byobReaderOf(body)
+      reader = byob ?? body.getReader()
       // A cancel while the writer loads reaches the body through `reader`.
       transform = await create((chunk) => (made ? controller.enqueue(chunk) : early.push(chunk)))
       if (cancelled) return
+      if (byob && transform.keepsNoInput) reused = new Uint8Array(READ_BYTES)
       made = true
       for (const chunk of early) controller.enqueue(chunk)
     } catch (error) {
@@ -82,7 +96,9 @@ export function toExportStream(
           while (t.emitted === before) {
             let next: ReadableStreamReadResult<Uint8Array>
             try {
-              next = await r.read()
+              next = byob
+                ? await byob.read(reused ?? new Uint8Array(READ_BYTES))
+                : await (r as ReadableStreamDefaultReader<Uint8Array>).read()
             } catch (error) {
               throw toReadFailure(error, consumed)
             }
@@ -97,6 +113,8 @@ export function toExportStream(
             }
             consumed += value.length
             t.push(value)
+            // The read moved the buffer into `value`; the next read fills it again.
+            if (reused) reused = new Uint8Array(value.buffer)
           }
         } catch (failure) {
           controller.error(failure)

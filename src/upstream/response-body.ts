@@ -32,14 +32,20 @@ export async function readLimitedText(response: Response, maxBytes: number): Pro
   }
 }
 
+/** What a plain read of a byte stream's wrapper reads at a time (as a socket read). */
+const PLAIN_READ_BYTES = 64 * 1024
+
 /**
  * Re-emits the body so a failure mid-stream (timeout, cancel, reset) surfaces as the same
- * UpstreamError a failure before the headers would, not as a bare `terminated`/AbortError.
+ * UpstreamError a failure before the headers would, not as a bare `terminated`/AbortError. A
+ * byte stream stays one: a reader's own buffer (BYOB) is passed through to the body.
  */
 export function mapStreamErrors(
   body: ReadableStream<Uint8Array>,
   failure: (error: unknown) => UpstreamError,
 ): ReadableStream<Uint8Array> {
+  const byob = byobReaderOf(body)
+  if (byob) return mapByteStreamErrors(byob, failure)
   const reader = body.getReader()
   return new ReadableStream<Uint8Array>(
     {
@@ -48,6 +54,50 @@ export function mapStreamErrors(
           const { done, value } = await reader.read()
           if (done) controller.close()
           else controller.enqueue(value)
+        } catch (error) {
+          controller.error(failure(error))
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason)
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+/** A reader of `body` that reads into the caller's buffers, when `body` is a byte stream. */
+export function byobReaderOf(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
+  try {
+    return body.getReader({ mode: 'byob' })
+  } catch {
+    return null
+  }
+}
+
+function mapByteStreamErrors(
+  reader: ReadableStreamBYOBReader,
+  failure: (error: unknown) => UpstreamError,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream(
+    {
+      type: 'bytes',
+      async pull(controller: ReadableByteStreamController) {
+        const request = controller.byobRequest
+        try {
+          if (request) {
+            const view = request.view!
+            // The reader's buffer moves to the body's read and comes back in `value`.
+            const { done, value } = await reader.read(
+              new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
+            )
+            if (done) controller.close()
+            if (value) request.respondWithNewView(value)
+          } else {
+            const { done, value } = await reader.read(new Uint8Array(PLAIN_READ_BYTES))
+            if (done) controller.close()
+            else controller.enqueue(value)
+          }
         } catch (error) {
           controller.error(failure(error))
         }

@@ -14,6 +14,8 @@ import { RowMachine } from './row-machine.ts'
  */
 export class KylinCsvTranscoder extends RowMachine {
   private headerWritten = false
+  /** `push` copies what it keeps (the frame's members, an open cell) out of the chunk. */
+  readonly keepsNoInput = true
 
   /** Consumes one input chunk. Throws an UpstreamError on anything that is not a valid result. */
   push(buf: Uint8Array): void {

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module'
 import type * as Undici from 'undici'
+import { createSocketFetch } from './http1/socket-fetch.ts'
 import { createRequestFetch } from './undici-request-fetch.ts'
 
 /**
@@ -35,7 +36,11 @@ export interface UndiciFetchOptions {
 
 export interface UndiciFetch {
   fetch: typeof fetch
-  /** The Kylin client's calls on undici's `request`, on the same pool (undici-request-fetch.ts). */
+  /**
+   * The Kylin client's calls: to a plain `http:` Kylin each on a socket of its own read into one
+   * buffer (http1/socket-fetch.ts); to an `https:` one on undici's `request`, on the same pool
+   * (undici-request-fetch.ts).
+   */
   kylinFetch: typeof fetch
   /** Lets in-flight requests finish, then closes the pool's sockets. */
   close(): Promise<void>
@@ -78,10 +83,19 @@ export function createUndiciFetch(options: UndiciFetchOptions): UndiciFetch {
     return undiciFetch(input, withAgent) as unknown as Promise<Response>
   }
 
+  const requestFetch = createRequestFetch(agent)
+  const socket = createSocketFetch(options)
+  const kylinFetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+    return url.startsWith('http:') ? socket.fetch(input, init) : requestFetch(input, init)
+  }
+
   return {
     fetch: fetchWithAgent as typeof fetch,
-    kylinFetch: createRequestFetch(agent),
-    close: () => agent.close(),
+    kylinFetch: kylinFetch as typeof fetch,
+    close: async () => {
+      await Promise.all([agent.close(), socket.close()])
+    },
   }
 }
 
