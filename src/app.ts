@@ -159,7 +159,7 @@ export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): G
   const readiness = createReadinessCheck({
     upstreamUrl: upstreams.default.url,
     upstreams: upstreams.all,
-    fetch: deps.fetch,
+    fetch: deps.upstreamCheckFetch ?? deps.fetch,
     store: deps.store,
     now: deps.now,
   })

@@ -64,6 +64,11 @@ export interface AppDeps {
   upstreams?: UpstreamRouter
   /** fetch used to pass other /kylin/* requests through to the upstream. */
   fetch: typeof fetch
+  /**
+   * fetch of the readiness check's call to each upstream; `fetch` when absent. Node passes the
+   * Kylin client's own, so a probe does not load the pass-through's HTTP parser (~9 MiB of RSS).
+   */
+  upstreamCheckFetch?: typeof fetch
   logger: Logger
   /**
    * Runs background work past the request that started it: a tracked promise on Node,

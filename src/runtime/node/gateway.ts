@@ -239,6 +239,7 @@ export async function startNodeGateway(
     kylin,
     upstreams: toUpstreamRouter(config.upstreams, kylin, kylinClientFor),
     fetch: upstream.fetch,
+    upstreamCheckFetch: upstream.kylinFetch,
     logger: logger as unknown as Logger,
     defer: (task) => {
       const promise = task().catch((err: unknown) =>
