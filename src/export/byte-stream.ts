@@ -3,6 +3,7 @@
  * ReadableStream with a summary promise: bounded queue, errors and cancellation both ways.
  * Portable: Web streams only.
  */
+import { BufferPool } from '../buffer-pool.ts'
 import { GatewayError, UpstreamError } from '../errors.ts'
 import { byobReaderOf } from '../upstream/response-body.ts'
 import type { Export, ExportSummary } from './types.ts'
@@ -11,6 +12,8 @@ import type { Export, ExportSummary } from './types.ts'
 const HIGH_WATER_MARK = 256 * 1024
 /** What one read of a byte-stream body asks for (a body that is no byte stream chooses). */
 const READ_BYTES = 256 * 1024
+/** The buffers read into, kept between exports. */
+const readBuffers = new BufferPool(READ_BYTES, 8)
 
 /** A transform that hands its output to `enqueue` as it goes. */
 export interface ByteTransform {
@@ -24,6 +27,8 @@ export interface ByteTransform {
    * read into one buffer again and again (byte streams), not a fresh one per read.
    */
   readonly keepsNoInput?: boolean
+  /** Takes back an output chunk nobody will read again (a transform that lends its output). */
+  giveBack?(chunk: Uint8Array): void
   finish(): ExportSummary
 }
 
@@ -64,7 +69,7 @@ export function toExportStream(
       // A cancel while the writer loads reaches the body through `reader`.
       transform = await create((chunk) => (made ? controller.enqueue(chunk) : early.push(chunk)))
       if (cancelled) return
-      if (byob && transform.keepsNoInput) reused = new Uint8Array(READ_BYTES)
+      if (byob && transform.keepsNoInput) reused = readBuffers.take()
       made = true
       for (const chunk of early) controller.enqueue(chunk)
     } catch (error) {
@@ -105,6 +110,8 @@ export function toExportStream(
             if (cancelled) return
             const { done, value } = next
             if (done) {
+              // The body's end hands the buffer back, empty: the next export reads into it.
+              if (reused && value) readBuffers.give(new Uint8Array(value.buffer))
               const result = t.finish()
               controller.close()
               settled = true
@@ -136,7 +143,7 @@ export function toExportStream(
     },
     { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
   )
-  return { stream, summary }
+  return { stream, summary, giveBack: (chunk) => transform?.giveBack?.(chunk) }
 }
 
 /** A failure of the upstream body itself (a reset, a timeout) is an upstream failure too. */

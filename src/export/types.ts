@@ -73,6 +73,11 @@ export interface ExportOptions {
    * thread of its own) answers `Export#sha256`; one that cannot leaves it to the caller.
    */
   hash?: boolean
+  /**
+   * The consumer gives chunks back once written (`Export#giveBack`), so an exporter that can
+   * may lend them from a few buffers it reuses. Without it, every chunk is the consumer's.
+   */
+  recycle?: boolean
 }
 
 /** What the query record keeps of a finished export. */
@@ -93,4 +98,9 @@ export interface Export {
    * SHA-256 of exactly the stream's bytes, settling as `summary` does.
    */
   sha256?: Promise<string>
+  /**
+   * Where `recycle` was asked and the exporter lends its chunks: takes back a chunk of `stream`
+   * that nobody will read again. A chunk not given back is simply collected.
+   */
+  giveBack?: (chunk: Uint8Array) => void
 }

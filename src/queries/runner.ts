@@ -111,10 +111,13 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
             metrics.observeUpstreamCall('query', (performance.now() - called) / 1000, upstream.name)
           }
           let lastProgress = deps.now()
+          // A store that says when it has written a chunk lets the export reuse its buffers.
+          const recycle = deps.store.givesBack === true
           const exported = (deps.exporter ?? exportResult)(body, {
             source: { kind: 'kylin-json' },
             format: toExportFormat(record.options),
             hash: true,
+            recycle,
             encode: toExportEncoding(record.options),
             onProgress: (rows, bytes) => {
               const now = deps.now()
@@ -138,13 +141,19 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
                   })
                 }
                 hash?.update(chunk)
-                controller.enqueue(chunk)
                 // One check a chunk when nobody follows; a full follower holds the export back.
-                if (live.wanted) return live.push(chunk)
+                // Followers keep what they get: a copy where the store gives chunks back, taken
+                // before the store sees the chunk (enqueue may run its write at once).
+                const followed = live.wanted
+                  ? live.push(recycle ? chunk.slice() : chunk)
+                  : undefined
+                controller.enqueue(chunk)
+                return followed
               },
             }),
           )
-          const stored = await deps.store.put(toResultKey(id), hashed, { signal })
+          const giveBack = recycle ? exported.giveBack : undefined
+          const stored = await deps.store.put(toResultKey(id), hashed, { signal, giveBack })
           const summary = await exported.summary
           const sha256 = await (exported.sha256 ?? hash!.digest())
           const finishedAt = deps.now()

@@ -8,6 +8,7 @@ import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises
 import { join, resolve } from 'node:path'
 import { Readable } from 'node:stream'
 import { pathToFileURL } from 'node:url'
+import { BufferPool } from '../buffer-pool.ts'
 import type { BlobInfo, BlobObject, BlobStore, ByteRange, PutOptions } from './types.ts'
 import { isValidKey } from './types.ts'
 import { assertKey, discard, messageOf, readChunks, toDriverError } from './streams.ts'
@@ -36,6 +37,8 @@ const driverError = (action: string, key: string, cause: unknown) =>
 const PARTIAL_SUFFIX = '.partial'
 /** Small chunks are gathered up to this size so a row-sized stream does not cost a syscall each. */
 const WRITE_BATCH_BYTES = 1024 * 1024
+/** Batch buffers kept between puts: a few exports at once reuse theirs. */
+const batches = new BufferPool(WRITE_BATCH_BYTES, 4)
 const READ_CHUNK_BYTES = 1024 * 1024
 
 export function createFsStore(options: FsStoreOptions): FsStore {
@@ -88,6 +91,7 @@ export function createFsStore(options: FsStoreOptions): FsStore {
 
   return {
     name: DRIVER,
+    givesBack: true,
 
     async put(key: string, body: ReadableStream<Uint8Array>, putOptions?: PutOptions) {
       const signal = putOptions?.signal
@@ -114,7 +118,8 @@ export function createFsStore(options: FsStoreOptions): FsStore {
 
       let closed = false
       try {
-        const size = await writeChunks(handle, readChunks(body, signal, DRIVER), key)
+        const chunks = readChunks(body, signal, DRIVER)
+        const size = await writeChunks(handle, chunks, key, putOptions?.giveBack)
         closed = true
         await handle.close().catch((err: unknown) => {
           throw driverError('close', key, err)
@@ -225,6 +230,7 @@ async function writeChunks(
   handle: FileHandle,
   chunks: AsyncIterable<Uint8Array>,
   key: string,
+  giveBack: ((chunk: Uint8Array) => void) | undefined,
 ): Promise<number> {
   let joined: Uint8Array | undefined
   let parts: Uint8Array[] = []
@@ -248,13 +254,21 @@ async function writeChunks(
     // The previous write must be done before `joined` is reused for the next batch.
     if (pending) await pending
     if (parts.length === 1) {
-      await submit(parts[0]!)
+      const part = parts[0]!
+      await submit(part)
+      // Written from the chunk itself: given back once the write is done, not before.
+      if (giveBack)
+        pending!.then(
+          () => giveBack(part),
+          () => {},
+        )
     } else {
-      joined ??= new Uint8Array(WRITE_BATCH_BYTES)
+      joined ??= batches.take()
       let offset = 0
       for (const part of parts) {
         joined.set(part, offset)
         offset += part.byteLength
+        giveBack?.(part)
       }
       await submit(joined.subarray(0, filled))
     }
@@ -274,6 +288,8 @@ async function writeChunks(
   } finally {
     // Never leave a write running against a handle the caller is about to close.
     await pending?.catch(() => {})
+    // No write holds it any more: the next put fills it again.
+    if (joined) batches.give(joined)
   }
   await pending
   return size

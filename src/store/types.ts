@@ -22,11 +22,18 @@ export interface BlobObject extends BlobInfo {
 export interface PutOptions {
   /** Aborting stops the write; nothing of it stays visible. */
   signal?: AbortSignal
+  /**
+   * Called with each chunk of the body once the store will read it no more (its bytes written
+   * or copied), where the driver says so (`BlobStore#givesBack`), so its producer may reuse it.
+   */
+  giveBack?: (chunk: Uint8Array) => void
 }
 
 export interface BlobStore {
   /** Driver name, e.g. `memory` or `fs`. */
   readonly name: string
+  /** Whether `put` calls `PutOptions.giveBack` (a driver that keeps no chunk once written). */
+  readonly givesBack?: boolean
   /**
    * Streams `body` into `key`. The blob becomes visible only when the stream has ended cleanly;
    * if the stream errors or `signal` aborts, the write is discarded and the promise rejects.

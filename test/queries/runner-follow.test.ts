@@ -1,7 +1,8 @@
 /**
  * The runner's tee: a follower of a running query gets the bytes the runner stores, before the
  * query ends, and its stream ends only once the result is recorded SUCCESSFUL; a failure or a
- * stop errors it. A query nobody follows leaves nothing behind in the live results.
+ * stop errors it. A query nobody follows leaves nothing behind in the live results. Where the
+ * store gives chunks back for reuse, a follower still gets bytes of its own.
  */
 import { describe, expect, it } from 'vitest'
 import type { QueryRecord } from '../../src/domain/query.ts'
@@ -9,6 +10,7 @@ import { toResultKey } from '../../src/domain/query-id.ts'
 import { createLimiter } from '../../src/queries/limiter.ts'
 import { createLiveResults, FollowAbortedError } from '../../src/queries/live-results.ts'
 import { createQueryRunner } from '../../src/queries/runner.ts'
+import type { BlobStore, PutOptions } from '../../src/store/types.ts'
 import { ANALYST, makeTestDeps, toSqlResponse } from '../support/test-deps.ts'
 
 const ID = '00000000-0000-4000-8000-00000000f011'
@@ -41,10 +43,10 @@ function heldBody(ending: 'finish' | 'fail') {
   return { body, release }
 }
 
-async function startQuery() {
+async function startQuery(storeOf: (store: BlobStore) => BlobStore = (store) => store) {
   const deps = makeTestDeps()
   const live = createLiveResults()
-  const runner = createQueryRunner({ ...deps, live }, createLimiter(4))
+  const runner = createQueryRunner({ ...deps, store: storeOf(deps.store), live }, createLimiter(4))
   const record: QueryRecord = {
     id: ID,
     owner: 'ANALYST',
@@ -92,6 +94,44 @@ describe('queries/runner following', () => {
     const record = (await deps.registry.get(ID))!
     expect(record.state).toBe('SUCCESSFUL')
     const stored = await new Response((await deps.store.get(toResultKey(ID)))!.body).text()
+    expect(text).toBe(stored)
+    expect(text.split('\n')).toHaveLength(ROWS.length + 1)
+  })
+
+  it('gives a follower bytes of its own where the store gives chunks back for reuse', async () => {
+    let givenBack = 0
+    // A store that keeps a copy of each chunk, then spoils it and gives it back at once.
+    const recycling = (store: BlobStore): BlobStore =>
+      Object.assign(Object.create(store) as BlobStore, {
+        givesBack: true,
+        put: (key: string, body: ReadableStream<Uint8Array>, options?: PutOptions) => {
+          const copied = body.pipeThrough(
+            new TransformStream<Uint8Array, Uint8Array>({
+              transform(chunk, controller) {
+                controller.enqueue(chunk.slice())
+                chunk.fill(0x21)
+                options?.giveBack?.(chunk)
+                givenBack++
+              },
+            }),
+          )
+          return store.put(key, copied, { signal: options?.signal })
+        },
+      })
+    const { deps, runner, start } = await startQuery(recycling)
+    const upstream = heldBody('finish')
+    deps.setQueryHandler(async () => upstream.body)
+    await start()
+    const followed = await runner.follow!(ID)
+    if (!(followed instanceof ReadableStream)) throw new Error('not followed')
+    const reader = followed.getReader()
+    const first = await reader.read()
+    upstream.release()
+    const text = await readRest(reader, [first.value!])
+    await deps.settle()
+    expect((await deps.registry.get(ID))!.state).toBe('SUCCESSFUL')
+    const stored = await new Response((await deps.store.get(toResultKey(ID)))!.body).text()
+    expect(givenBack).toBeGreaterThan(2)
     expect(text).toBe(stored)
     expect(text.split('\n')).toHaveLength(ROWS.length + 1)
   })

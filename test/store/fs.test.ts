@@ -116,6 +116,24 @@ describe('fs store', () => {
     expect(url.startsWith('file:///')).toBe(true)
   })
 
+  it('gives each chunk back once, only after its bytes are written or copied', async () => {
+    // Small chunks joined into batches, and chunks of a batch's size written as they are.
+    const bytes = makeBytes(5 * 1024 * 1024 + 333, 9)
+    const chunks = splitBytes(bytes, [64 * 1024, 1000, 1 << 20, 70_000, 2 << 20])
+    const givenBack: Uint8Array[] = []
+    await store.put('given-back.bin', streamOf(chunks), {
+      giveBack: (chunk) => {
+        givenBack.push(chunk)
+        // What a producer that reuses the chunk does: the file must not show it.
+        chunk.fill(0xee)
+      },
+    })
+    expect(store.givesBack).toBe(true)
+    expect(givenBack).toHaveLength(chunks.length)
+    expect(new Set(givenBack).size).toBe(chunks.length)
+    expect(Buffer.from(await readFile(join(dir, 'given-back.bin'))).equals(bytes)).toBe(true)
+  })
+
   it('streams a 20 MB blob instead of reading it whole', async () => {
     const size = 20 * 1024 * 1024
     await store.put('big.bin', streamOf(splitBytes(makeBytes(size, 8), [1 << 20])))

@@ -21,6 +21,7 @@ import {
   R_OPEN,
   indexOfBytes,
 } from './constants.ts'
+import { ChunkPool, LENT_CHUNK_BYTES } from './chunk-pool.ts'
 import type { KylinCsvKernel } from './kernel-choice.ts'
 
 export interface TranscodeOptions extends CsvOptions {
@@ -28,6 +29,12 @@ export interface TranscodeOptions extends CsvOptions {
   onProgress?: (rows: number, bytes: number) => void
   /** The fast path: JS or WebAssembly (wasm-rows.ts); default as kernel-choice.ts prefers. */
   kernel?: KylinCsvKernel
+  /**
+   * Output chunks are lent from buffers the process's exports share (chunk-pool.ts) and come
+   * back through `giveBack` (a consumer that says when it has written them). Off by default:
+   * every chunk is then the consumer's to keep.
+   */
+  recycle?: boolean
 }
 
 /** The base of the kernel's class chain (output → fast rows → row machine → transcoder). */
@@ -46,6 +53,8 @@ export class CsvOutput {
   protected readonly separator: string
   private readonly enqueue: (chunk: Uint8Array) => void
   private readonly onProgress: ((rows: number, bytes: number) => void) | undefined
+  /** Where output chunks come from when they are given back (`recycle`); null otherwise. */
+  private readonly pool: ChunkPool | null
   /** The object around `results`: its scanner, collected members and error wording. */
   protected readonly frame: KylinResponseFrame = new KylinResponseFrame()
 
@@ -78,6 +87,7 @@ export class CsvOutput {
     this.includeHeader = options.includeHeader
     this.enqueue = enqueue
     this.onProgress = options.onProgress
+    this.pool = options.recycle ? new ChunkPool() : null
     const cls = new Uint8Array(256)
     for (let b = 0; b < 32; b++) cls[b] = K_CTRL
     cls[QUOTE] = K_END
@@ -88,7 +98,11 @@ export class CsvOutput {
     this.cls = cls
   }
 
-  protected emit(chunk: Uint8Array): void {
+  /**
+   * Hands `chunk` on (or holds it while a late header is awaited). `transient`: its memory is
+   * written again after this call, so what leaves is a copy.
+   */
+  protected emit(chunk: Uint8Array, transient = false): void {
     if (chunk.length === 0) return
     if (this.held !== null) {
       this.heldBytes += chunk.length
@@ -97,20 +111,32 @@ export class CsvOutput {
           `The upstream Kylin sent "results" before "columnMetas" and more than ${MAX_HELD_BYTES / MIB} MiB of rows, so the CSV header could not be written first; no result was kept.`,
         )
       }
-      this.held.push(chunk)
+      this.held.push(transient ? chunk.slice() : chunk)
       return
     }
     this.bytes += chunk.length
     this.emitted++
-    this.enqueue(chunk)
+    const pool = this.pool
+    if (pool !== null && chunk.length <= LENT_CHUNK_BYTES) this.enqueue(pool.lend(chunk))
+    else this.enqueue(transient ? chunk.slice() : chunk)
     this.onProgress?.(this.rows, this.bytes)
   }
 
-  /** Hands the whole output buffer on (no copy when it is well filled). Never with a cell open. */
+  /** Takes back a chunk this transcoder handed on, once its consumer has written it. */
+  giveBack(chunk: Uint8Array): void {
+    this.pool?.giveBack(chunk)
+  }
+
+  /**
+   * Hands the output buffer on: whole when it is well filled (no copy), else a copy; with a
+   * pool, a lent copy, and the buffer stays.
+   */
   protected flush(): void {
     const { out, pos } = this
     if (pos === 0) return
-    if (pos >= out.length >> 1) {
+    if (this.pool !== null && out.length === OUT_SIZE) {
+      this.emit(out.subarray(0, pos), true)
+    } else if (pos >= out.length >> 1) {
       this.emit(out.subarray(0, pos))
       this.out = new Uint8Array(OUT_SIZE)
     } else {
@@ -124,7 +150,7 @@ export class CsvOutput {
   protected emitBeforeOpenCell(): void {
     const start = this.cellStart
     if (start <= 0) return
-    this.emit(this.out.slice(0, start))
+    this.emit(this.out.subarray(0, start), true)
     this.out.copyWithin(0, start, this.pos)
     this.pos -= start
     this.cellStart = 0

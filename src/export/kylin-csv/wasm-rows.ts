@@ -80,7 +80,7 @@ export class WasmRows extends FastRows {
   }
 
   /** A view of the instance's memory is copied before it leaves: the buffer is reused. */
-  protected override emit(chunk: Uint8Array): void {
-    super.emit(this.kernel !== null && chunk.buffer === this.kernel.memory ? chunk.slice() : chunk)
+  protected override emit(chunk: Uint8Array, transient = false): void {
+    super.emit(chunk, transient || (this.kernel !== null && chunk.buffer === this.kernel.memory))
   }
 }

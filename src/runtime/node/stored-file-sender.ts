@@ -9,6 +9,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import { ServerResponse, type OutgoingHttpHeaders } from 'node:http'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
+import { BufferPool } from '../../buffer-pool.ts'
 import type { StoredFileSender } from '../../deps.ts'
 import type { FsStore } from '../../store/fs.ts'
 
@@ -16,6 +17,8 @@ import type { FsStore } from '../../store/fs.ts'
 const READ_CHUNK_BYTES = 1024 * 1024
 /** One buffer is read into while the other is written out. */
 const BUFFER_COUNT = 2
+/** Read buffers kept between downloads: two downloads at once reuse theirs. */
+const buffers = new BufferPool(READ_CHUNK_BYTES, 2 * BUFFER_COUNT)
 
 /** The ServerResponse @hono/node-server puts in each request's bindings (HTTP/1 only). */
 function outgoingOf(env: unknown): ServerResponse | undefined {
@@ -89,8 +92,10 @@ async function copyRange(
   length: number,
   countBytes: ((bytes: number) => void) | undefined,
 ): Promise<boolean> {
-  const free: Buffer[] = []
-  for (let i = 0; i < BUFFER_COUNT; i++) free.push(Buffer.allocUnsafeSlow(READ_CHUNK_BYTES))
+  const free: Uint8Array[] = []
+  for (let i = 0; i < BUFFER_COUNT; i++) free.push(buffers.take())
+  /** Once the copy is over, a buffer goes back to the pool when its write is done. */
+  let over = false
   let gone = false
   let wake: (() => void) | null = null
   const onClose = () => {
@@ -113,6 +118,7 @@ async function copyRange(
       countBytes?.(bytesRead)
       outgoing.write(buffer.subarray(0, bytesRead), (error) => {
         if (error) gone = true
+        else if (over) buffers.give(buffer)
         else free.push(buffer)
         wake?.()
       })
@@ -121,5 +127,8 @@ async function copyRange(
   } finally {
     outgoing.off('close', onClose)
     await handle.close().catch(() => {})
+    // A buffer a write still holds goes back when it is done (one of a client gone, never).
+    over = true
+    for (const buffer of free) buffers.give(buffer)
   }
 }

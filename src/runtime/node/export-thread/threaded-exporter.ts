@@ -33,7 +33,8 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
   return (body, request) => {
     const thread = threads.acquire()
     if (!thread) return exportResult(body, request)
-    const { onProgress, ...threadRequest } = request
+    // The thread's chunks move to this one, and nobody gives them back there: it lends none.
+    const { onProgress, recycle: _recycle, ...threadRequest } = request
 
     let settle!: { resolve: (s: ExportSummary) => void; reject: (e: unknown) => void }
     const summary = new Promise<ExportSummary>((resolve, reject) => {

@@ -9,11 +9,14 @@
  * redirects followed, no content decoding; failures look as fetch's do. Node only.
  */
 import { connect, type Socket } from 'node:net'
+import { BufferPool } from '../../../buffer-pool.ts'
 import { BodyFraming } from './body-framing.ts'
 import { findHeadEnd, framingOf, parseHead, type ResponseHead } from './response-head.ts'
 
 /** One read of the socket at most; what a reader takes per read when it asks for more. */
 const READ_BUFFER_BYTES = 256 * 1024
+/** Read buffers kept between exchanges (each holds one while its socket is open). */
+const readBuffers = new BufferPool(READ_BUFFER_BYTES, 8)
 
 export interface SocketFetchOptions {
   connectTimeoutMs: number
@@ -67,7 +70,7 @@ class Exchange {
   private readonly socket: Socket
   private readonly method: string
   /** The connection's one read buffer; bytes [offset, available) are read but not yet taken. */
-  private readonly buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
+  private readonly buffer = readBuffers.take()
   private available = 0
   private offset = 0
   /** Bytes of the head so far; null once it has been parsed. */
@@ -106,7 +109,12 @@ class Exchange {
     })
     this.socket.on('error', (error) => this.fail(error))
     this.socket.on('end', () => this.onEnd())
-    this.socket.on('close', () => this.onEnd())
+    this.socket.on('close', () => {
+      this.onEnd()
+      // Closed, the socket reads into it no more; once no byte in it waits for the reader,
+      // nothing will read it again.
+      if (this.over || this.offset >= this.available) readBuffers.give(this.buffer)
+    })
   }
 
   private send(url: URL, init: RequestInit): void {
