@@ -82,7 +82,7 @@ const LAYERS = [
   ['ops', 'registry', 'webhooks'],
   ['store', 'upstream', 'config'],
   ['errors.ts'],
-  ['domain', 'i18n.ts', 'logger.ts', 'redact-url.ts', 'sha256.ts'],
+  ['domain', 'buffer-pool.ts', 'i18n.ts', 'logger.ts', 'redact-url.ts', 'sha256.ts'],
 ]
 const partOf = (name: string) => name.split('/')[0]!
 const layerOf = (part: string) => LAYERS.findIndex((parts) => parts.includes(part))
