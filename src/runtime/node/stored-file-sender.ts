@@ -4,7 +4,7 @@
  * Hand-written for a measured need: through the web stream its adapter copies to the socket, an
  * 80.8 MB download cost the gateway 72–83 ms of CPU, this way 54–63 ms (bench/download.bench.ts);
  * and a fresh buffer per read left ~80 MB of garbage per download, which the malloc heap kept
- * long after (README, Operations: Memory).
+ * long after (README, Performance).
  */
 import type { FileHandle } from 'node:fs/promises'
 import { ServerResponse, type OutgoingHttpHeaders } from 'node:http'

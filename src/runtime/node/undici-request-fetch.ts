@@ -1,6 +1,6 @@
 /**
- * A fetch for the Kylin client's own calls (the sync query and the identity check) on undici's
- * `request`: the answer is read from undici's Node stream through one lean web stream rather than
+ * A fetch for the Kylin client's own calls (the sync query and the identity check) to an `https:`
+ * Kylin (a plain-`http:` one is read by http1/socket-fetch.ts) on undici's `request`: the answer is read from undici's Node stream through one lean web stream rather than
  * through fetch's body machinery, which takes about twice the CPU to drain the same answer (README,
  * Performance). Only what those calls use:
  * a string body or none, no redirects followed, no content decoding (no Accept-Encoding is sent,
