@@ -45,25 +45,29 @@ export function mapStreamErrors(
   failure: (error: unknown) => UpstreamError,
 ): ReadableStream<Uint8Array> {
   const byob = byobReaderOf(body)
-  if (byob) return mapByteStreamErrors(byob, failure)
-  const reader = body.getReader()
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const { done, value } = await reader.read()
-          if (done) controller.close()
-          else controller.enqueue(value)
-        } catch (error) {
-          controller.error(failure(error))
-        }
-      },
-      cancel(reason) {
-        return reader.cancel(reason)
-      },
-    },
-    { highWaterMark: 0 },
-  )
+  const reader = byob ?? body.getReader()
+  /** One pull, its failure re-worded: the stream errors with it. */
+  const guarded =
+    <C extends { error(reason?: unknown): void }>(pull: (controller: C) => Promise<void>) =>
+    async (controller: C) => {
+      try {
+        await pull(controller)
+      } catch (error) {
+        controller.error(failure(error))
+      }
+    }
+  const cancel = (reason: unknown) => reader.cancel(reason)
+  if (byob) {
+    const pull = guarded((c: ReadableByteStreamController) => pullInto(byob, c))
+    return new ReadableStream({ type: 'bytes', pull, cancel }, { highWaterMark: 0 })
+  }
+  const plain = reader as ReadableStreamDefaultReader<Uint8Array>
+  const pull = guarded(async (c: ReadableStreamDefaultController<Uint8Array>) => {
+    const { done, value } = await plain.read()
+    if (done) c.close()
+    else c.enqueue(value)
+  })
+  return new ReadableStream<Uint8Array>({ pull, cancel }, { highWaterMark: 0 })
 }
 
 /** A reader of `body` that reads into the caller's buffers, when `body` is a byte stream. */
@@ -75,39 +79,25 @@ export function byobReaderOf(body: ReadableStream<Uint8Array>): ReadableStreamBY
   }
 }
 
-function mapByteStreamErrors(
+/** One read of a byte stream: into the reader's own buffer, or (a plain read) one of ours. */
+async function pullInto(
   reader: ReadableStreamBYOBReader,
-  failure: (error: unknown) => UpstreamError,
-): ReadableStream<Uint8Array> {
-  return new ReadableStream(
-    {
-      type: 'bytes',
-      async pull(controller: ReadableByteStreamController) {
-        const request = controller.byobRequest
-        try {
-          if (request) {
-            const view = request.view!
-            // The reader's buffer moves to the body's read and comes back in `value`.
-            const { done, value } = await reader.read(
-              new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
-            )
-            if (done) controller.close()
-            if (value) request.respondWithNewView(value)
-          } else {
-            const { done, value } = await reader.read(new Uint8Array(PLAIN_READ_BYTES))
-            if (done) controller.close()
-            else controller.enqueue(value)
-          }
-        } catch (error) {
-          controller.error(failure(error))
-        }
-      },
-      cancel(reason) {
-        return reader.cancel(reason)
-      },
-    },
-    { highWaterMark: 0 },
+  controller: ReadableByteStreamController,
+): Promise<void> {
+  const request = controller.byobRequest
+  if (!request) {
+    const { done, value } = await reader.read(new Uint8Array(PLAIN_READ_BYTES))
+    if (done) controller.close()
+    else controller.enqueue(value)
+    return
+  }
+  const view = request.view!
+  // The reader's buffer moves to the body's read and comes back in `value`.
+  const { done, value } = await reader.read(
+    new Uint8Array(view.buffer, view.byteOffset, view.byteLength),
   )
+  if (done) controller.close()
+  if (value) request.respondWithNewView(value)
 }
 
 export function emptyStream(): ReadableStream<Uint8Array> {
