@@ -99,8 +99,9 @@ export interface Export {
    */
   sha256?: Promise<string>
   /**
-   * Where `recycle` was asked and the exporter lends its chunks: takes back a chunk of `stream`
-   * that nobody will read again. A chunk not given back is simply collected.
+   * Takes back a chunk of `stream` that nobody will read again, where `recycle` was asked and
+   * the exporter lends its chunks (otherwise it does nothing). A chunk not given back is simply
+   * collected.
    */
   giveBack?: (chunk: Uint8Array) => void
 }

@@ -5,15 +5,14 @@
  * collection freed them; README, Performance). Hand-written for that measured need. Portable.
  */
 import { BufferPool } from '../../buffer-pool.ts'
-
-/** The size of a lent buffer: the transcoder's output buffer, so a whole one fits. */
-export const LENT_CHUNK_BYTES = 64 * 1024
+import { OUT_SIZE } from './constants.ts'
 
 /**
- * Lent buffers of every export of this process: enough for a few exports' queues and store
- * batches (~30 chunks each) to lend without allocating.
+ * Lent buffers of every export of this process, each the size of the transcoder's output
+ * buffer: enough for a few exports' queues and store batches (~30 chunks each) to lend without
+ * allocating.
  */
-const shared = new BufferPool(LENT_CHUNK_BYTES, 128)
+const shared = new BufferPool(OUT_SIZE, 128)
 
 /** One transcoder's lending: it takes back only what it lent, and each chunk once. */
 export class ChunkPool {
@@ -22,7 +21,7 @@ export class ChunkPool {
 
   constructor(private readonly pool: BufferPool = shared) {}
 
-  /** A copy of `bytes` (at most LENT_CHUNK_BYTES) in a buffer of the pool's. */
+  /** A copy of `bytes` (at most OUT_SIZE, a whole output buffer) in a buffer of the pool's. */
   lend(bytes: Uint8Array): Uint8Array {
     const buffer = this.pool.take()
     buffer.set(bytes)

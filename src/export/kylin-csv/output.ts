@@ -21,7 +21,7 @@ import {
   R_OPEN,
   indexOfBytes,
 } from './constants.ts'
-import { ChunkPool, LENT_CHUNK_BYTES } from './chunk-pool.ts'
+import { ChunkPool } from './chunk-pool.ts'
 import type { KylinCsvKernel } from './kernel-choice.ts'
 
 export interface TranscodeOptions extends CsvOptions {
@@ -117,7 +117,7 @@ export class CsvOutput {
     this.bytes += chunk.length
     this.emitted++
     const pool = this.pool
-    if (pool !== null && chunk.length <= LENT_CHUNK_BYTES) this.enqueue(pool.lend(chunk))
+    if (pool !== null && chunk.length <= OUT_SIZE) this.enqueue(pool.lend(chunk))
     else this.enqueue(transient ? chunk.slice() : chunk)
     this.onProgress?.(this.rows, this.bytes)
   }

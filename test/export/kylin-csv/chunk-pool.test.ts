@@ -7,7 +7,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { BufferPool } from '../../../src/buffer-pool.ts'
-import { ChunkPool, LENT_CHUNK_BYTES } from '../../../src/export/kylin-csv/chunk-pool.ts'
+import { ChunkPool } from '../../../src/export/kylin-csv/chunk-pool.ts'
+import { OUT_SIZE } from '../../../src/export/kylin-csv/constants.ts'
 import { KylinCsvTranscoder } from '../../../src/export/kylin-csv/transcoder.ts'
 import {
   hugeCell,
@@ -22,10 +23,10 @@ const decoder = new TextDecoder()
 
 describe('export/kylin-csv/chunk-pool', () => {
   it('lends a copy, and reuses its buffer only once it has come back', () => {
-    const pool = new ChunkPool(new BufferPool(LENT_CHUNK_BYTES, 4))
+    const pool = new ChunkPool(new BufferPool(OUT_SIZE, 4))
     const first = pool.lend(Uint8Array.of(1, 2, 3))
     expect([...first]).toEqual([1, 2, 3])
-    expect(first.buffer.byteLength).toBe(LENT_CHUNK_BYTES)
+    expect(first.buffer.byteLength).toBe(OUT_SIZE)
     const second = pool.lend(Uint8Array.of(4))
     expect(second.buffer).not.toBe(first.buffer)
     pool.giveBack(first)
@@ -35,9 +36,9 @@ describe('export/kylin-csv/chunk-pool', () => {
   })
 
   it('takes back only what it lent, and each chunk once', () => {
-    const pool = new ChunkPool(new BufferPool(LENT_CHUNK_BYTES, 4))
+    const pool = new ChunkPool(new BufferPool(OUT_SIZE, 4))
     const lent = pool.lend(Uint8Array.of(1))
-    pool.giveBack(new Uint8Array(LENT_CHUNK_BYTES))
+    pool.giveBack(new Uint8Array(OUT_SIZE))
     pool.giveBack(lent)
     pool.giveBack(lent)
     const a = pool.lend(Uint8Array.of(2))
@@ -47,7 +48,7 @@ describe('export/kylin-csv/chunk-pool', () => {
   })
 
   it('lends from the pool it is given, shared by every transcoder', () => {
-    const buffers = new BufferPool(LENT_CHUNK_BYTES, 4)
+    const buffers = new BufferPool(OUT_SIZE, 4)
     const a = new ChunkPool(buffers)
     const b = new ChunkPool(buffers)
     const lent = a.lend(Uint8Array.of(1))
