@@ -264,12 +264,17 @@ class Exchange {
       if (written > 0) controller.enqueue(target.subarray(0, written))
     }
     if (framing.done) {
-      this.finish()
-      controller.close()
-      controller.byobRequest?.respond(0)
+      this.endBody()
       return true
     }
     return written > 0
+  }
+
+  /** The body is whole: the connection goes, the stream closes, a read still waiting ends. */
+  private endBody(): void {
+    this.finish()
+    this.controller!.close()
+    this.controller!.byobRequest?.respond(0)
   }
 
   private wake(): void {
@@ -290,9 +295,7 @@ class Exchange {
   /** The connection ended with every read byte taken: the end, if the framing says so. */
   private closeAtEof(): void {
     if (!this.framing!.endsWithClose) return this.fail(closedEarly())
-    this.finish()
-    this.controller!.close()
-    this.controller!.byobRequest?.respond(0)
+    this.endBody()
     this.wake()
   }
 
