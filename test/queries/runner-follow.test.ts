@@ -68,6 +68,18 @@ async function startQuery(storeOf: (store: BlobStore) => BlobStore = (store) => 
   return { deps, runner, live, start }
 }
 
+/** Runs the query on `upstream` and follows it: the follower's reader, nothing read yet. */
+async function startFollowing(
+  { deps, runner, start }: Awaited<ReturnType<typeof startQuery>>,
+  upstream: ReturnType<typeof heldBody>,
+) {
+  deps.setQueryHandler(async () => upstream.body)
+  await start()
+  const followed = await runner.follow!(ID)
+  if (!(followed instanceof ReadableStream)) throw new Error('not followed')
+  return followed.getReader()
+}
+
 async function readRest(reader: ReadableStreamDefaultReader<Uint8Array>, chunks: Uint8Array[]) {
   for (;;) {
     const next = await reader.read()
@@ -78,13 +90,10 @@ async function readRest(reader: ReadableStreamDefaultReader<Uint8Array>, chunks:
 
 describe('queries/runner following', () => {
   it('tees the stored bytes to a follower before the query ends; the whole equals the file', async () => {
-    const { deps, runner, start } = await startQuery()
+    const query = await startQuery()
+    const { deps } = query
     const upstream = heldBody('finish')
-    deps.setQueryHandler(async () => upstream.body)
-    await start()
-    const followed = await runner.follow!(ID)
-    if (!(followed instanceof ReadableStream)) throw new Error('not followed')
-    const reader = followed.getReader()
+    const reader = await startFollowing(query, upstream)
     const first = await reader.read()
     expect(first.value!.byteLength).toBeGreaterThan(0)
     expect((await deps.registry.get(ID))!.state).toBe('RUNNING')
@@ -118,13 +127,10 @@ describe('queries/runner following', () => {
           return store.put(key, copied, { signal: options?.signal })
         },
       })
-    const { deps, runner, start } = await startQuery(recycling)
+    const query = await startQuery(recycling)
+    const { deps } = query
     const upstream = heldBody('finish')
-    deps.setQueryHandler(async () => upstream.body)
-    await start()
-    const followed = await runner.follow!(ID)
-    if (!(followed instanceof ReadableStream)) throw new Error('not followed')
-    const reader = followed.getReader()
+    const reader = await startFollowing(query, upstream)
     const first = await reader.read()
     upstream.release()
     const text = await readRest(reader, [first.value!])
@@ -137,13 +143,10 @@ describe('queries/runner following', () => {
   })
 
   it('errors the follower when the upstream fails mid-body', async () => {
-    const { deps, runner, start } = await startQuery()
+    const query = await startQuery()
+    const { deps } = query
     const upstream = heldBody('fail')
-    deps.setQueryHandler(async () => upstream.body)
-    await start()
-    const followed = await runner.follow!(ID)
-    if (!(followed instanceof ReadableStream)) throw new Error('not followed')
-    const reader = followed.getReader()
+    const reader = await startFollowing(query, upstream)
     await reader.read()
     upstream.release()
     await expect(readRest(reader, [])).rejects.toBeInstanceOf(FollowAbortedError)
