@@ -90,11 +90,11 @@ export async function createExportTransform(
   request: ExportRequest,
   enqueue: (chunk: Uint8Array) => void,
 ): Promise<ByteTransform> {
-  const { source, format, onProgress, encode = 'utf-8', recycle } = request
+  const { source, format, onProgress, encode = 'utf-8', recycle, copiesAtOnce } = request
   const fusable = source.kind === 'kylin-json' && format.kind === 'csv' && encode === 'utf-8'
   if (request.fused !== false && fusable) {
     const { separator, includeHeader } = format
-    const options = { separator, includeHeader, onProgress, recycle }
+    const options = { separator, includeHeader, onProgress, recycle, copiesAtOnce }
     return new KylinCsvTranscoder(options, enqueue)
   }
   const writer = await createEncodedWriter(format, encode)

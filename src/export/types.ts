@@ -78,6 +78,12 @@ export interface ExportOptions {
    * may lend them from a few buffers it reuses. Without it, every chunk is the consumer's.
    */
   recycle?: boolean
+  /**
+   * The consumer copies each chunk before `enqueue` returns (an export thread gathering its
+   * output into larger buffers), so a transform may hand on views of its own buffers, which it
+   * writes again afterwards. Without it, a chunk is never written again once handed on.
+   */
+  copiesAtOnce?: boolean
 }
 
 /** What the query record keeps of a finished export. */

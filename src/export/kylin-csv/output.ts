@@ -35,6 +35,11 @@ export interface TranscodeOptions extends CsvOptions {
    * every chunk is then the consumer's to keep.
    */
   recycle?: boolean
+  /**
+   * The consumer copies each chunk while `enqueue` runs (ExportOptions.copiesAtOnce): chunks are
+   * then views of the output buffer, which stays and is written again.
+   */
+  copiesAtOnce?: boolean
 }
 
 /** The base of the kernel's class chain (output → fast rows → row machine → transcoder). */
@@ -55,6 +60,8 @@ export class CsvOutput {
   private readonly onProgress: ((rows: number, bytes: number) => void) | undefined
   /** Where output chunks come from when they are given back (`recycle`); null otherwise. */
   private readonly pool: ChunkPool | null
+  /** Whether the consumer copies each chunk at once, so the output buffer may leave as a view. */
+  private readonly copiesAtOnce: boolean
   /** The object around `results`: its scanner, collected members and error wording. */
   protected readonly frame: KylinResponseFrame = new KylinResponseFrame()
 
@@ -88,6 +95,7 @@ export class CsvOutput {
     this.enqueue = enqueue
     this.onProgress = options.onProgress
     this.pool = options.recycle ? new ChunkPool() : null
+    this.copiesAtOnce = options.copiesAtOnce === true
     const cls = new Uint8Array(256)
     for (let b = 0; b < 32; b++) cls[b] = K_CTRL
     cls[QUOTE] = K_END
@@ -117,7 +125,8 @@ export class CsvOutput {
     this.bytes += chunk.length
     this.emitted++
     const pool = this.pool
-    if (pool !== null && chunk.length <= OUT_SIZE) this.enqueue(pool.lend(chunk))
+    if (this.copiesAtOnce) this.enqueue(chunk)
+    else if (pool !== null && chunk.length <= OUT_SIZE) this.enqueue(pool.lend(chunk))
     else this.enqueue(transient ? chunk.slice() : chunk)
     this.onProgress?.(this.rows, this.bytes)
   }
@@ -129,12 +138,13 @@ export class CsvOutput {
 
   /**
    * Hands the output buffer on: whole when it is well filled (no copy), else a copy; with a
-   * pool, a lent copy, and the buffer stays.
+   * pool, a lent copy, and the buffer stays; to a consumer that copies at once, a view of it,
+   * and the buffer stays.
    */
   protected flush(): void {
     const { out, pos } = this
     if (pos === 0) return
-    if (this.pool !== null && out.length === OUT_SIZE) {
+    if ((this.pool !== null || this.copiesAtOnce) && out.length === OUT_SIZE) {
       this.emit(out.subarray(0, pos), true)
     } else if (pos >= out.length >> 1) {
       this.emit(out.subarray(0, pos))

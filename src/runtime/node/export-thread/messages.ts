@@ -8,6 +8,13 @@ import type { KylinCsvKernel } from '../../../export/kylin-csv/kernel-choice.ts'
 import type { ExportSummary } from '../../../export/types.ts'
 import { GatewayError, UpstreamError, type Message } from '../../../errors.ts'
 
+/**
+ * The size of what crosses between the threads: the body goes to a thread in batches of up to
+ * this, the file's bytes come back gathered into buffers of it. One size, so a batch the thread
+ * has read fills with output next, and an output buffer the store has written holds the next batch.
+ */
+export const BATCH_BYTES = 1024 * 1024
+
 /** What a thread is started with. */
 export interface ThreadSetup {
   csvKernel: KylinCsvKernel | undefined
@@ -29,8 +36,9 @@ export type ToThread =
 
 export type FromThread =
   /**
-   * Output so far; `ack` when it answers a chunk. `progress` is the latest rows and bytes.
-   * `spent`: the chunk it answers, given back for the next one when it was moved here whole.
+   * Output so far, each chunk in a buffer of its own that moves with the message; `ack` when it
+   * answers a chunk. `progress` is the latest rows and bytes. `spent`: the chunk it answers,
+   * given back for the next one, when the thread keeps enough buffers to gather output in.
    */
   | {
       type: 'out'
@@ -101,26 +109,4 @@ export function fromErrorData(data: ErrorData): Error {
     return new UpstreamError(data.body.text, { ...options, upstreamStatus: data.upstreamStatus })
   }
   return new GatewayError(data.status, data.body, options)
-}
-
-/**
- * The chunks whose buffers can move to the other thread instead of being copied: those that
- * span their whole buffer, each buffer once. A view into a larger buffer is copied.
- */
-export function toTransferList(chunks: readonly Uint8Array[]): ArrayBuffer[] {
-  const buffers = new Set<ArrayBuffer>()
-  for (const chunk of chunks) {
-    if (isWholeBuffer(chunk)) buffers.add(chunk.buffer)
-  }
-  return [...buffers]
-}
-
-/** Whether a chunk spans the whole of an ArrayBuffer (not a shared one), which can then move. */
-function isWholeBuffer(chunk: Uint8Array): chunk is Uint8Array<ArrayBuffer> {
-  const { buffer } = chunk
-  return (
-    buffer instanceof ArrayBuffer &&
-    chunk.byteOffset === 0 &&
-    chunk.byteLength === buffer.byteLength
-  )
 }

@@ -1,23 +1,31 @@
 /**
  * Exports on export threads (export-threads.ts): the body is read here and handed over a few
- * chunks ahead, the file's bytes come back as a stream, so reading, transcoding and storing run
+ * batches ahead, the file's bytes come back as a stream, so reading, transcoding and storing run
  * on two cores at once. The same Export as exportResult gives, with the same bytes; when every
- * thread is busy, the export runs here. Node only.
+ * thread is busy, the export runs here. Where the consumer gives chunks back (`recycle`), the
+ * buffers the file's bytes came in hold the body's next batches: an export allocates nothing
+ * per chunk on this thread. Node only.
  */
+import { BufferPool } from '../../../buffer-pool.ts'
 import { toReadFailure } from '../../../export/byte-stream.ts'
 import { exportResult, type Exporter } from '../../../export/export-result.ts'
 import type { ExportSummary } from '../../../export/types.ts'
+import { byobReaderOf } from '../../../upstream/response-body.ts'
 import type { ExportThreads } from './export-threads.ts'
-import { fromErrorData, type FromThread } from './messages.ts'
+import { BATCH_BYTES, fromErrorData, type FromThread } from './messages.ts'
 
 /** Body batches handed to a thread and not yet answered: what bounds the memory between the two. */
 const CHUNKS_AHEAD = 3
 /**
- * The body's chunks (socket reads of ~64 KiB) are gathered into batches of up to this size, each
- * moved to the thread whole: a message costs tens of microseconds on each side, so one per read
- * took more than the thread's overlap gave back.
+ * The body's chunks (socket reads of up to 256 KiB) are gathered into batches of up to
+ * BATCH_BYTES, each moved to the thread whole: a message costs tens of microseconds on each
+ * side, so one per read took more than the thread's overlap gave back.
  */
-const BATCH_BYTES = 1024 * 1024
+/** Batch buffers kept between exports (those of one export are its own while it runs). */
+const batches = new BufferPool(BATCH_BYTES, 2 * CHUNKS_AHEAD)
+/** A byte-stream body is read into one buffer of these, again and again, then copied to a batch. */
+const READ_BYTES = 256 * 1024
+const readBuffers = new BufferPool(READ_BYTES, 4)
 /**
  * A batch is no larger than the output the consumer has taken so far, and at least this: an
  * export starts with small batches, grows them while its output is read, and a consumer that
@@ -33,8 +41,8 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
   return (body, request) => {
     const thread = threads.acquire()
     if (!thread) return exportResult(body, request)
-    // The thread's chunks move to this one, and nobody gives them back there: it lends none.
-    const { onProgress, recycle: _recycle, ...threadRequest } = request
+    // The thread's buffers move to this one; given back, they hold the body's next batches.
+    const { onProgress, recycle, ...threadRequest } = request
 
     let settle!: { resolve: (s: ExportSummary) => void; reject: (e: unknown) => void }
     const summary = new Promise<ExportSummary>((resolve, reject) => {
@@ -48,7 +56,10 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       : undefined
     sha256?.catch(() => {})
     let controller!: ReadableStreamDefaultController<Uint8Array>
-    const reader = body.getReader()
+    const byob = byobReaderOf(body)
+    const reader = byob ?? body.getReader()
+    /** What a byte-stream body is read into: each read moves it, and it comes back in the answer. */
+    let readBuffer: Uint8Array | null = byob ? readBuffers.take() : null
     let ahead = 0
     let consumed = 0
     let over = false
@@ -66,6 +77,9 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       if (over) return
       over = true
       thread.release()
+      for (const buffer of spare.splice(0)) batches.give(buffer)
+      if (readBuffer) readBuffers.give(readBuffer)
+      readBuffer = null
       if ('summary' in outcome) {
         controller.close()
         settle.resolve(outcome.summary)
@@ -82,11 +96,20 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
 
     /** Output bytes enqueued so far; those not still queued were taken by the consumer. */
     let enqueuedBytes = 0
+    /** The thread's whole buffers handed to a consumer that gives chunks back. */
+    const lent = new WeakSet<ArrayBufferLike>()
     const enqueue = (chunks: Uint8Array[]) => {
       for (const chunk of chunks) {
         enqueuedBytes += chunk.byteLength
+        if (recycle && chunk.buffer.byteLength === BATCH_BYTES) lent.add(chunk.buffer)
         controller.enqueue(chunk)
       }
+    }
+    /** A chunk the consumer has written: its buffer holds a batch of this export, or the next's. */
+    const giveBack = (chunk: Uint8Array) => {
+      if (!lent.delete(chunk.buffer)) return
+      if (!over && spare.length < CHUNKS_AHEAD) spare.push(new Uint8Array(chunk.buffer))
+      else batches.give(chunk)
     }
     /** What the consumer has taken beyond what waits for it: large when it keeps up. */
     const batchLimit = () => {
@@ -97,15 +120,16 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
 
     let batch: Uint8Array | null = null
     let batchPos = 0
-    /** Batch buffers the thread gave back, to be filled again. */
+    /** Batch buffers the thread or the consumer gave back, to be filled again. */
     const spare: Uint8Array[] = []
 
     const onMessage = (message: FromThread) => {
       if (over) return
       switch (message.type) {
         case 'out':
-          if (message.spent?.buffer.byteLength === BATCH_BYTES && spare.length < CHUNKS_AHEAD) {
-            spare.push(new Uint8Array(message.spent.buffer))
+          if (message.spent?.buffer.byteLength === BATCH_BYTES) {
+            if (spare.length < CHUNKS_AHEAD) spare.push(new Uint8Array(message.spent.buffer))
+            else batches.give(message.spent)
           }
           enqueue(message.chunks)
           if (message.progress) onProgress?.(...message.progress)
@@ -140,7 +164,7 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
 
     /** The next read of the body; a partly filled batch goes on if it does not come soon. */
     const read = async () => {
-      const next = reader.read()
+      const next = readNext()
       if (batchPos === 0) return next
       const timer = setTimeout(sendBatch, BATCH_WAIT_MS)
       try {
@@ -148,6 +172,14 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       } finally {
         clearTimeout(timer)
       }
+    }
+    /** One read of the body: into our read buffer where it is a byte stream. */
+    const readNext = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+      if (!byob) return (reader as ReadableStreamDefaultReader<Uint8Array>).read()
+      const next = await byob.read(readBuffer!)
+      // The read moved the buffer into the answer; the next read fills it again.
+      readBuffer = next.value ? new Uint8Array(next.value.buffer) : null
+      return next
     }
 
     /** Until the thread is at most CHUNKS_AHEAD behind and the consumer wants more. */
@@ -179,7 +211,7 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
           consumed += chunk.byteLength
           let from = 0
           while (from < chunk.byteLength) {
-            batch ??= spare.pop() ?? new Uint8Array(BATCH_BYTES)
+            batch ??= spare.pop() ?? batches.take()
             const limit = batchLimit()
             const take = Math.min(chunk.byteLength - from, Math.max(0, limit - batchPos))
             batch.set(chunk.subarray(from, from + take), batchPos)
@@ -213,6 +245,7 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       },
       { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
     )
-    return sha256 ? { stream, summary, sha256 } : { stream, summary }
+    const exported = sha256 ? { stream, summary, sha256 } : { stream, summary }
+    return recycle ? { ...exported, giveBack } : exported
   }
 }
