@@ -37,6 +37,12 @@ const driverError = (action: string, key: string, cause: unknown) =>
 const PARTIAL_SUFFIX = '.partial'
 /** Small chunks are gathered up to this size so a row-sized stream does not cost a syscall each. */
 const WRITE_BATCH_BYTES = 1024 * 1024
+/**
+ * A batch of at most this many chunks (64 KiB or more on average, as the CSV kernel writes them)
+ * goes out as they are, in one writev(2); more, smaller ones are first joined into one buffer,
+ * cheaper than a syscall entry per few bytes.
+ */
+const MAX_WRITEV_PARTS = 16
 /** Batch buffers kept between puts: a few exports at once reuse theirs. */
 const batches = new BufferPool(WRITE_BATCH_BYTES, 4)
 const READ_CHUNK_BYTES = 1024 * 1024
@@ -222,9 +228,9 @@ async function prepareDir(dir: string): Promise<void> {
  * Writes every chunk to `handle` in 1 MiB batches, with one batch on disk while the next fills:
  * reading the body (which drives the transcoder) overlaps the previous write, and waiting for
  * that write before the next one is the backpressure. Chunks are held by reference until a batch
- * is full and joined only then, into one buffer allocated on first need: a small body (a record
- * file, a short result) is written as it came, so a thousand submits at once hold kilobytes, not
- * a thousand 1 MiB buffers.
+ * is full; a few large ones are then written as they are (writev), many small ones joined into
+ * one buffer allocated on first need: a small body (a record file, a short result) is written as
+ * it came, so a thousand submits at once hold kilobytes, not a thousand 1 MiB buffers.
  */
 async function writeChunks(
   handle: FileHandle,
@@ -237,14 +243,14 @@ async function writeChunks(
   let filled = 0
   let size = 0
   let pending: Promise<void> | undefined
-  const write = async (data: Uint8Array) => {
+  const write = async (data: Uint8Array[]) => {
     try {
-      await writeFully(handle, data)
+      await writeAll(handle, data)
     } catch (err) {
       throw driverError('write', key, err)
     }
   }
-  const submit = async (data: Uint8Array) => {
+  const submit = async (data: Uint8Array[]) => {
     const started = write(data)
     // Observed here so a failure is never unhandled; it is rethrown by the next await.
     started.catch(() => {})
@@ -253,13 +259,15 @@ async function writeChunks(
   const flushBatch = async () => {
     // The previous write must be done before `joined` is reused for the next batch.
     if (pending) await pending
-    if (parts.length === 1) {
-      const part = parts[0]!
-      await submit(part)
-      // Written from the chunk itself: given back once the write is done, not before.
+    if (parts.length <= MAX_WRITEV_PARTS) {
+      const written = parts
+      await submit(written)
+      // Written from the chunks themselves: given back once the write is done, not before.
       if (giveBack)
         pending!.then(
-          () => giveBack(part),
+          () => {
+            for (const part of written) giveBack(part)
+          },
           () => {},
         )
     } else {
@@ -270,7 +278,7 @@ async function writeChunks(
         offset += part.byteLength
         giveBack?.(part)
       }
-      await submit(joined.subarray(0, filled))
+      await submit([joined.subarray(0, filled)])
     }
     parts = []
     filled = 0
@@ -295,14 +303,29 @@ async function writeChunks(
   return size
 }
 
-/** FileHandle#write may write less than asked (as write(2) may); loop until all of it is out. */
-async function writeFully(handle: FileHandle, data: Uint8Array): Promise<void> {
-  let offset = 0
-  while (offset < data.byteLength) {
-    const { bytesWritten } = await handle.write(data, offset, data.byteLength - offset)
+/**
+ * FileHandle#write and #writev may write less than asked (as write(2) and writev(2) may); loop
+ * until all of it is out.
+ */
+export async function writeAll(handle: FileHandle, data: Uint8Array[]): Promise<void> {
+  let left = data.filter((part) => part.byteLength > 0)
+  while (left.length > 0) {
+    const { bytesWritten } =
+      left.length === 1
+        ? await handle.write(left[0]!, 0, left[0]!.byteLength)
+        : await handle.writev(left)
     if (bytesWritten <= 0) throw new Error('no progress writing to the file')
-    offset += bytesWritten
+    left = afterWritten(left, bytesWritten)
   }
+}
+
+/** What is left of `parts` once their first `written` bytes are out. */
+function afterWritten(parts: Uint8Array[], written: number): Uint8Array[] {
+  let at = 0
+  while (at < parts.length && written >= parts[at]!.byteLength) written -= parts[at++]!.byteLength
+  const left = parts.slice(at)
+  if (written > 0) left[0] = left[0]!.subarray(written)
+  return left
 }
 
 function hasCode(err: unknown, code: string): boolean {

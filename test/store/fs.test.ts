@@ -1,10 +1,11 @@
 /** The fs BlobStore: the contract plus files on disk, temp files, crash leftovers. Node-only. */
+import type { FileHandle } from 'node:fs/promises'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createFsStore } from '../../src/store/fs.ts'
+import { createFsStore, writeAll } from '../../src/store/fs.ts'
 import type { BlobStore } from '../../src/store/types.ts'
 import {
   controlledStream,
@@ -132,6 +133,33 @@ describe('fs store', () => {
     expect(givenBack).toHaveLength(chunks.length)
     expect(new Set(givenBack).size).toBe(chunks.length)
     expect(Buffer.from(await readFile(join(dir, 'given-back.bin'))).equals(bytes)).toBe(true)
+  })
+
+  it('writes every byte, in order, when the file takes less than it is given each time', async () => {
+    const bytes = makeBytes(300_000, 4)
+    const parts = splitBytes(bytes, [70_000, 1, 0, 64 * 1024, 99_999])
+    const file: number[] = []
+    let calls = 0
+    // write(2) and writev(2) may write less than asked: here at most 7,777 bytes a call.
+    const take = (views: Uint8Array[]) => {
+      calls++
+      let budget = 7777
+      for (const view of views) {
+        const n = Math.min(budget, view.byteLength)
+        file.push(...view.subarray(0, n))
+        budget -= n
+        if (budget === 0) break
+      }
+      return { bytesWritten: 7777 - budget }
+    }
+    const handle = {
+      write: async (view: Uint8Array, offset: number, length: number) =>
+        take([view.subarray(offset, offset + length)]),
+      writev: async (views: Uint8Array[]) => take(views),
+    }
+    await writeAll(handle as unknown as FileHandle, parts)
+    expect(Buffer.from(file).equals(bytes)).toBe(true)
+    expect(calls).toBe(Math.ceil(bytes.length / 7777))
   })
 
   it('streams a 20 MB blob instead of reading it whole', async () => {
