@@ -124,7 +124,7 @@ function toQueryRequest(rows: number) {
 
 /** The upstream's sync answer to the bench query, drained with node:http (the raw transfer). */
 export function drainQuery(upstreamUrl: string, rows: number): Promise<Drained> {
-  return httpDrain(`${upstreamUrl}/kylin/api/query`, toQueryRequest(rows))
+  return httpDrain(`${upstreamUrl}/kylin/api/query`, toQueryRequest(rows), false)
 }
 
 export function postQuery(upstreamUrl: string, rows: number) {
@@ -206,13 +206,17 @@ export async function exportThroughGateway(
     await sleep(pollMs)
   }
   const readyS = seconds(started)
-  // Drained with node:http, as the raw transfer it is compared with.
-  const { status, bytes, newlines } = await httpDrain(
-    `${url}/kylin/api/async_query/${id}/result_download`,
-    { headers: { Authorization: AUTH, 'Accept-Encoding': 'identity' } },
-  )
+  // Drained with node:http, as the raw transfer it is compared with; its lines counted by a
+  // second download, after the clock.
+  const download = `${url}/kylin/api/async_query/${id}/result_download`
+  const headers = { Authorization: AUTH, 'Accept-Encoding': 'identity' }
+  const { status, bytes } = await httpDrain(download, { headers }, false)
   if (status !== 200) throw new Error(`gateway download: ${status}`)
   const totalS = seconds(started)
+  const checked = await httpDrain(download, { headers })
+  if (checked.bytes !== bytes)
+    throw new Error(`gateway download: ${checked.bytes} bytes, then ${bytes}`)
+  const newlines = checked.newlines
   const fileBytes = await callGatewayJson<number>(url, `/${id}/file_status`)
   await callGatewayJson<boolean>(url, `/${id}`, { method: 'DELETE' })
   return { totalS, readyS, bytes, newlines, fileBytes }
