@@ -129,10 +129,12 @@ class PooledThread implements ExportThread {
   }
 
   send(input: JobInput, move = false): void {
-    const transfer =
-      move && input.type === 'chunk' && input.bytes.buffer instanceof ArrayBuffer
-        ? [input.bytes.buffer]
-        : []
+    const transfer: ArrayBuffer[] = []
+    if (move && input.type === 'chunk') {
+      for (const view of [input.bytes, ...(input.buffers ?? [])]) {
+        if (view.buffer instanceof ArrayBuffer) transfer.push(view.buffer)
+      }
+    }
     this.post({ ...input, job: this.job }, transfer)
   }
 

@@ -25,9 +25,12 @@ export type ThreadRequest = Omit<ExportRequest, 'onProgress'>
 
 /**
  * The body's bytes as they come, then its end. `handOn`: once this chunk is read, the thread
- * hands on the output the transform holds back to make fuller chunks.
+ * hands on the output the transform holds back to make fuller chunks. `buffers`: empty ones to
+ * gather output in, given back by the consumer where the file outgrows the body (JSON, say).
  */
-export type JobInput = { type: 'chunk'; bytes: Uint8Array; handOn?: boolean } | { type: 'end' }
+export type JobInput =
+  | { type: 'chunk'; bytes: Uint8Array; handOn?: boolean; buffers?: Uint8Array[] }
+  | { type: 'end' }
 
 export type ToThread =
   | { type: 'start'; job: number; request: ThreadRequest }

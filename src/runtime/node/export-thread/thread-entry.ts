@@ -25,8 +25,11 @@ import {
  * chunks never holds a mostly empty MiB for a few bytes.
  */
 const MOVE_AT_LEAST = BATCH_BYTES / 2
-/** Read batches kept to gather output in; more go back to the main thread to be filled again. */
-const KEEP_BUFFERS = 2
+/**
+ * Buffers kept to gather output in (read batches, and those the main thread sends back where the
+ * file outgrows the body); more read batches go back to the main thread to be filled again.
+ */
+const KEEP_BUFFERS = 4
 
 const port = parentPort
 if (!port) throw new Error('thread-entry.ts runs as a worker thread only.')
@@ -145,6 +148,7 @@ async function handle(message: ToThread): Promise<void> {
   try {
     switch (message.type) {
       case 'chunk': {
+        for (const buffer of message.buffers ?? []) keep(buffer as Uint8Array<ArrayBuffer>)
         transform.push(message.bytes)
         if (message.handOn) {
           transform.handOn?.()

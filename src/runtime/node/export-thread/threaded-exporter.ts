@@ -78,6 +78,7 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       over = true
       thread.release()
       for (const buffer of spare.splice(0)) batches.give(buffer)
+      for (const buffer of returning.splice(0)) batches.give(buffer)
       if (readBuffer) readBuffers.give(readBuffer)
       readBuffer = null
       if ('summary' in outcome) {
@@ -108,7 +109,10 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
     /** A chunk the consumer has written: its buffer holds a batch of this export, or the next's. */
     const giveBack = (chunk: Uint8Array) => {
       if (!lent.delete(chunk.buffer)) return
-      if (!over && spare.length < CHUNKS_AHEAD) spare.push(new Uint8Array(chunk.buffer))
+      if (over) batches.give(chunk)
+      else if (spare.length < CHUNKS_AHEAD) spare.push(new Uint8Array(chunk.buffer))
+      // More than the body's batches need: the file outgrows the body, so the thread needs them.
+      else if (returning.length < CHUNKS_AHEAD) returning.push(new Uint8Array(chunk.buffer))
       else batches.give(chunk)
     }
     /** What the consumer has taken beyond what waits for it: large when it keeps up. */
@@ -122,6 +126,8 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
     let batchPos = 0
     /** Batch buffers the thread or the consumer gave back, to be filled again. */
     const spare: Uint8Array[] = []
+    /** Buffers beyond those, going back to the thread with the next batch to gather output in. */
+    const returning: Uint8Array[] = []
 
     const onMessage = (message: FromThread) => {
       if (over) return
@@ -159,7 +165,12 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       batch = null
       batchPos = 0
       ahead++
-      thread.send({ type: 'chunk', bytes, handOn: bytes.byteLength < BATCH_BYTES }, true)
+      const handOn = bytes.byteLength < BATCH_BYTES
+      const buffers = returning.splice(0)
+      thread.send(
+        { type: 'chunk', bytes, handOn, ...(buffers.length > 0 ? { buffers } : {}) },
+        true,
+      )
     }
 
     /** The next read of the body; a partly filled batch goes on if it does not come soon. */
