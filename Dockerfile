@@ -29,4 +29,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
 # Node is PID 1 and handles SIGTERM itself: running queries get SHUTDOWN_GRACE_MS to finish.
 # The flag is npm start's: V8's young generation held to 8 MiB a half keeps a long export's peak
 # under 120 MB (README, Performance).
-CMD ["node", "--max-semi-space-size=4", "dist/runtime/node/main.js"]
+CMD ["node", "--max-semi-space-size=8", "dist/runtime/node/main.js"]
