@@ -17,11 +17,11 @@ import { BATCH_BYTES, fromErrorData, type FromThread } from './messages.ts'
 /** Body batches handed to a thread and not yet answered: what bounds the memory between the two. */
 const CHUNKS_AHEAD = 3
 /**
- * The body's chunks (socket reads of up to 256 KiB) are gathered into batches of up to
- * BATCH_BYTES, each moved to the thread whole: a message costs tens of microseconds on each
- * side, so one per read took more than the thread's overlap gave back.
+ * Batch buffers kept between exports (those of one export are its own while it runs). The body's
+ * chunks (socket reads of up to 256 KiB) are gathered into batches of up to BATCH_BYTES, each
+ * moved to the thread whole: a message costs tens of microseconds on each side, so one per read
+ * took more than the thread's overlap gave back.
  */
-/** Batch buffers kept between exports (those of one export are its own while it runs). */
 const batches = new BufferPool(BATCH_BYTES, 2 * CHUNKS_AHEAD)
 /** A byte-stream body is read into one buffer of these, again and again, then copied to a batch. */
 const READ_BYTES = 256 * 1024
