@@ -45,11 +45,7 @@ export function toExportStream(
     settle = { resolve, reject }
   })
   summary.catch(() => {})
-  let reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader | undefined
-  /** The body's reader when it is a byte stream: reads go into buffers of ours. */
-  let byob: ReadableStreamBYOBReader | null = null
-  /** The buffer read into again and again, for a transform that keeps no input. */
-  let reused: Uint8Array | null = null
+  let reader: BodyReader | undefined
   let transform: ByteTransform | undefined
   let consumed = 0
   let settled = false
@@ -64,12 +60,11 @@ export function toExportStream(
       // writer at once) wait until it exists: workerd may pull as soon as one is enqueued.
       const early: Uint8Array[] = []
       let made = false
-      byob = byobReaderOf(body)
-      reader = byob ?? body.getReader()
+      reader = new BodyReader(body)
       // A cancel while the writer loads reaches the body through `reader`.
       transform = await create((chunk) => (made ? controller.enqueue(chunk) : early.push(chunk)))
       if (cancelled) return
-      if (byob && transform.keepsNoInput) reused = readBuffers.take()
+      if (transform.keepsNoInput) reader.reuseBuffer()
       made = true
       for (const chunk of early) controller.enqueue(chunk)
     } catch (error) {
@@ -101,9 +96,7 @@ export function toExportStream(
           while (t.emitted === before) {
             let next: ReadableStreamReadResult<Uint8Array>
             try {
-              next = byob
-                ? await byob.read(reused ?? new Uint8Array(READ_BYTES))
-                : await (r as ReadableStreamDefaultReader<Uint8Array>).read()
+              next = await r.read()
             } catch (error) {
               throw toReadFailure(error, consumed)
             }
@@ -111,7 +104,7 @@ export function toExportStream(
             const { done, value } = next
             if (done) {
               // The body's end hands the buffer back, empty: the next export reads into it.
-              if (reused && value) readBuffers.give(new Uint8Array(value.buffer))
+              r.release()
               const result = t.finish()
               controller.close()
               settled = true
@@ -120,8 +113,6 @@ export function toExportStream(
             }
             consumed += value.length
             t.push(value)
-            // The read moved the buffer into `value`; the next read fills it again.
-            if (reused) reused = new Uint8Array(value.buffer)
           }
         } catch (failure) {
           controller.error(failure)
@@ -144,6 +135,50 @@ export function toExportStream(
     { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
   )
   return { stream, summary, giveBack: (chunk) => transform?.giveBack?.(chunk) }
+}
+
+/**
+ * Reads a body as the export needs it: a byte stream through a BYOB reader, into buffers of its
+ * own, and (`reuseBuffer`) into one buffer of a shared pool again and again, so a long body costs
+ * no allocation per read; any other stream as it gives its chunks.
+ */
+export class BodyReader {
+  private readonly byob: ReadableStreamBYOBReader | null
+  private readonly plain: ReadableStreamDefaultReader<Uint8Array> | null
+  /** The buffer read into again and again, once `reuseBuffer` was called. */
+  private reused: Uint8Array | null = null
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.byob = byobReaderOf(body)
+    this.plain = this.byob ? null : body.getReader()
+  }
+
+  /**
+   * From now on a byte-stream body is read into one pooled buffer: each chunk read holds its
+   * bytes only until the next read, so the caller must be done with it (copied it) by then.
+   */
+  reuseBuffer(): void {
+    if (this.byob && !this.reused) this.reused = readBuffers.take()
+  }
+
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (!this.byob) return this.plain!.read()
+    const next = await this.byob.read(this.reused ?? new Uint8Array(READ_BYTES))
+    // The read moved the buffer into the answer (the end's too); the next read fills it again.
+    if (this.reused) this.reused = next.value ? new Uint8Array(next.value.buffer) : null
+    return next
+  }
+
+  cancel(reason?: unknown): Promise<void> {
+    return (this.byob ?? this.plain!).cancel(reason)
+  }
+
+  /** Gives the reused buffer back to the pool; the caller reads no more. */
+  release(): void {
+    // A buffer a read still holds is detached here, and the pool takes no detached buffer.
+    if (this.reused) readBuffers.give(this.reused)
+    this.reused = null
+  }
 }
 
 /** A failure of the upstream body itself (a reset, a timeout) is an upstream failure too. */

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module'
 import type * as Undici from 'undici'
 import { createSocketFetch } from './http1/socket-fetch.ts'
+import { requestUrlOf } from './request-url.ts'
 import { createRequestFetch } from './undici-request-fetch.ts'
 
 /**
@@ -86,8 +87,9 @@ export function createUndiciFetch(options: UndiciFetchOptions): UndiciFetch {
   const requestFetch = createRequestFetch(agent)
   const socket = createSocketFetch(options)
   const kylinFetch = (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
-    return url.startsWith('http:') ? socket.fetch(input, init) : requestFetch(input, init)
+    return requestUrlOf(input).startsWith('http:')
+      ? socket.fetch(input, init)
+      : requestFetch(input, init)
   }
 
   return {

@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module'
 import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
+import { requestUrlOf } from './request-url.ts'
 
 /**
  * undici's `request` alone, called on the given dispatcher, instead of undici's index: the index
@@ -24,7 +25,7 @@ const undiciRequest = createRequire(import.meta.url)('undici/lib/api/api-request
 
 export function createRequestFetch(dispatcher: Dispatcher): typeof fetch {
   const requestFetch = async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url
+    const url = requestUrlOf(input)
     if (init.body != null && typeof init.body !== 'string') {
       throw new TypeError('This fetch sends a string body or none.')
     }

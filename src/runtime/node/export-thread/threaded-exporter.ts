@@ -7,10 +7,9 @@
  * per chunk on this thread. Node only.
  */
 import { BufferPool } from '../../../buffer-pool.ts'
-import { toReadFailure } from '../../../export/byte-stream.ts'
+import { BodyReader, toReadFailure } from '../../../export/byte-stream.ts'
 import { exportResult, type Exporter } from '../../../export/export-result.ts'
 import type { ExportSummary } from '../../../export/types.ts'
-import { byobReaderOf } from '../../../upstream/response-body.ts'
 import type { ExportThreads } from './export-threads.ts'
 import { BATCH_BYTES, fromErrorData, type FromThread } from './messages.ts'
 
@@ -23,9 +22,6 @@ const CHUNKS_AHEAD = 3
  * took more than the thread's overlap gave back.
  */
 const batches = new BufferPool(BATCH_BYTES, 2 * CHUNKS_AHEAD)
-/** A byte-stream body is read into one buffer of these, again and again, then copied to a batch. */
-const READ_BYTES = 256 * 1024
-const readBuffers = new BufferPool(READ_BYTES, 4)
 /**
  * A batch is no larger than the output the consumer has taken so far, and at least this: an
  * export starts with small batches, grows them while its output is read, and a consumer that
@@ -56,10 +52,9 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       : undefined
     sha256?.catch(() => {})
     let controller!: ReadableStreamDefaultController<Uint8Array>
-    const byob = byobReaderOf(body)
-    const reader = byob ?? body.getReader()
-    /** What a byte-stream body is read into: each read moves it, and it comes back in the answer. */
-    let readBuffer: Uint8Array | null = byob ? readBuffers.take() : null
+    const reader = new BodyReader(body)
+    // Each read is copied into a batch before the next: one buffer serves the whole body.
+    reader.reuseBuffer()
     let ahead = 0
     let consumed = 0
     let over = false
@@ -79,8 +74,7 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       thread.release()
       for (const buffer of spare.splice(0)) batches.give(buffer)
       for (const buffer of returning.splice(0)) batches.give(buffer)
-      if (readBuffer) readBuffers.give(readBuffer)
-      readBuffer = null
+      reader.release()
       if ('summary' in outcome) {
         controller.close()
         settle.resolve(outcome.summary)
@@ -175,7 +169,7 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
 
     /** The next read of the body; a partly filled batch goes on if it does not come soon. */
     const read = async () => {
-      const next = readNext()
+      const next = reader.read()
       if (batchPos === 0) return next
       const timer = setTimeout(sendBatch, BATCH_WAIT_MS)
       try {
@@ -183,14 +177,6 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
       } finally {
         clearTimeout(timer)
       }
-    }
-    /** One read of the body: into our read buffer where it is a byte stream. */
-    const readNext = async (): Promise<ReadableStreamReadResult<Uint8Array>> => {
-      if (!byob) return (reader as ReadableStreamDefaultReader<Uint8Array>).read()
-      const next = await byob.read(readBuffer!)
-      // The read moved the buffer into the answer; the next read fills it again.
-      readBuffer = next.value ? new Uint8Array(next.value.buffer) : null
-      return next
     }
 
     /** Until the thread is at most CHUNKS_AHEAD behind and the consumer wants more. */

@@ -10,6 +10,7 @@
  */
 import { connect, type Socket } from 'node:net'
 import { BufferPool } from '../../../buffer-pool.ts'
+import { requestUrlOf } from '../request-url.ts'
 import { BodyFraming } from './body-framing.ts'
 import { findHeadEnd, framingOf, parseHead, type ResponseHead } from './response-head.ts'
 
@@ -38,7 +39,7 @@ export function createSocketFetch(options: SocketFetchOptions): SocketFetch {
   let allDone: (() => void) | undefined
 
   const socketFetch = async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url)
+    const url = new URL(requestUrlOf(input))
     if (url.protocol !== 'http:') throw new TypeError('This fetch speaks plain http: only.')
     if (init.body != null && typeof init.body !== 'string') {
       throw new TypeError('This fetch sends a string body or none.')
