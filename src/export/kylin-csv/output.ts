@@ -245,15 +245,12 @@ export class CsvOutput {
    */
   private hasSeparator(): boolean {
     const { out, sep, lone, cellStart, pos } = this
-    outer: for (let i = indexOfBytes(out, cellStart, pos, sep); i >= 0; ) {
-      for (const offset of lone) {
-        const at = cellStart + offset
-        if (at < i + sep.length && at + 3 > i) {
-          i = indexOfBytes(out, i + 1, pos, sep)
-          continue outer
-        }
-      }
-      return true
+    // Matches and lone U+FFFDs both come in order: one pass over each, however many there are.
+    let next = 0
+    for (let i = indexOfBytes(out, cellStart, pos, sep); i >= 0; ) {
+      while (next < lone.length && cellStart + lone[next]! + 3 <= i) next++
+      if (next === lone.length || cellStart + lone[next]! >= i + sep.length) return true
+      i = indexOfBytes(out, i + 1, pos, sep)
     }
     return false
   }
