@@ -15,8 +15,17 @@ export const SEP_MAX: i32 = 64
 const CLS: i32 = 0x30240
 /** Sixteen swizzle masks: entry `n` moves bytes n..15 of a vector to its front. */
 const SHIFT: i32 = 0x30400
-/** Where `rows` leaves the output position, the row state and the rows it completed. */
+/**
+ * Where `rows` leaves the output position, the row state, the rows it completed, its ST_ status
+ * and, of those rows, how many `blocks` read.
+ */
 export const RESULT: i32 = 0x30340
+/** Lanes 0-7 take byte 0 of an i16 splat, lanes 8-15 byte 1 (bits → byte masks, `byteMask`). */
+const SPREAD: i32 = 0x30500
+/** Each lane's bit within its byte: 1, 2, 4, … 128, twice. */
+const BITS: i32 = 0x30510
+/** 256 entries of 8 lane indices: entry `m` lists the set bits of `m`, lowest first. */
+const COMPACT: i32 = 0x30800
 
 // What `rows` ended on, at RESULT + 12.
 const ST_END: i32 = 0 // the window ended between rows
@@ -61,13 +70,24 @@ export function configure(length: i32): void {
   for (let n = 0; n < 16; n++) {
     for (let i = 0; i < 16; i++) store<u8>(SHIFT + (n << 4) + i, n + i)
   }
+  for (let i = 0; i < 16; i++) {
+    const bit: i32 = 1 << (i & 7)
+    store<u8>(SPREAD + i, <u8>(i >> 3))
+    store<u8>(BITS + i, <u8>bit)
+  }
+  for (let m = 0; m < 256; m++) {
+    let n = 0
+    for (let i = 0; i < 8; i++) if ((m & (1 << i)) != 0) store<u8>(COMPACT + (m << 3) + n++, <u8>i)
+    while (n < 8) store<u8>(COMPACT + (m << 3) + n++, 0)
+  }
 }
 
 /**
  * Whole rows from input index `from` to `limit` (an index in the input window of `length`
  * bytes), written from output position `pos`; `state` is a row-boundary state. Returns the input
- * index reached, a row boundary; RESULT holds the output position, the state, the rows completed
- * and the ST_ status. The window is cut to what the free output can take: from a row boundary
+ * index reached, a row boundary; RESULT holds the output position, the state, the rows completed,
+ * the ST_ status and the rows `blocks` read. With a one-byte separator each row is first tried 64
+ * bytes at a time (`blocks`), and `row` reads one where that stops. The window is cut to what the free output can take: from a row boundary
  * the output grows by at most max(1, (separator + 2) / 3) bytes per input byte.
  */
 export function rows(length: i32, from: i32, pos: i32, state: i32): i32 {
@@ -76,6 +96,7 @@ export function rows(length: i32, from: i32, pos: i32, state: i32): i32 {
   const limit = length - from <= most ? length : from + most
   let j = from
   let done = 0
+  let inBlocks = 0
   let status = -1
   while (status < 0) {
     // Between rows: ',' and whitespace write nothing.
@@ -95,6 +116,17 @@ export function rows(length: i32, from: i32, pos: i32, state: i32): i32 {
       j++
     }
     if (status >= 0) break
+    if (sepLength == 1) {
+      const reached = blocks(j, limit, pos)
+      if (blockRows > 0) {
+        pos = end
+        done += blockRows
+        inBlocks += blockRows
+        j = reached
+        state = R_AFTER_ROW
+        continue
+      }
+    }
     const next = row(j + 1, limit, pos)
     if (next == CUT) {
       status = limit == length ? ST_CUT : ST_ROOM
@@ -115,7 +147,235 @@ export function rows(length: i32, from: i32, pos: i32, state: i32): i32 {
   store<i32>(RESULT + 4, state)
   store<i32>(RESULT + 8, done)
   store<i32>(RESULT + 12, status)
+  store<i32>(RESULT + 16, inBlocks)
   return j
+}
+
+/** The rows `blocks` completed. */
+let blockRows: i32 = 0
+
+/** The 64 bits of `x == b` for the four vectors of a block, byte i at bit i. */
+function eqBits(x0: v128, x1: v128, x2: v128, x3: v128, b: v128): u64 {
+  return (
+    (<u64>i8x16.bitmask(i8x16.eq(x0, b))) |
+    ((<u64>i8x16.bitmask(i8x16.eq(x1, b))) << 16) |
+    ((<u64>i8x16.bitmask(i8x16.eq(x2, b))) << 32) |
+    ((<u64>i8x16.bitmask(i8x16.eq(x3, b))) << 48)
+  )
+}
+
+/** Bit 63 of `before`, then `m` moved one byte on: "the byte before was one of `m`". */
+function after(m: u64, before: u64): u64 {
+  return (m << 1) | (before >> 63)
+}
+
+/** The lanes of a vector whose bit is set in the 16 bits of `bits`, as a byte mask. */
+function byteMask(bits: i32): v128 {
+  const lanes = v128.and(i8x16.swizzle(i16x8.splat(<i16>bits), v128.load(SPREAD)), v128.load(BITS))
+  return i8x16.eq(lanes, v128.load(BITS))
+}
+
+/**
+ * One vector's 16 bytes, `]` already turned into the row end, written without the bytes that
+ * `keep` (its 16 bits) leaves out: eight at a time through the COMPACT table. The new position.
+ */
+function compact(x: v128, keep: i32, pos: i32): i32 {
+  const low = keep & 0xff
+  const high = keep >> 8
+  v128.store(OUT + pos, i8x16.swizzle(x, v128.load64_zero(COMPACT + (low << 3))))
+  pos += popcnt(low)
+  const highLanes = i8x16.add(v128.load64_zero(COMPACT + (high << 3)), i8x16.splat(8))
+  v128.store(OUT + pos, i8x16.swizzle(x, highLanes))
+  return pos + popcnt(high)
+}
+
+/**
+ * Whole rows from input index `k` (a row's `[`), 64 bytes a step while they lie inside `limit`,
+ * for a one-byte separator: the input index after the last row completed (`end` its output
+ * position, `blockRows` the rows), or `k` with no row, where `row` takes over.
+ *
+ * Every byte of a block is classed at once, as bits: which are inside strings (a running XOR of
+ * the quotes, as no backslash is let through), and which structural bytes lie outside them. A
+ * block is good where the bytes outside strings follow the grammar of string and null cells
+ * (`[`, a value, `,` value …, `]`, then `,` and `[`, nothing between); then the cells are the
+ * block without its quotes, brackets, the commas between rows and the nulls, with `]` become the
+ * row end and the commas between cells the separator — deleting bytes is a table shuffle per
+ * eight. A cell holding the separator keeps its quotes (it needs them and holds no `"`). The first
+ * bad byte (an escape, a control byte, whitespace, a number, a `]` inside a string, any slip of
+ * the grammar) ends the run: only rows whose `]` lies
+ * before it count, and `row` reads the next row whole.
+ */
+function blocks(k: i32, limit: i32, pos: i32): i32 {
+  const QUOTE = i8x16.splat(34)
+  const BACKSLASH = i8x16.splat(92)
+  const CONTROL = i8x16.splat(32)
+  const COMMA = i8x16.splat(44)
+  const OPEN = i8x16.splat(91)
+  const CLOSE = i8x16.splat(93)
+  const NULL_N = i8x16.splat(110)
+  const ROW_END = i8x16.splat(10)
+  const SEPARATOR = i8x16.splat(<i8>sep0)
+  const commaIsSeparator = sep0 == 44
+  let boundary = k
+  end = pos
+  blockRows = 0
+  // What the last block leaves the next, each at its bit 63 (or as a mask of the next block).
+  let inString: u64 = 0
+  let lastValueEnd: u64 = 0
+  let lastClose: u64 = 0
+  let lastOpen: u64 = 0
+  let lastRowComma: u64 = 0
+  let lastCellComma: u64 = 0
+  let nullTailIn: u64 = 0
+  let nullEndIn: u64 = 0
+  let keepNextClose = false
+  /** Where the last opening quote would stand in the output, had it been kept. */
+  let lastOpenAt = pos
+  while (k + 64 <= limit) {
+    const x0 = v128.load(IN + k)
+    const x1 = v128.load(IN + k + 16)
+    const x2 = v128.load(IN + k + 32)
+    const x3 = v128.load(IN + k + 48)
+    const quotes = eqBits(x0, x1, x2, x3, QUOTE)
+    const escapes =
+      eqBits(x0, x1, x2, x3, BACKSLASH) |
+      (<u64>i8x16.bitmask(i8x16.lt_u(x0, CONTROL))) |
+      ((<u64>i8x16.bitmask(i8x16.lt_u(x1, CONTROL))) << 16) |
+      ((<u64>i8x16.bitmask(i8x16.lt_u(x2, CONTROL))) << 32) |
+      ((<u64>i8x16.bitmask(i8x16.lt_u(x3, CONTROL))) << 48)
+    const commas = eqBits(x0, x1, x2, x3, COMMA)
+    const opens = eqBits(x0, x1, x2, x3, OPEN)
+    const closes = eqBits(x0, x1, x2, x3, CLOSE)
+    const ns = eqBits(x0, x1, x2, x3, NULL_N)
+    // Inside a string: its opening quote and content, not its closing quote.
+    let s = quotes ^ (quotes << 1)
+    s ^= s << 2
+    s ^= s << 4
+    s ^= s << 8
+    s ^= s << 16
+    s ^= s << 32
+    s ^= inString
+    const content = s & ~quotes
+    const outside = ~s & ~quotes
+    const openQuotes = quotes & s
+    const closeQuotes = quotes & ~s
+    const cellCommas = commas & outside
+    const rowOpens = opens & outside
+    const nulls = ns & outside
+    let bad = escapes | (closes & content)
+    // Nulls: `null` in full (it may run into the next block).
+    let nullTail = nullTailIn
+    let valueEnds = closeQuotes | nullEndIn
+    let nextTail: u64 = 0
+    let nextEnd: u64 = 0
+    let n = nulls
+    while (n != 0) {
+      const p = <i32>ctz(n)
+      n &= n - 1
+      // One running past the block ends no row here: were its bytes past limit, no block follows.
+      if (load<u32>(IN + k + p) != NULL_WORD) {
+        bad |= (<u64>1) << p
+        continue
+      }
+      nullTail |= (<u64>0xe) << p
+      valueEnds |= (<u64>8) << p
+      if (p > 60) {
+        nextTail |= (<u64>0xe) >> (64 - p)
+        nextEnd |= (<u64>8) >> (64 - p)
+      }
+    }
+    // A cell holding the separator keeps its quotes: the last opening quote before it (or the
+    // one an earlier block left out) and the first closing quote after it, which may lie in the
+    // next block.
+    let keep: u64 = 0
+    let carryKeep = false
+    if (keepNextClose) {
+      const first = closeQuotes & (0 - closeQuotes)
+      if (first != 0) keep |= first
+      else carryKeep = true
+    }
+    let x = content & (commaIsSeparator ? commas : eqBits(x0, x1, x2, x3, SEPARATOR))
+    if (keepNextClose) {
+      // Separators in the rest of the cell whose quotes are kept already.
+      const first = closeQuotes & (0 - closeQuotes)
+      x &= first == 0 ? 0 : ~(first - 1)
+    }
+    while (x != 0) {
+      const p = <i32>ctz(x)
+      const below = ((<u64>2) << p) - 1
+      const open = openQuotes & below
+      if (open == 0) {
+        // The cell began in an earlier block, which left its opening quote out: put it back.
+        memory.copy(OUT + lastOpenAt + 1, OUT + lastOpenAt, pos - lastOpenAt)
+        store<u8>(OUT + lastOpenAt, 34)
+        pos++
+      } else {
+        keep |= (<u64>1) << (63 - <i32>clz(open))
+      }
+      const close = closeQuotes & ~below
+      if (close == 0) {
+        carryKeep = true
+        break
+      }
+      const first = close & (0 - close)
+      keep |= first
+      // Later separators of the same cell are done with.
+      x &= ~((first << 1) - 1)
+    }
+    // The grammar, as "the byte after one of these must be one of those": a value ends in `,`
+    // or `]`, `]` is followed by `,`, `[` by a value, the `,` after a row by `[`, the `,` after
+    // a value by a value. Every byte outside a string follows one of these, a null's first three
+    // or an earlier byte outside a string, so the first one out of place breaks a rule.
+    const valueStarts = openQuotes | nulls
+    const rowCommas = cellCommas & after(closes, lastClose)
+    const betweenCells = cellCommas & after(valueEnds, lastValueEnd)
+    bad |= after(valueEnds, lastValueEnd) & ~(cellCommas | closes)
+    bad |= after(closes, lastClose) & ~cellCommas
+    bad |= after(rowOpens, lastOpen) & ~valueStarts
+    bad |= after(rowCommas, lastRowComma) & ~rowOpens
+    bad |= after(betweenCells, lastCellComma) & ~valueStarts
+    const drop = (quotes & ~keep) | rowOpens | rowCommas | nulls | nullTail
+    const kept = ~drop
+    const at = pos
+    let y0 = v128.bitselect(ROW_END, x0, i8x16.eq(x0, CLOSE))
+    let y1 = v128.bitselect(ROW_END, x1, i8x16.eq(x1, CLOSE))
+    let y2 = v128.bitselect(ROW_END, x2, i8x16.eq(x2, CLOSE))
+    let y3 = v128.bitselect(ROW_END, x3, i8x16.eq(x3, CLOSE))
+    if (!commaIsSeparator) {
+      y0 = v128.bitselect(SEPARATOR, y0, byteMask((<i32>cellCommas) & 0xffff))
+      y1 = v128.bitselect(SEPARATOR, y1, byteMask((<i32>(cellCommas >> 16)) & 0xffff))
+      y2 = v128.bitselect(SEPARATOR, y2, byteMask((<i32>(cellCommas >> 32)) & 0xffff))
+      y3 = v128.bitselect(SEPARATOR, y3, byteMask((<i32>(cellCommas >> 48)) & 0xffff))
+    }
+    if (openQuotes != 0) {
+      lastOpenAt = at + <i32>popcnt(kept & (((<u64>1) << (63 - <i32>clz(openQuotes))) - 1))
+    }
+    pos = compact(y0, (<i32>kept) & 0xffff, pos)
+    pos = compact(y1, (<i32>(kept >> 16)) & 0xffff, pos)
+    pos = compact(y2, (<i32>(kept >> 32)) & 0xffff, pos)
+    pos = compact(y3, (<i32>(kept >> 48)) & 0xffff, pos)
+    // Rows whose `]` comes before the first bad byte are done.
+    const good = bad == 0 ? <u64>-1 : ((<u64>1) << ctz(bad)) - 1
+    const rowEnds = closes & good
+    if (rowEnds != 0) {
+      const r = 63 - <i32>clz(rowEnds)
+      boundary = k + r + 1
+      end = at + <i32>popcnt(kept & (((<u64>2) << r) - 1))
+      blockRows += <i32>popcnt(rowEnds)
+    }
+    if (bad != 0) break
+    inString = <u64>((<i64>s) >> 63)
+    lastValueEnd = valueEnds
+    lastClose = closes
+    lastOpen = rowOpens
+    lastRowComma = rowCommas
+    lastCellComma = betweenCells
+    nullTailIn = nextTail
+    nullEndIn = nextEnd
+    keepNextClose = carryKeep
+    k += 64
+  }
+  return boundary
 }
 
 /** One row's cells from input index `k` (after its `[`): the index after its `]`, CUT or SLOW. */

@@ -37,6 +37,31 @@ async function expectSameBytes(
   return js
 }
 
+function concat(...parts: ArrayLike<number>[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const part of parts) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
+}
+
+/** One chunk through the fused kernel at once: the CSV and summary, or the failure. */
+function transcodeNow(body: Uint8Array, separator: string, kernel: 'js' | 'wasm') {
+  const chunks: Uint8Array[] = []
+  const transcoder = new KylinCsvTranscoder({ separator, includeHeader: false, kernel }, (c) =>
+    chunks.push(c.slice()),
+  )
+  try {
+    transcoder.push(body)
+    const summary = transcoder.finish()
+    return { csv: new TextDecoder().decode(concat(...chunks)), summary }
+  } catch (error) {
+    return { error: (error as Error).message, kind: (error as Error).constructor.name }
+  }
+}
+
 async function checkGenerated(r: GeneratedResponse) {
   const body = encoder.encode(toBodyOf(r))
   const outcome = await expectSameBytes(
@@ -55,6 +80,25 @@ const stringCell: fc.Arbitrary<GeneratedCell> = fc.oneof(
   { weight: 8, arbitrary: text },
   { weight: 2, arbitrary: fc.string({ unit: special, minLength: 10, maxLength: 40 }) },
 )
+
+/** Short cells of the bytes the 64-byte block path classes: structure, null's letters, separators. */
+const blockCell: fc.Arbitrary<GeneratedCell> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(null) },
+  { weight: 1, arbitrary: fc.constant('') },
+  {
+    weight: 8,
+    arbitrary: fc.string({
+      unit: fc.constantFrom('a', 'b', ' ', ',', ';', '|', 'n', 'u', 'l', '[', ']', 'é', '東', '"'),
+      maxLength: 24,
+    }),
+  },
+)
+
+/** Bodies of rows long enough for 64-byte blocks, compact as Kylin writes them. */
+const blockResponse = response({ maxRows: 12, maxColumns: 14, cell: blockCell }).map((r) => ({
+  ...r,
+  style: 'compact' as const,
+}))
 
 const coarseSplit: fc.Arbitrary<Split> = split.filter(
   (s) => !('sizes' in s) || (s.sizes[0] ?? 0) >= 64,
@@ -127,6 +171,88 @@ describe('export/kylin-csv/wasm-rows', () => {
       }
     }
   }, 60_000)
+
+  it('gives the JS bytes at every alignment of rows with the 64-byte blocks', async () => {
+    // Nulls, separators inside cells (quotes kept) and row ends at every offset of a block.
+    const long = 'x'.repeat(70)
+    const rows = [
+      ['a', null, 'b,c', 'd;e', 'f|g', ''],
+      [null, null, `${long},${long}`, 'h'],
+      [`,${long}`, `${long};`, null],
+      [`a,${long},b;${long},c|${long}`, null],
+      ['n', 'null', 'u,l', '[1]', 'é東'],
+    ]
+    for (let shift = 0; shift < 70; shift++) {
+      const results = [['p'.repeat(shift)], ...rows, ...rows, [null], ...rows]
+      const body = encoder.encode(JSON.stringify({ columnMetas: [{ label: 'A' }], results }))
+      for (const separator of [',', ';', '|', '\t', '"', 'n', ']', '||']) {
+        const outcome = await expectSameBytes(body, [], separator, false)
+        expect(outcome).not.toHaveProperty('error')
+      }
+    }
+  }, 60_000)
+
+  it('fails alike on every byte of long rows deleted, doubled or changed', () => {
+    const rows = [
+      ['a', null, 'b,c', 'd;e', ''],
+      ['null', null, null, 'n'],
+      [`${'x'.repeat(40)},${'y'.repeat(30)}`, '[1]', 'é東'],
+      ['Beijing', '2012-01-01', 'Auction', '100000', '12.0000', '1', null, 'buyer_1', 'note 4'],
+    ]
+    const body = encoder.encode(
+      JSON.stringify({ columnMetas: [{ label: 'A' }], results: [...rows, ...rows, ...rows] }),
+    )
+    const start = body.indexOf(0x5b, body.indexOf(0x5b) + 1)
+    const bytes = ',[]"n'.split('').map((c) => c.charCodeAt(0))
+    const changes = [...bytes, ...'ul\\ x'.split('').map((c) => c.charCodeAt(0))]
+    for (let i = start; i < body.length - 1; i++) {
+      const separator = i % 2 === 0 ? ',' : ';'
+      const variants = [concat(body.subarray(0, i), body.subarray(i + 1))]
+      for (const b of bytes) variants.push(concat(body.subarray(0, i), [b], body.subarray(i)))
+      for (const b of changes) {
+        if (b !== body[i]) variants.push(concat(body.subarray(0, i), [b], body.subarray(i + 1)))
+      }
+      for (const variant of variants) {
+        expect(transcodeNow(variant, separator, 'wasm')).toEqual(
+          transcodeNow(variant, separator, 'js'),
+        )
+      }
+    }
+  }, 120_000)
+
+  it('fails alike on bytes put after a null, wherever the null meets a block', () => {
+    const row = ['a', null, 'b', null, null, 'c,d', null]
+    const insert = ',[]"n'.split('').map((c) => c.charCodeAt(0))
+    for (let shift = 0; shift < 64; shift++) {
+      const results = [['p'.repeat(shift)], row, row, row]
+      const body = encoder.encode(JSON.stringify({ columnMetas: [{ label: 'A' }], results }))
+      const text = new TextDecoder().decode(body)
+      for (let at = text.indexOf('null'); at >= 0; at = text.indexOf('null', at + 1)) {
+        for (const b of insert) {
+          const variant = concat(body.subarray(0, at + 4), [b], body.subarray(at + 4))
+          expect(transcodeNow(variant, ',', 'wasm')).toEqual(transcodeNow(variant, ',', 'js'))
+        }
+      }
+    }
+  })
+
+  it('fails alike, with the same message, on any changed byte of long rows', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        blockResponse,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.constantFrom(...'[],:"\\nul \n'.split('').map((c) => c.charCodeAt(0))),
+        async (r, at, byte) => {
+          const bytes = encoder.encode(toBodyOf(r))
+          const position = Math.min(bytes.length - 1, Math.floor(at * bytes.length))
+          fc.pre(bytes[position]! < 0x80)
+          bytes[position] = byte
+          await expectSameBytes(bytes, toOffsets(r.split, bytes.length), r.separator, false)
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  }, 120_000)
 
   it('fails alike, with the same message, on any truncation or changed byte', async () => {
     await fc.assert(

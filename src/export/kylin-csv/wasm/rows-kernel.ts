@@ -21,7 +21,7 @@ export interface RowsKernel {
   /**
    * Whole rows of `input[from, length)` written from output position `pos`, in row state
    * `state`: the input index reached; `result` then holds the output position, the state, the
-   * rows completed and an ST_ status.
+   * rows completed, an ST_ status and how many of those rows were read 64 bytes at a time.
    */
   rows(length: number, from: number, pos: number, state: number): number
   readonly result: Int32Array
@@ -55,6 +55,6 @@ export function createRowsKernel(separator: Uint8Array): RowsKernel | null {
     output: new Uint8Array(buffer, at(exports.OUT), at(exports.OUT_SIZE)),
     memory: buffer,
     rows: exports.rows,
-    result: new Int32Array(buffer, at(exports.RESULT), 4),
+    result: new Int32Array(buffer, at(exports.RESULT), 5),
   }
 }
