@@ -87,8 +87,9 @@ export function configure(length: i32): void {
  * bytes), written from output position `pos`; `state` is a row-boundary state. Returns the input
  * index reached, a row boundary; RESULT holds the output position, the state, the rows completed,
  * the ST_ status and the rows `blocks` read. With a one-byte separator each row is first tried 64
- * bytes at a time (`blocks`), and `row` reads one where that stops. The window is cut to what the free output can take: from a row boundary
- * the output grows by at most max(1, (separator + 2) / 3) bytes per input byte.
+ * bytes at a time (`blocks`), and `row` reads one where that stops. The window is cut to what the
+ * free output can take: from a row boundary the output grows by at most max(1, (separator + 2) /
+ * 3) bytes per input byte (`blocks` writes no more than it reads).
  */
 export function rows(length: i32, from: i32, pos: i32, state: i32): i32 {
   const room = OUT_SIZE - pos - spare
@@ -202,8 +203,8 @@ function compact(x: v128, keep: i32, pos: i32): i32 {
  * row end and the commas between cells the separator — deleting bytes is a table shuffle per
  * eight. A cell holding the separator keeps its quotes (it needs them and holds no `"`). The first
  * bad byte (an escape, a control byte, whitespace, a number, a `]` inside a string, any slip of
- * the grammar) ends the run: only rows whose `]` lies
- * before it count, and `row` reads the next row whole.
+ * the grammar) ends the run: only rows whose `]` lies before it count, and `row` reads the next
+ * row whole.
  */
 function blocks(k: i32, limit: i32, pos: i32): i32 {
   const QUOTE = i8x16.splat(34)
