@@ -33,11 +33,16 @@ export async function readAll(stream: ReadableStream<Uint8Array>) {
     if (done) break
     chunks.push(value)
   }
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0))
+  return { bytes: concat(chunks), chunks }
+}
+
+/** The parts one after another in one new array. */
+export function concat(parts: readonly ArrayLike<number>[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
   let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.length
+  for (const part of parts) {
+    bytes.set(part, offset)
+    offset += part.length
   }
-  return { bytes, chunks }
+  return bytes
 }

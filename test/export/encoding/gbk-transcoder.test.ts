@@ -7,6 +7,7 @@ import iconv from 'iconv-lite'
 import { describe, expect, it } from 'vitest'
 import { createGbkTranscoder } from '../../../src/export/encoding/gbk-transcoder.ts'
 import { GatewayError } from '../../../src/errors.ts'
+import { concat } from '../support.ts'
 import { gbkText } from './gbk-text.ts'
 
 const encoder = new TextEncoder()
@@ -21,13 +22,7 @@ function transcode(utf8: Uint8Array, cuts: readonly number[]): Uint8Array {
     from = cut
   }
   parts.push(transcoder.push(utf8.subarray(from), true))
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
+  return concat(parts)
 }
 
 const gbkOf = (text: string) => new Uint8Array(iconv.encode(text, 'gbk'))

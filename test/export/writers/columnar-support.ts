@@ -9,6 +9,7 @@ import { exportResult, type ExportFormat } from '../../../src/export/export-resu
 import type { Cell, Column, ResultWriter, RowBatch } from '../../../src/export/types.ts'
 import { toBody } from '../kylin-responses.ts'
 import { readAll, toChunkedStream } from '../support.ts'
+import { concat } from '../support.ts'
 
 /** One column of each type the columnar writers map, as Kylin's columnMetas give them. */
 export const MIXED_METAS = [
@@ -145,16 +146,6 @@ export function writeAll(
     writer.end(),
   ]
   return { parts, file: concat(parts) }
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const file = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    file.set(part, offset)
-    offset += part.length
-  }
-  return file
 }
 
 /** The error `run` throws (fails the test when it does not throw). */

@@ -6,6 +6,7 @@ import ExcelJS from 'exceljs'
 import * as XLSX from 'xlsx'
 import type { Cell, Column } from '../../../../src/export/types.ts'
 import { createXlsxWriter, type XlsxOptions } from '../../../../src/export/writers/xlsx/writer.ts'
+import { concat } from '../../support.ts'
 
 export type Rows = readonly (readonly Cell[])[]
 
@@ -35,16 +36,6 @@ export function writeXlsx(
   batchSizes?: readonly number[],
 ): Uint8Array {
   return concat(writeParts(columns, rows, options, batchSizes))
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let offset = 0
-  for (const part of parts) {
-    bytes.set(part, offset)
-    offset += part.length
-  }
-  return bytes
 }
 
 /**

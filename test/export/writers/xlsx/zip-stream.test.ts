@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import * as XLSX from 'xlsx'
 import { GatewayError } from '../../../../src/errors.ts'
 import { createZipStream } from '../../../../src/export/writers/xlsx/zip-stream.ts'
-import { concat } from './workbooks.ts'
+import { concat } from '../../support.ts'
 
 const decoder = new TextDecoder()
 
