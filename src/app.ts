@@ -11,7 +11,7 @@ import { createLinkDownloadRoutes } from './api/link-download.ts'
 import { createSignedLinks, hideLinkSignature } from './api/signed-link.ts'
 import { toDialect } from './api/dialect.ts'
 import { toRequestId } from './api/request-id.ts'
-import { createStatusPollLane } from './api/status-poll-lane.ts'
+import { createPollAnswerer, toStatusPollLane, type PollAnswerer } from './api/status-poll-lane.ts'
 import { toLanguage } from './i18n.ts'
 import type { AppEnv } from './api/app-env.ts'
 import { toCredentials, type IdentityResolver } from './identity/identity-resolver.ts'
@@ -34,6 +34,11 @@ const EVENT_STREAM_MARGIN_MS = 60_000
 
 export interface GatewayApp {
   app: Hono<AppEnv>
+  /**
+   * The status polls `app` answers before its router, for a server that can answer them before it
+   * builds a web Request (Node); absent where the router serves them all (at debug).
+   */
+  answerPoll?: PollAnswerer
   /** Deletes finished results older than RESULT_RETAIN; returns how many. */
   removeExpired(): Promise<number>
   /** Shutdown, first step: submits answer 503 from now on. */
@@ -173,15 +178,16 @@ export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): G
   // router serves them too, since it writes the access log).
   const answerPoll = accessLog
     ? undefined
-    : createStatusPollLane({
+    : createPollAnswerer({
         identities,
         queries,
         metrics: deps.metrics,
         // Routed: the poll's credentials are checked with the upstream its record names.
         ...(upstreams.routed ? { identitiesOf: identitiesOfRecordNow } : {}),
       })
+  const pollLane = answerPoll && toStatusPollLane(answerPoll)
   app.fetch = (request, ...rest) => {
-    const polled = answerPoll?.(request)
+    const polled = pollLane?.(request)
     if (polled) return polled
     // Hono's router looks methods up in plain objects, so a method named like an Object.prototype
     // member ("constructor", "toString") would throw before any middleware runs: answer 405 first.
@@ -274,6 +280,7 @@ export function createGateway(appDeps: AppDeps, options: GatewayOptions = {}): G
 
   return {
     app,
+    ...(answerPoll ? { answerPoll } : {}),
     drain: () => queries.drain(),
     removeExpired: () => {
       const cutoff = deps.now() - deps.config.resultRetainMs

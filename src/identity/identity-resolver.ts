@@ -45,7 +45,7 @@ export interface IdentityResolver {
   countLookup(): void
 }
 
-export function toCredentials(headers: Headers): Credentials {
+export function toCredentials(headers: Pick<Headers, 'get'>): Credentials {
   const credentials: Credentials = {}
   const authorization = headers.get('authorization')
   const cookie = headers.get('cookie')

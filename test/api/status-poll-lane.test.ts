@@ -6,43 +6,23 @@ import { hash } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createGateway } from '../../src/app.ts'
 import type { AppDeps } from '../../src/deps.ts'
-import type { QueryRecord } from '../../src/domain/query.ts'
 import { createSilentLogger } from '../../src/logger.ts'
 import { NO_METRICS, type GatewayMetrics } from '../../src/ops/metrics.ts'
 import type { Registry } from '../../src/registry/types.ts'
-import { makeRecord } from '../registry/contract.ts'
-import { ADMIN, ANALYST, MODELER, basic, makeTestDeps } from '../support/test-deps.ts'
+import {
+  IDS,
+  QUERIES,
+  RECORDS,
+  USERS,
+  UUID,
+  V2,
+  V4,
+  V4_PUBLIC,
+  toId,
+} from '../support/polled-records.ts'
+import { ADMIN, ANALYST, makeTestDeps } from '../support/test-deps.ts'
 
 const BASE = 'http://gateway.test/kylin/api/async_query'
-const V2 = 'application/vnd.apache.kylin-v2+json'
-const V4 = 'application/vnd.apache.kylin-v4+json'
-const V4_PUBLIC = 'application/vnd.apache.kylin-v4-public+json'
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
-
-const toId = (n: number) => `7d1c0f3e-5b2a-4c8d-9e6f-${String(n).padStart(12, '0')}`
-const record = (n: number, patch: Partial<QueryRecord>): QueryRecord => ({
-  ...makeRecord(toId(n), 'SUCCESSFUL'),
-  owner: 'ANALYST',
-  rows: 3,
-  bytes: 42,
-  ...patch,
-})
-const RECORDS = [
-  record(1, {}),
-  record(2, { state: 'RUNNING', rows: 1200, bytes: 48213 }),
-  record(3, { state: 'FAILED', error: 'Object \'FAIL\' not found, "quoted" 上海' }),
-  record(4, { project: 'other_project' }),
-  record(5, { owner: 'ADMIN' }),
-]
-const IDS = [...RECORDS.map((r) => r.id), toId(99), toId(1).toUpperCase(), 'not-a-uuid']
-const QUERIES = [
-  '',
-  '?project=learn_kylin',
-  '?project=other_project',
-  '?project=',
-  '?project=a%20b',
-]
-const USERS = [ANALYST, ADMIN, MODELER, basic('NOBODY', 'x'), null]
 const ACCEPTS = [null, V2, V4, V4_PUBLIC]
 const REQUEST_IDS = [null, 'client-id_1=', 'not safe!']
 

@@ -28,6 +28,7 @@ import { preferKylinCsvKernel } from '../../export/kylin-csv/kernel-choice.ts'
 import { createExportThreads } from './export-thread/export-threads.ts'
 import { createThreadedExporter } from './export-thread/threaded-exporter.ts'
 import { startHttpServer } from './http-server.ts'
+import { createPollListener } from './poll-listener.ts'
 import { createMetricsHandler, createPrometheusMetrics } from './metrics.ts'
 import { createNodeStore, describeS3Store } from './store.ts'
 import { createUndiciFetch } from './undici-fetch.ts'
@@ -306,7 +307,12 @@ export async function startNodeGateway(
   )
   sweep.unref()
 
-  const server = await startHttpServer(gateway.app.fetch, config)
+  const answerPoll = gateway.answerPoll
+  const server = await startHttpServer(
+    gateway.app.fetch,
+    config,
+    answerPoll && createPollListener(answerPoll),
+  )
   const address = server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host
