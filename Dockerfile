@@ -27,6 +27,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node is PID 1 and handles SIGTERM itself: running queries get SHUTDOWN_GRACE_MS to finish.
-# The flag is npm start's: V8's young generation held to 8 MiB a half keeps a long export's peak
-# under 120 MB (README, Performance).
-CMD ["node", "--max-semi-space-size=8", "dist/runtime/node/main.js"]
+# The flag is npm start's: V8's young generation held to 2 MiB a half keeps a long export's peak,
+# with the export thread of EXPORT_THREADS=1, under 120 MB (README, Performance).
+CMD ["node", "--max-semi-space-size=2", "dist/runtime/node/main.js"]

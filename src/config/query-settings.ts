@@ -39,7 +39,7 @@ export const QUERY_SETTINGS = {
   EXPORT_THREADS: {
     flag: 'export-threads',
     schema: integer(0, 64),
-    default: '0',
+    default: '1',
     help: 'Node: exports that run at once on threads of their own, each with a capped heap (an export past it ends FAILED, the process unharmed); more run on the main thread; 0 runs every export there',
   },
   EXPORT_THREAD_HEAP_MB: {

@@ -25,7 +25,7 @@ describe('parseConfig', () => {
       maxQueuedQueries: 1000,
       maxResultBytes: 50 * 1024 ** 3,
       csvKernel: 'wasm',
-      exportThreads: 0,
+      exportThreads: 1,
       exportThreadHeapMb: 128,
       shutdownGraceMs: 10000,
       resultRetainMs: 7 * 86_400_000,
