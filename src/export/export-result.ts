@@ -76,9 +76,14 @@ export function exportResult(body: ReadableStream<Uint8Array>, request: ExportRe
 
 /**
  * How a runtime runs an export: `exportResult` in this thread, or (Node) a thread of its own
- * with the same bytes. The app takes whichever its runtime passes in.
+ * with the same bytes. The app takes whichever its runtime passes in. `warm`, where there is
+ * one, readies what the next export runs on (starts a thread), so that a query's upstream call
+ * and that start overlap.
  */
-export type Exporter = (body: ReadableStream<Uint8Array>, request: ExportRequest) => Export
+export interface Exporter {
+  (body: ReadableStream<Uint8Array>, request: ExportRequest): Export
+  warm?(): void
+}
 
 /**
  * The byte transform of one export, body bytes in, file bytes handed to `enqueue`. Exported for

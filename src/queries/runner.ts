@@ -104,6 +104,8 @@ export function createQueryRunner(deps: RunnerDeps, limiter: Limiter): QueryRunn
           const signal = AbortSignal.any([controller.signal, timeout])
           // A monotonic clock for a duration; deps.now is wall time (and fixed in tests).
           const called = performance.now()
+          // A thread to export on starts while the upstream answers, not after.
+          deps.exporter?.warm?.()
           let body: ReadableStream<Uint8Array>
           try {
             body = await upstream.kylin.query(query, credentials, signal)

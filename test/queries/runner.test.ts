@@ -4,15 +4,19 @@
  * loses nothing.
  */
 import { describe, expect, it } from 'vitest'
-import { createGateway } from '../../src/app.ts'
+import { createGateway, type GatewayOptions } from '../../src/app.ts'
 import { UpstreamError } from '../../src/errors.ts'
+import { exportResult, type ExportRequest, type Exporter } from '../../src/export/export-result.ts'
 import { ANALYST, makeTestDeps, toStream, type TestDeps } from '../support/test-deps.ts'
 import { collectUnhandledRejections } from '../support/unhandled-rejections.ts'
 
 const unhandled = collectUnhandledRejections()
 
-async function runToEnd(deps: TestDeps): Promise<{ state: string; error?: string }> {
-  const { app } = createGateway(deps)
+async function runToEnd(
+  deps: TestDeps,
+  options?: GatewayOptions,
+): Promise<{ state: string; error?: string }> {
+  const { app } = createGateway(deps, options)
   const res = await app.request('/kylin/api/async_query', {
     method: 'POST',
     headers: { Authorization: ANALYST, 'Content-Type': 'application/json' },
@@ -92,5 +96,25 @@ describe('queries/runner failure messages', () => {
     expect(refused).toBeGreaterThan(0)
     expect(record.state).toBe('SUCCESSFUL')
     expect(unhandled).toEqual([])
+  })
+})
+
+describe('queries/runner and the exporter', () => {
+  it("warms the exporter as the upstream call starts, so a thread's start overlaps it", async () => {
+    const deps = makeTestDeps()
+    const events: string[] = []
+    const exporter: Exporter = Object.assign(
+      (body: ReadableStream<Uint8Array>, request: ExportRequest) => {
+        events.push('export')
+        return exportResult(body, request)
+      },
+      { warm: () => void events.push('warm') },
+    )
+    deps.setQueryHandler(async () => {
+      events.push('upstream')
+      return toStream(JSON.stringify({ columnMetas: [{ label: 'A' }], results: [['1']] }))
+    })
+    expect(await runToEnd(deps, { exporter })).toEqual({ state: 'SUCCESSFUL' })
+    expect(events).toEqual(['warm', 'upstream', 'export'])
   })
 })

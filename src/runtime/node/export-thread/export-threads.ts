@@ -2,7 +2,8 @@
  * A bounded set of export threads: each a worker_thread with a heap of its own, small and capped,
  * so the garbage of a writer is collected early and never grows the main thread's heap. A thread
  * runs one export at a time; an idle thread is kept a while for the next export (starting one
- * takes tens of milliseconds), then stopped. Node only.
+ * takes tens of milliseconds), then stopped, and `warm` starts one ahead of an export (the runner
+ * asks as a query's upstream call starts). Node only.
  */
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
@@ -48,8 +49,12 @@ export interface ExportThread {
 
 export interface ExportThreads {
   acquire(): ExportThread | null
+  /** Starts a thread, idle, where the next `acquire` would otherwise have to start one. */
+  warm(): void
   /** Threads running an export now. */
   readonly busy: number
+  /** Threads started and kept for the next export. */
+  readonly idle: number
   close(): Promise<void>
 }
 
@@ -61,12 +66,8 @@ export function createExportThreads(options: ExportThreadsOptions): ExportThread
   let busy = 0
   let closed = false
 
-  const free = (thread: PooledThread) => {
-    busy--
-    if (thread.dead || closed) {
-      void thread.worker.terminate()
-      return
-    }
+  /** Keeps an idle thread for the next export, for a while. */
+  const keep = (thread: PooledThread) => {
     idle.push(thread)
     thread.idleTimer = setTimeout(() => {
       const at = idle.indexOf(thread)
@@ -74,6 +75,14 @@ export function createExportThreads(options: ExportThreadsOptions): ExportThread
       void thread.worker.terminate()
     }, options.idleMs ?? DEFAULT_IDLE_MS)
     thread.idleTimer.unref()
+  }
+  const free = (thread: PooledThread) => {
+    busy--
+    if (thread.dead || closed) {
+      void thread.worker.terminate()
+      return
+    }
+    keep(thread)
   }
 
   return {
@@ -89,8 +98,15 @@ export function createExportThreads(options: ExportThreadsOptions): ExportThread
       busy++
       return reused ?? new PooledThread(options, free)
     },
+    warm() {
+      if (closed || busy >= options.threads || idle.some((thread) => !thread.dead)) return
+      keep(new PooledThread(options, free))
+    },
     get busy() {
       return busy
+    },
+    get idle() {
+      return idle.filter((thread) => !thread.dead).length
     },
     async close() {
       closed = true

@@ -34,7 +34,7 @@ const BATCH_WAIT_MS = 10
 const HIGH_WATER_MARK = 256 * 1024
 
 export function createThreadedExporter(threads: ExportThreads): Exporter {
-  return (body, request) => {
+  const exporter: Exporter = (body, request) => {
     const thread = threads.acquire()
     if (!thread) return exportResult(body, request)
     // The thread's buffers move to this one; given back, they hold the body's next batches.
@@ -245,4 +245,6 @@ export function createThreadedExporter(threads: ExportThreads): Exporter {
     const exported = sha256 ? { stream, summary, sha256 } : { stream, summary }
     return recycle ? { ...exported, giveBack } : exported
   }
+  exporter.warm = () => threads.warm()
+  return exporter
 }

@@ -293,6 +293,32 @@ describe('runtime/node/export-thread/threaded-exporter', () => {
     }
   })
 
+  it('warms one thread ahead of an export, which the export then runs on', async () => {
+    const one = createExportThreads({ threads: 1, heapMb: 64 })
+    try {
+      const exporter = createThreadedExporter(one)
+      expect(one.idle).toBe(0)
+      exporter.warm?.()
+      exporter.warm?.()
+      expect(one.idle).toBe(1)
+      const body = encoder.encode(toSqlResponse([{ name: 'A', type: 'VARCHAR' }], [['1']]))
+      const request: ExportRequest = { source: { kind: 'kylin-json' }, format: { kind: 'json' } }
+      const running = exporter(toSplitStream(body, [3]), request)
+      expect([one.idle, one.busy]).toEqual([0, 1])
+      // Every thread busy: nothing to warm.
+      exporter.warm?.()
+      expect(one.idle).toBe(0)
+      const here = await readAll(exportResult(toSplitStream(body, [3]), request).stream)
+      expect((await readAll(running.stream)).bytes).toEqual(here.bytes)
+      expect([one.idle, one.busy]).toEqual([1, 0])
+    } finally {
+      await one.close()
+    }
+    // Closed: nothing starts.
+    one.warm()
+    expect(one.idle).toBe(0)
+  })
+
   it('ends FAILED naming EXPORT_THREAD_HEAP_MB when a thread runs out of heap, and goes on', async () => {
     const small = createExportThreads({ threads: 1, heapMb: 32 })
     try {
