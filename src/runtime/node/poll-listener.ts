@@ -3,8 +3,8 @@
  * Response of it: the same answers as the app's poll lane (api/status-poll-lane.ts), the same
  * headers in the same order and case, written with `writeHead` and `end` as the library writes
  * them. Anything it does not answer goes on to the app. Node only. Hand-written for the hottest
- * route: the two web objects and their header checks were most of what a poll cost beyond a
- * hello-world (bench/polls.bench.ts, profiled).
+ * route: without the two web objects and their header checks a poll costs 23.4 instead of 27.4 µs
+ * of CPU (bench/polls.bench.ts, side by side; the hello-world 20.5).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { toPollHeaders, type HeaderReader, type PollAnswerer } from '../../api/status-poll-lane.ts'
