@@ -19,9 +19,6 @@ export function createPollListener(answer: PollAnswerer): EarlyListener {
     const url = request.url
     // Origin-form targets only ("/path?query"); any other form is the app's to read.
     if (request.method !== 'GET' || url === undefined || url.charCodeAt(0) !== 0x2f) return false
-    const raw = request.rawHeaders
-    // Node keeps the first of two Authorization headers, the web Request joins them: the app's.
-    if (countHeader(raw, AUTHORIZATION) > 1) return false
     const answered = answer('GET', url, 0, toHeaderReader(request))
     if (!answered) return false
     response.writeHead(200, toPollHeaders(answered))
@@ -32,24 +29,28 @@ export function createPollListener(answer: PollAnswerer): EarlyListener {
 
 /**
  * Node's parsed headers read as the web Request's: Node joins repeated values of the headers a
- * poll reads with ", " ("; " for Cookie) as Headers#get does, and trims them as Headers does.
+ * poll reads with ", " ("; " for Cookie) as Headers#get does, and trims them as Headers does;
+ * only of repeated Authorization headers it keeps the first, so that one is read from the raw
+ * lines and joined as the web Request joins it.
  */
 function toHeaderReader(request: IncomingMessage): HeaderReader {
   const headers = request.headers
   return {
     get(lowerName) {
+      if (lowerName === AUTHORIZATION) return joinRawHeader(request.rawHeaders, lowerName)
       const value = headers[lowerName]
       return typeof value === 'string' ? value : null
     },
   }
 }
 
-/** How many of the raw header lines (name, value, name, value, …) are named `lowerName`. */
-function countHeader(raw: string[], lowerName: string): number {
-  let count = 0
+/** The values of the raw header lines (name, value, name, value, …) named `lowerName`, joined. */
+function joinRawHeader(raw: string[], lowerName: string): string | null {
+  let joined: string | null = null
   for (let at = 0; at < raw.length; at += 2) {
     const name = raw[at]!
-    if (name.length === lowerName.length && name.toLowerCase() === lowerName) count++
+    if (name.length !== lowerName.length || name.toLowerCase() !== lowerName) continue
+    joined = joined === null ? raw[at + 1]! : `${joined}, ${raw[at + 1]!}`
   }
-  return count
+  return joined
 }
