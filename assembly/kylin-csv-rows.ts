@@ -290,15 +290,12 @@ function blocks(k: i32, limit: i32, pos: i32): i32 {
     // next block.
     let keep: u64 = 0
     let carryKeep = false
+    let x = content & (commaIsSeparator ? commas : eqBits(x0, x1, x2, x3, SEPARATOR))
     if (keepNextClose) {
       const first = closeQuotes & (0 - closeQuotes)
       if (first != 0) keep |= first
       else carryKeep = true
-    }
-    let x = content & (commaIsSeparator ? commas : eqBits(x0, x1, x2, x3, SEPARATOR))
-    if (keepNextClose) {
       // Separators in the rest of the cell whose quotes are kept already.
-      const first = closeQuotes & (0 - closeQuotes)
       x &= first == 0 ? 0 : ~(first - 1)
     }
     while (x != 0) {
