@@ -8,8 +8,7 @@ import { toColumns } from '../../../src/export/columns.ts'
 import { exportResult, type ExportFormat } from '../../../src/export/export-result.ts'
 import type { Cell, Column, ResultWriter, RowBatch } from '../../../src/export/types.ts'
 import { toBody } from '../kylin-responses.ts'
-import { readAll, toChunkedStream } from '../support.ts'
-import { concat } from '../support.ts'
+import { concat, readAll, toChunkedStream } from '../support.ts'
 
 /** One column of each type the columnar writers map, as Kylin's columnMetas give them. */
 export const MIXED_METAS = [
